@@ -1,0 +1,122 @@
+"""Data contracts: the column names are the API (see DESIGN.md), plus small shared helpers.
+
+Every frame that crosses a module boundary uses these names. Times are tz-aware UTC
+(``datetime64[..., UTC]``), ids are strings, frames are sorted deterministically.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+# --- Mentions: one row per post ------------------------------------------------------------
+MENTION_REQUIRED = ("mention_id", "created_at", "topic")
+MENTION_OPTIONAL = (
+    "text",
+    "author",
+    "author_followers",
+    "engagement",
+    "sentiment",  # float in [-1, 1]
+    "platform",
+    "is_verified",
+    "sentiment_estimated",  # bool: True where sentiment was scored from text by the library
+)
+MENTION_COLUMNS = MENTION_REQUIRED + MENTION_OPTIONAL
+DEFAULT_TOPIC = "all"
+
+# --- VolumeSeries: pre-aggregated counts --------------------------------------------------
+SERIES_REQUIRED = ("topic", "window_start", "volume")
+
+# --- Incidents ----------------------------------------------------------------------------
+INCIDENT_REQUIRED = ("incident_id", "topic", "started_at", "severity")
+INCIDENT_OPTIONAL = (
+    "ended_at",
+    "detected_at",
+    "escalated_at",
+    "resolved_at",
+    "title",
+    "category",
+)
+INCIDENT_COLUMNS = INCIDENT_REQUIRED + INCIDENT_OPTIONAL
+# Severity labels (any case) -> tier. Numbers 1..N are taken as tiers directly.
+SEVERITY_LABELS: dict[str, int] = {
+    "low": 1,
+    "minor": 1,
+    "tier1": 1,
+    "medium": 2,
+    "moderate": 2,
+    "tier2": 2,
+    "high": 3,
+    "major": 3,
+    "severe": 3,
+    "critical": 3,
+    "crisis": 3,
+    "tier3": 3,
+}
+
+# --- Features: one row per (topic, window_start) -------------------------------------------
+FEATURE_KEYS = ("topic", "window_start")
+FEATURE_MEASURES = (
+    "volume",
+    "negative_volume",
+    "negative_share",
+    "unique_authors",
+    "reach",
+    "engagement",
+    "influencer_mentions",
+)
+FEATURE_BASELINES = (
+    "baseline_volume",  # robust seasonal baseline from earlier windows only
+    "volume_ratio",  # (volume + 1) / (baseline_volume + 1)
+    "volume_z",  # robust z-score against the baseline
+    "negative_share_change",  # negative_share - its baseline
+)
+
+# --- Escalations ---------------------------------------------------------------------------
+# windows:       topic, window_start, tier (int, 0 = none), escalation (1 = notification)
+# episodes:      episode_id, topic, tier (max reached), started_at, ended_at (exclusive end)
+# notifications: topic, window_start, alerted_at (= window_start + freq, when the window closes),
+#                tier, episode_id  -- the window where an episode starts or rises a tier
+ESCALATION_WINDOW_COLUMNS = ("topic", "window_start", "tier", "escalation")
+EPISODE_COLUMNS = ("episode_id", "topic", "tier", "started_at", "ended_at")
+NOTIFICATION_COLUMNS = ("topic", "window_start", "alerted_at", "tier", "episode_id")
+
+# --- Quarantine: rows that could not be used, never silently dropped ------------------------
+QUARANTINE_COLUMNS = ("source", "line", "reason", "column", "raw")
+# Reason codes (stable strings; summaries count by these).
+REASON_BAD_TIME = "unparseable_time"
+REASON_MISSING_TIME = "missing_time"
+REASON_DUPLICATE_ID = "duplicate_id"
+REASON_BAD_NUMBER = "bad_number"
+REASON_NEGATIVE_NUMBER = "negative_number"
+REASON_BAD_SENTIMENT = "bad_sentiment"
+REASON_MISSING_ID = "missing_id"
+REASON_MALFORMED_ROW = "malformed_row"
+REASON_BAD_SEVERITY = "bad_severity"
+REASON_END_BEFORE_START = "ended_before_started"
+
+
+def infer_freq(frame: pd.DataFrame, column: str = "window_start") -> pd.Timedelta:
+    """Return the window length of a features/escalations frame: the smallest positive step
+    between consecutive windows of one topic. Raises ValueError when it cannot be told."""
+    if frame.empty or column not in frame:
+        raise ValueError(f"cannot infer the window length: no {column!r} values")
+    keys = frame["topic"] if "topic" in frame else pd.Series(0, index=frame.index)
+    steps = (
+        frame.assign(_k=keys.to_numpy())
+        .sort_values(["_k", column])
+        .groupby("_k", sort=False)[column]
+        .diff()
+        .dropna()
+    )
+    steps = steps[steps > pd.Timedelta(0)]
+    if steps.empty:
+        raise ValueError("cannot infer the window length: every topic has a single window")
+    return pd.Timedelta(steps.min())
+
+
+# --- Sentiment -----------------------------------------------------------------------------
+# Labels (any case) -> score; a mention counts as negative when its score is <= this bar
+# (VADER's own convention for its compound score).
+SENTIMENT_LABELS: dict[str, float] = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
+NEGATIVE_SENTIMENT_BAR = -0.05
+DEFAULT_INFLUENCER_FOLLOWERS = 10_000

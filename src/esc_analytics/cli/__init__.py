@@ -1,0 +1,85 @@
+"""``esc-analytics`` command line: one sub-command per module in this package.
+
+Each sub-command lives in ``cli/_<name>.py`` and exposes ``register(subparsers)`` which adds its
+parser and sets ``func=run`` (``run(args) -> int``). Errors the user can fix
+(:class:`~esc_analytics.EscAnalyticsError`, bad options, missing files) exit with status 2 and a
+one-line message; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .._errors import EscAnalyticsError
+
+# Order is the order shown in --help.
+_COMMANDS = (
+    "demo",
+    "aggregate",
+    "calibrate",
+    "backtest",
+    "detect",
+    "fit_model",
+    "render",
+)
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that exits with status 2 and a short message (its default) on bad options."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the top-level parser with every available sub-command."""
+    parser = _ArgumentParser(
+        prog="esc-analytics",
+        description=(
+            "Fit, backtest and review social-media escalation plans against your own history."
+        ),
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback when something fails"
+    )
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        pkg_version = version("esc-analytics")
+    except PackageNotFoundError:  # running from a source tree
+        pkg_version = "unknown"
+    parser.add_argument("--version", action="version", version=f"esc-analytics {pkg_version}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _COMMANDS:
+        module_name = f"{__name__}._{name}"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:  # a command not built yet in this source tree
+            if exc.name == module_name:
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``esc-analytics`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("esc-analytics: interrupted", file=sys.stderr)
+        return 130
+    except (EscAnalyticsError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        if args.debug:
+            raise
+        print(f"esc-analytics {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

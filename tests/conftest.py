@@ -1,0 +1,31 @@
+"""Shared fixtures: paths to the bundled sample data and to ../shared (skipped when absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = REPO_ROOT / "data" / "sample"
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+NAB_DIR = SHARED_DATA / "nab-realtweets-dev"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    if not (SAMPLE_DIR / "mentions.csv.gz").exists():
+        pytest.skip("bundled sample data not generated yet (data/sample/mentions.csv.gz)")
+    return SAMPLE_DIR
+
+
+@pytest.fixture(scope="session")
+def nab_dir() -> Path:
+    if not (NAB_DIR / "anomaly_windows.json").exists():
+        pytest.skip(f"real NAB data not available at {NAB_DIR} (only in the developers' tree)")
+    return NAB_DIR
