@@ -21,7 +21,8 @@ $(BIN)/python:
 
 # Stamps are rebuilt when pyproject.toml changes.
 $(VENV)/.stamp-core: pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e ".[notebooks]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $@
 
 $(VENV)/.stamp-all: pyproject.toml | $(BIN)/python

@@ -1,0 +1,136 @@
+"""``esc-analytics demo``: the main job end to end on the bundled sample data.
+
+Load → aggregate → calibrate a three-tier plan → backtest it (in and out of sample) → render
+the retrospective notebook. Every output goes to one folder, printed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``demo`` sub-command."""
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the main job on the bundled sample data",
+        description=(
+            "Load the bundled sample history, aggregate it, calibrate an escalation plan, "
+            "backtest it and render the retrospective notebook."
+        ),
+    )
+    parser.add_argument("--data", type=Path, default=None, help="sample data folder")
+    parser.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder")
+    parser.add_argument(
+        "--max-false-per-week",
+        type=float,
+        default=2.0,
+        help="alert-fatigue budget per tier used by the calibration (default 2)",
+    )
+    parser.add_argument(
+        "--no-render", action="store_true", help="skip rendering the retrospective notebook"
+    )
+    parser.set_defaults(func=run)
+
+
+def _step(message: str) -> float:
+    print(f"==> {message}", flush=True)
+    return time.perf_counter()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the demo; returns the exit status."""
+    from .._backtest import backtest
+    from .._calibrate import calibrate
+    from .._evaluate import evaluate
+    from .._features import build_features
+    from .._io import load_incidents, load_mentions
+    from .._paths import notebooks_dir, sample_dir
+    from .._policy import load_policy, save_policy
+
+    data = args.data or sample_dir()
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+
+    _step(f"loading the sample history from {data}")
+    mentions = load_mentions(data / "mentions.csv.gz")
+    print(f"    mentions:  {mentions.summary}")
+    incidents = load_incidents(data / "incidents.csv")
+    print(f"    incidents: {incidents.summary}")
+    planned = None
+    if (data / "planned_events.csv").exists():
+        import pandas as pd
+
+        planned = pd.read_csv(data / "planned_events.csv")
+        for column in ("started_at", "ended_at"):
+            planned[column] = pd.to_datetime(planned[column], utc=True)
+
+    _step("aggregating mentions into hourly features (baselines from the past only)")
+    features = build_features(mentions.data, freq="1h", planned_events=planned)
+    features_path = out / "features.parquet"
+    features.to_parquet(features_path, index=False)
+    print(
+        f"    {len(features):,} windows × {features['topic'].nunique()} topics "
+        f"→ {features_path}"
+    )
+
+    starter_path = data / "policy.yaml"
+    if starter_path.exists():
+        _step(f"backtesting the starter plan {starter_path.name}")
+        starter = load_policy(starter_path)
+        starter_result = backtest(evaluate(starter, features), incidents.data)
+        print(_indent(starter_result.summary()))
+
+    _step(
+        f"calibrating a 3-tier plan (max {args.max_false_per_week:g} false escalations "
+        "per week per tier)"
+    )
+    calibration = calibrate(
+        features,
+        incidents.data,
+        n_tiers=3,
+        objective="recall",
+        max_false_per_week=args.max_false_per_week,
+    )
+    policy_path = out / "policy.yaml"
+    save_policy(calibration.policy, policy_path)
+    print(_indent(calibration.summary()))
+    print(f"    calibrated plan → {policy_path}")
+
+    _step("backtesting the calibrated plan against the incident log")
+    result = backtest(evaluate(calibration.policy, features), incidents.data)
+    print(_indent(result.summary()))
+    (out / "backtest.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
+    result.to_frame().to_csv(out / "incidents_outcomes.csv", index=False)
+
+    rendered = None
+    if not args.no_render:
+        _step("rendering the retrospective notebook for the meeting (self-contained HTML)")
+        from ..report import render_notebook
+
+        rendered = out / "retrospective.html"
+        render_notebook(
+            notebooks_dir() / "04_retrospective.ipynb",
+            rendered,
+            parameters={
+                "mentions_path": str((data / "mentions.csv.gz").resolve()),
+                "incidents_path": str((data / "incidents.csv").resolve()),
+                "policy_path": str(policy_path.resolve()),
+            },
+        )
+
+    print()
+    print(f"Done. Outputs in {out.resolve()}:")
+    for path in sorted(out.iterdir()):
+        if path.is_file():
+            print(f"  {path.name:28s} {path.stat().st_size / 1024:8.1f} KiB")
+    if rendered is not None:
+        print(f"Open {rendered.resolve().as_uri()} in a browser for the retrospective.")
+    return 0
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line for line in str(text).splitlines())
