@@ -1,0 +1,86 @@
+"""``esc-analytics render NOTEBOOK [-p NAME=VALUE ...] --out FILE.html``: execute a notebook with
+parameters (the papermill way) and write one self-contained HTML file, readable offline."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .._errors import EscAnalyticsError
+
+
+def parse_parameter(pair: str) -> tuple[str, Any]:
+    """``"NAME=VALUE"`` → (name, value) with VALUE read as a YAML scalar like papermill's
+    ``-p``/``-y``: ``3`` → 3, ``0.5`` → 0.5, ``true`` → True, ``null`` → None, ``[a, b]`` → list,
+    anything else (including dates) stays the text given."""
+    name, sep, raw = pair.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise EscAnalyticsError(f"-p {pair!r}: expected NAME=VALUE, e.g. -p freq=1h")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    if isinstance(value, dt.date | dt.datetime):
+        value = raw.strip()
+    return name, value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``render`` sub-command."""
+    parser = subparsers.add_parser(
+        "render",
+        help="execute a notebook with parameters and write a self-contained HTML report",
+        description=(
+            "Execute NOTEBOOK headless with parameters injected after its 'parameters' cell "
+            "(papermill style) and write ONE HTML file with plotly.js, widget state and widget "
+            "scripts inlined: it opens offline from file://."
+        ),
+    )
+    parser.add_argument("notebook", type=Path, help="the .ipynb to execute")
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        dest="parameters",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a parameter (VALUE read as YAML: 3, 0.5, true, null, text); repeatable",
+    )
+    parser.add_argument("--out", "-o", type=Path, required=True, help="the .html file to write")
+    parser.add_argument(
+        "--timeout", type=int, default=600, help="seconds allowed per cell (default 600)"
+    )
+    parser.add_argument(
+        "--cwd",
+        type=Path,
+        default=None,
+        help="working directory of the kernel (default: the notebook's folder)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute and render; progress messages go to stderr, the output path to stdout."""
+    from ..report import render_notebook
+
+    parameters = dict(parse_parameter(pair) for pair in args.parameters)
+
+    def progress(message: str) -> None:
+        print(f"esc-analytics render: {message}", file=sys.stderr, flush=True)
+
+    out = render_notebook(
+        args.notebook,
+        args.out,
+        parameters,
+        timeout=args.timeout,
+        cwd=args.cwd,
+        progress=progress,
+    )
+    print(out)
+    return 0
