@@ -1,0 +1,233 @@
+"""Timeline of one topic: volume, baseline, the threshold line, escalations by tier, incidents.
+
+``timeline_data`` computes the traces' arrays (cheap, reused by the tuner widget to update a
+FigureWidget in place); ``timeline_figure`` builds the plain plotly Figure from them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from .._escalations import Escalations
+from .._html import plotly_safe
+from ._style import tier_color, tier_fill
+
+__all__ = ["FIXED_TRACES", "tier_color", "tier_fill", "timeline_data", "timeline_figure"]
+
+# Trace order of the timeline (the widget relies on it): fixed traces, then one per tier.
+FIXED_TRACES = ("volume", "baseline", "threshold")
+
+
+def threshold_volume(policy: Any, level: int, features: pd.DataFrame) -> np.ndarray | None:
+    """The volume at which tier ``level``'s ``all`` conditions on volume and volume_ratio start
+    to hold, per window (volume_ratio = (volume + 1) / (baseline + 1)); None when the tier has
+    no such condition (the line would not be meaningful)."""
+    if policy is None:
+        return None
+    tier = next((t for t in policy.tiers if int(t.level) == int(level)), None)
+    if tier is None:
+        return None
+    bars = []
+    for cond in tier.all:
+        if cond.op not in (">", ">="):
+            continue
+        if cond.feature == "volume":
+            bars.append(np.full(len(features), float(cond.value)))
+        elif cond.feature == "volume_ratio" and "baseline_volume" in features:
+            base = features["baseline_volume"].to_numpy(dtype=float)
+            bars.append(cond.value * (base + 1.0) - 1.0)
+    if tier.min_volume is not None:
+        bars.append(np.full(len(features), float(tier.min_volume)))
+    if not bars:
+        return None
+    return np.maximum.reduce(bars)
+
+
+def escalation_points(
+    topic_features: pd.DataFrame, tiers: np.ndarray, levels: list[int]
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Per tier level: (window_start, volume) of the windows escalated at that tier."""
+    x = topic_features["window_start"].to_numpy()
+    y = topic_features["volume"].to_numpy(dtype=float)
+    return {k: (x[tiers == k], y[tiers == k]) for k in levels}
+
+
+def timeline_data(
+    topic_features: pd.DataFrame,
+    tiers: np.ndarray,
+    *,
+    policy: Any = None,
+    threshold_tier: int | None = None,
+    levels: list[int] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Trace arrays for one topic: ``{name: {"x": ..., "y": ...}}`` in ``FIXED_TRACES`` order then
+    ``tier{k}``. ``tiers`` = the tier per row of ``topic_features`` (sorted by window)."""
+    if levels is None:
+        levels = sorted(int(t.level) for t in policy.tiers) if policy is not None else [1]
+    x = topic_features["window_start"].to_numpy()
+    out: dict[str, dict[str, Any]] = {
+        "volume": {"x": x, "y": topic_features["volume"].to_numpy(dtype=float)},
+        "baseline": {
+            "x": x,
+            "y": topic_features["baseline_volume"].to_numpy(dtype=float)
+            if "baseline_volume" in topic_features
+            else np.full(len(x), np.nan),
+        },
+    }
+    level = threshold_tier if threshold_tier is not None else (min(levels) if levels else 1)
+    bar = threshold_volume(policy, level, topic_features)
+    out["threshold"] = {"x": x, "y": bar} if bar is not None else {"x": x[:0], "y": np.empty(0)}
+    for k, (xs, ys) in escalation_points(topic_features, np.asarray(tiers), levels).items():
+        out[f"tier{k}"] = {"x": xs, "y": ys}
+    return out
+
+
+def topic_slice(frame: pd.DataFrame, topic: str) -> pd.DataFrame:
+    """The rows of one topic, sorted by window."""
+    return frame[frame["topic"] == topic].sort_values("window_start").reset_index(drop=True)
+
+
+def incident_shapes(incidents: pd.DataFrame | None, topic: str) -> list[dict[str, Any]]:
+    """Shaded rectangles (layout shapes) for the topic's incidents, started_at → ended_at."""
+    if incidents is None or incidents.empty:
+        return []
+    inc = incidents[incidents["topic"] == topic]
+    shapes = []
+    for rec in inc.itertuples(index=False):
+        start = pd.Timestamp(rec.started_at)
+        end = getattr(rec, "ended_at", None)
+        end = start + pd.Timedelta("6h") if end is None or pd.isna(end) else pd.Timestamp(end)
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "paper",
+                "x0": start,
+                "x1": end,
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": "rgba(214, 39, 40, 0.12)",
+                "line": {"width": 0},
+                "layer": "below",
+            }
+        )
+    return shapes
+
+
+def incident_labels(incidents: pd.DataFrame | None, topic: str) -> list[dict[str, Any]]:
+    """Annotations naming the topic's incidents (escaped: titles come from users)."""
+    if incidents is None or incidents.empty:
+        return []
+    inc = incidents[incidents["topic"] == topic]
+    return [
+        {
+            "x": pd.Timestamp(rec.started_at),
+            "y": 1,
+            "yref": "paper",
+            "text": plotly_safe(f"{rec.incident_id} (sev {rec.severity})"),
+            "showarrow": False,
+            "yanchor": "bottom",
+            "font": {"size": 9, "color": "#a00"},
+        }
+        for rec in inc.itertuples(index=False)
+    ]
+
+
+def timeline_figure(
+    features: pd.DataFrame,
+    escalations: Escalations,
+    incidents: pd.DataFrame | None = None,
+    *,
+    topic: str | None = None,
+    policy: Any = None,
+    threshold_tier: int | None = None,
+    title: str | None = None,
+    height: int = 380,
+) -> go.Figure:
+    """Volume and baseline of ``topic``, the threshold line, escalated windows coloured by tier
+    and the incidents shaded."""
+    if topic is None:
+        topic = str(features["topic"].iloc[0])
+    feats = topic_slice(features, topic)
+    win = escalations.windows
+    tiers = (
+        feats[["window_start"]]
+        .merge(win.loc[win["topic"] == topic, ["window_start", "tier"]], how="left")["tier"]
+        .fillna(0)
+        .to_numpy(dtype=int)
+    )
+    levels = (
+        sorted(int(t.level) for t in policy.tiers)
+        if policy is not None
+        else sorted({int(t) for t in win["tier"].unique() if t > 0}) or [1]
+    )
+    data = timeline_data(feats, tiers, policy=policy, threshold_tier=threshold_tier, levels=levels)
+    return figure_from_timeline_data(
+        data,
+        incidents=incidents,
+        topic=topic,
+        title=title,
+        height=height,
+        threshold_tier=(threshold_tier if threshold_tier is not None else min(levels)),
+    )
+
+
+def figure_from_timeline_data(
+    data: dict[str, dict[str, Any]],
+    *,
+    incidents: pd.DataFrame | None,
+    topic: str,
+    title: str | None = None,
+    height: int = 380,
+    threshold_tier: int = 1,
+) -> go.Figure:
+    """Build the timeline Figure from :func:`timeline_data` output (same trace order)."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            name="volume", mode="lines", line={"color": "#555", "width": 1}, **data["volume"]
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            name="baseline",
+            mode="lines",
+            line={"color": "#1f77b4", "width": 1, "dash": "dot"},
+            **data["baseline"],
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            name=f"tier {threshold_tier} threshold",
+            mode="lines",
+            line={"color": tier_color(threshold_tier), "width": 1, "dash": "dash"},
+            **data["threshold"],
+        )
+    )
+    for name, xy in data.items():
+        if name.startswith("tier"):
+            k = int(name[4:])
+            fig.add_trace(
+                go.Scatter(
+                    name=f"tier {k} escalated",
+                    mode="markers",
+                    marker={"color": tier_color(k), "size": 5},
+                    **xy,
+                )
+            )
+    fig.update_layout(
+        title=title or plotly_safe(f"{topic}: volume, baseline and escalations"),
+        height=height,
+        margin={"l": 50, "r": 20, "t": 50, "b": 40},
+        shapes=incident_shapes(incidents, topic),
+        annotations=incident_labels(incidents, topic),
+        legend={"orientation": "h", "y": -0.15},
+        yaxis_title="mentions per window",
+        hovermode="x",
+        template="plotly_white",
+    )
+    return fig
