@@ -1,0 +1,163 @@
+"""``esc-analytics aggregate``: mention files → one row per topic × window (Features columns).
+
+Imports are lazy (inside ``run``) so that the command starts fast: it never loads plotly,
+scikit-learn or the widgets.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .._errors import DataLoadError, EscAnalyticsError
+from ._common import parse_mapping
+
+_OUT_SUFFIXES = (".csv", ".parquet")
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``aggregate`` parser."""
+    parser = subparsers.add_parser(
+        "aggregate",
+        help="aggregate mention files into per-topic, per-window features",
+        description=(
+            "Count mentions per topic and time window (volume, negative volume and share, "
+            "unique authors, reach, engagement, influencer mentions) and add baselines learned "
+            "from earlier windows. Large files are aggregated out of core with DuckDB."
+        ),
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="CSV, CSV.gz or Parquet files")
+    parser.add_argument(
+        "--column",
+        action="append",
+        metavar="CANONICAL=SOURCE",
+        help="map a column of your export, e.g. created_at=tweet_created (repeatable)",
+    )
+    parser.add_argument("--tz", metavar="ZONE", help="zone of times without an offset (UTC)")
+    parser.add_argument("--freq", default="1h", help="window length, e.g. 5min, 1h, 1D (1h)")
+    parser.add_argument("--topic", metavar="NAME", help="topic of rows without one")
+    parser.add_argument(
+        "--influencer-followers",
+        type=float,
+        default=None,
+        metavar="N",
+        help="followers from which an author counts as an influencer (10000)",
+    )
+    parser.add_argument(
+        "--planned-events",
+        metavar="FILE",
+        help="CSV of planned events (topic, started_at, ended_at) kept out of baselines",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("duckdb", "pandas"),
+        default="duckdb",
+        help="duckdb: out of core (default); pandas: load in memory (also reads JSON lines)",
+    )
+    parser.add_argument("--quarantine", metavar="PATH", help="write rejected rows here (CSV)")
+    parser.add_argument(
+        "--out", required=True, metavar="PATH", help="output file (.csv or .parquet)"
+    )
+    parser.set_defaults(func=run)
+
+
+def _read_planned_events(path: str) -> Any:
+    import pandas as pd
+
+    file = Path(path)
+    if not file.is_file():
+        raise DataLoadError("planned events file not found", source=path)
+    try:
+        frame = pd.read_csv(file) if not path.endswith(".parquet") else pd.read_parquet(file)
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise DataLoadError(f"cannot be read: {exc}", source=path) from exc
+    for column in ("started_at",):
+        if column not in frame:
+            raise DataLoadError("no started_at column", source=path, column=column)
+    for column in ("started_at", "ended_at"):
+        if column in frame:
+            parsed = pd.to_datetime(frame[column], utc=True, errors="coerce", format="ISO8601")
+            bad = parsed.isna() & frame[column].notna()
+            if bad.any():
+                raise DataLoadError(
+                    "unparseable time",
+                    source=path,
+                    column=column,
+                    lines=(bad.to_numpy().nonzero()[0] + 2).tolist(),
+                )
+            frame[column] = parsed
+    return frame
+
+
+def run(args: argparse.Namespace) -> int:
+    """Aggregate, write the features and the quarantine, print the load summary."""
+    from .._features import (
+        aggregate_files,
+        build_features,
+        window_length,
+    )
+    from .._schema import DEFAULT_INFLUENCER_FOLLOWERS
+
+    out = Path(args.out)
+    if out.suffix.lower() not in _OUT_SUFFIXES:
+        raise EscAnalyticsError(f"--out {args.out}: use a .csv or .parquet file name")
+    if not out.parent.exists():
+        raise EscAnalyticsError(f"--out {args.out}: directory {out.parent} does not exist")
+    columns = parse_mapping(args.column)
+    freq = window_length(args.freq)
+    followers = (
+        DEFAULT_INFLUENCER_FOLLOWERS
+        if args.influencer_followers is None
+        else args.influencer_followers
+    )
+    planned = _read_planned_events(args.planned_events) if args.planned_events else None
+
+    from ._common import progress
+
+    with progress(total=3, desc="aggregate", unit="step") as bar:
+        if args.engine == "duckdb":
+            result = aggregate_files(
+                args.files,
+                columns=columns or None,
+                tz=args.tz,
+                freq=freq,
+                influencer_followers=followers,
+                planned_events=planned,
+                topic=args.topic,
+            )
+            features, summary, quarantine = result.features, result.summary, result.quarantine
+            bar.update(2)
+        else:
+            from .._io import load_mentions
+
+            loaded = load_mentions(
+                list(args.files), columns=columns or None, tz=args.tz, topic=args.topic
+            )
+            bar.update(1)
+            features = build_features(
+                loaded.data,
+                freq=freq,
+                planned_events=planned,
+                influencer_followers=followers,
+            )
+            summary, quarantine = loaded.summary, loaded.quarantine
+            bar.update(1)
+        if out.suffix.lower() == ".parquet":
+            features.to_parquet(out, index=False)
+        else:
+            features.to_csv(out, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+        bar.update(1)
+    if args.quarantine:
+        quarantine.to_csv(args.quarantine, index=False)
+    print(str(summary))
+    note = getattr(summary, "timezone_note", "")
+    if note:
+        print(note)
+    print(
+        f"wrote {len(features)} rows ({features['topic'].nunique()} topics × "
+        f"{features['window_start'].nunique()} windows of {freq}) to {out}"
+    )
+    if args.quarantine:
+        print(f"wrote {len(quarantine)} quarantined rows to {args.quarantine}")
+    return 0
