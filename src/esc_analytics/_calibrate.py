@@ -446,6 +446,15 @@ class CalibrationResult:
         return frontier_figure(self, **kwargs)
 
 
+def _smooth(values: np.ndarray, half_width: int) -> np.ndarray:
+    """Centred moving average over thresholds (NaN = infeasible stays NaN)."""
+    if half_width <= 0 or len(values) < 2:
+        return values
+    filled = pd.Series(values)
+    smoothed = filled.rolling(2 * half_width + 1, center=True, min_periods=1).mean()
+    return np.where(np.isnan(values), np.nan, smoothed.to_numpy())
+
+
 def _budget(max_false_per_week: float | Mapping[int, float], tier: int) -> float:
     if isinstance(max_false_per_week, Mapping):
         known = {int(k): float(v) for k, v in max_false_per_week.items()}
@@ -492,6 +501,7 @@ def calibrate(
     max_early: str | pd.Timedelta = "24h",
     max_delay: str | pd.Timedelta | None = None,
     freq: str | pd.Timedelta | None = None,
+    smoothing: int = 0,
     run_backtest: bool = True,
 ) -> CalibrationResult:
     """Fit a tiered policy's thresholds, persistence and cooldown to an incident history.
@@ -503,7 +513,9 @@ def calibrate(
     incidents of severity ≥ k, nested (tier k ≥ tier k−1), and the feature/grid combination
     with the best total wins. Objectives: ``recall`` (highest recall with false notifications
     per week ≤ ``max_false_per_week`` per tier), ``cost`` (lowest expected cost under
-    ``costs``, a :class:`CostModel`), ``nab`` (highest NAB score, ``nab_profile``)."""
+    ``costs``, a :class:`CostModel`), ``nab`` (highest NAB score, ``nab_profile``).
+    ``smoothing`` > 0 picks by the objective averaged over that many neighbouring thresholds on
+    each side (a flat optimum transfers better out of sample than a sharp peak)."""
     from ._backtest import CostModel
     from ._policy import Condition, Policy, Tier
 
@@ -597,6 +609,7 @@ def calibrate(
                     else:
                         value = table["nab_score"].to_numpy()
                     table["objective"] = value
+                    table["score"] = _smooth(np.asarray(value, dtype=float), smoothing)
                     table.insert(0, "cooldown", c)
                     table.insert(0, "persistence", p)
                     table.insert(0, "op", op)
@@ -612,7 +625,7 @@ def calibrate(
         rows, floor, total = [], -np.inf, 0.0
         for k in range(1, n_tiers + 1):
             g = group[(group["tier"] == k) & (group["threshold"] >= floor)]
-            val = g["objective"].to_numpy(dtype=float)
+            val = g["score"].to_numpy(dtype=float)
             if len(g) == 0 or np.all(np.isnan(val)):
                 rows = None
                 break
@@ -627,7 +640,7 @@ def calibrate(
             pick = g.index[order[0]]
             rows.append(pick)
             floor = float(cands.at[pick, "threshold"])
-            total += float(cands.at[pick, "objective"])
+            total += float(cands.at[pick, "score"])
         if rows is None:
             continue
         false_total = float(cands.loc[rows, "false_alerts"].sum())

@@ -1,0 +1,193 @@
+"""Walk-forward validation of calibration: fit on the past (or on other topics), score on data
+the fit never saw, per fold and pooled.
+
+* ``scheme="expanding"``: the time span is cut into ``n_folds + 1`` equal periods (the first
+  at least ``min_train`` long); fold i calibrates on everything before its boundary — features
+  *and* incidents, incident ends clipped to the boundary — and is backtested on the next period.
+* ``scheme="topics"``: leave one topic out — calibrate on the other topics, backtest the
+  held-out topic over its whole span.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._backtest import backtest
+from ._calibrate import CalibrationError, CalibrationResult, _to_utc, calibrate
+from ._evaluate import evaluate
+
+SCHEMES = ("expanding", "topics")
+
+
+@dataclass(frozen=True)
+class WalkForwardResult:
+    """Out-of-sample figures of a calibration.
+
+    ``folds``: one row per fold (``fold, train_from, train_until, test_from, test_until,
+    topic`` for topic folds, the chosen parameters as text, per-tier ``recall_k`` and
+    ``false_per_week_k``, ``nab_score`` when scored); ``incidents``: the held-out per-incident
+    outcomes of every fold (with a ``fold`` column); ``pooled``: per-tier figures pooled over
+    the held-out periods; ``nab``: pooled normalised NAB score (or None);
+    ``calibrations``: the fitted calibration of each fold.
+    """
+
+    folds: pd.DataFrame
+    incidents: pd.DataFrame
+    pooled: pd.DataFrame
+    scheme: str
+    nab: float | None
+    calibrations: tuple[CalibrationResult, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-fold table (a copy)."""
+        return self.folds.copy()
+
+    def summary(self) -> str:
+        """Pooled out-of-sample recall and false notifications per week per tier, NAB score."""
+        lines = [f"walk-forward ({self.scheme}), {len(self.folds)} folds, out of sample:"]
+        for row in self.pooled.itertuples(index=False):
+            lines.append(
+                f"  tier {row.tier}: recall {row.caught}/{row.incidents}"
+                f" ({row.recall:.0%}), {row.false_per_week:.2f} false/week"
+            )
+        if self.nab is not None:
+            lines.append(f"  NAB ({self.folds.attrs.get('nab_profile', '')}): {self.nab:.1f}")
+        return "\n".join(lines)
+
+    def plot(self, **kwargs: Any):
+        """Per-fold recall and false notifications per week."""
+        from .plots import walk_forward_figure
+
+        return walk_forward_figure(self, **kwargs)
+
+
+def _params_text(result: CalibrationResult) -> str:
+    return "; ".join(
+        f"t{r.tier}: {r.feature} {r.op} {r.threshold:.4g} for {r.persistence} cd {r.cooldown}"
+        for r in result.chosen.itertuples(index=False)
+    )
+
+
+def fold_boundaries(
+    times: pd.Series, n_folds: int, min_train: str | pd.Timedelta | None = None
+) -> list[pd.Timestamp]:
+    """``n_folds + 1`` cut points after the start: fold i trains before cut i, tests up to
+    cut i+1 (the last cut is the end of the data)."""
+    start, end = times.min(), times.max()
+    span = end - start
+    first = pd.Timedelta(min_train) if min_train is not None else span / (n_folds + 1)
+    if first >= span:
+        raise CalibrationError(f"min_train {first} leaves no data to test on (span {span})")
+    step = (span - first) / n_folds
+    cuts = [start + first + i * step for i in range(n_folds)]
+    return [*cuts, end + pd.Timedelta(1, "ns")]
+
+
+def walk_forward(
+    features: pd.DataFrame,
+    incidents: pd.DataFrame,
+    *,
+    n_folds: int = 4,
+    scheme: str = "expanding",
+    min_train: str | pd.Timedelta | None = None,
+    topics: Sequence[str] | None = None,
+    **calibrate_kwargs: Any,
+) -> WalkForwardResult:
+    """Calibrate on the past (or other topics) and backtest on what the fit never saw; per
+    fold and pooled. ``calibrate_kwargs`` go to :func:`calibrate` (objective, budgets...)."""
+    if scheme not in SCHEMES:
+        raise CalibrationError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+    if int(n_folds) < 1:
+        raise CalibrationError(f"n_folds must be >= 1, got {n_folds}")
+    feats = features.copy()
+    feats["window_start"] = _to_utc(feats["window_start"]).to_numpy()
+    feats["topic"] = feats["topic"].astype(str)
+    inc = incidents.copy()
+    inc["topic"] = inc["topic"].astype(str)
+    inc["started_at"] = _to_utc(inc["started_at"]).to_numpy()
+    if "ended_at" in inc:
+        inc["ended_at"] = _to_utc(inc["ended_at"]).to_numpy()
+    kwargs = dict(calibrate_kwargs)
+    kwargs.setdefault("run_backtest", False)
+    objective = kwargs.get("objective", "recall")
+    nab_profile = kwargs.get("nab_profile", "standard") if objective == "nab" else None
+    bt_kwargs = {
+        "max_early": kwargs.get("max_early", "24h"),
+        "max_delay": kwargs.get("max_delay"),
+        "costs": kwargs.get("costs"),
+        "nab_profile": nab_profile,
+    }
+    rows, outcomes, fits, tier_tables = [], [], [], []
+    nab_raw = nab_null = nab_perfect = 0.0
+    if scheme == "expanding":
+        cuts = fold_boundaries(feats["window_start"], int(n_folds), min_train)
+        plan = [
+            {"fold": i, "train_until": cuts[i], "test_from": cuts[i], "test_until": cuts[i + 1]}
+            for i in range(int(n_folds))
+        ]
+    else:
+        names = list(topics) if topics is not None else sorted(feats["topic"].unique())
+        if len(names) < 2:
+            raise CalibrationError("leave-one-topic-out needs at least two topics")
+        plan = [{"fold": i, "topic": t} for i, t in enumerate(names)]
+    for spec in plan:
+        if scheme == "expanding":
+            boundary = spec["train_until"]
+            train_f = feats[feats["window_start"] < boundary]
+            train_i = inc[inc["started_at"] < boundary].copy()
+            if "ended_at" in train_i:
+                train_i["ended_at"] = train_i["ended_at"].where(
+                    train_i["ended_at"].isna() | (train_i["ended_at"] < boundary), boundary
+                )
+            test_f = feats[feats["window_start"] < spec["test_until"]]
+            test_i = inc
+            period = (spec["test_from"], spec["test_until"])
+        else:
+            topic = spec["topic"]
+            train_f, train_i = feats[feats["topic"] != topic], inc[inc["topic"] != topic]
+            test_f, test_i = feats[feats["topic"] == topic], inc[inc["topic"] == topic]
+            period = None
+        fit = calibrate(train_f, train_i, **kwargs)
+        esc = evaluate(fit.policy, test_f)
+        bt = backtest(esc, test_i, period=period, **bt_kwargs)
+        fits.append(fit)
+        row: dict[str, Any] = {**spec, "params": _params_text(fit), "weeks": bt.weeks}
+        for t in bt.tiers.itertuples(index=False):
+            row[f"recall_{t.tier}"] = t.recall
+            row[f"false_per_week_{t.tier}"] = t.false_per_week
+        if bt.nab is not None:
+            row["nab_score"] = bt.nab["score"]
+            nab_raw += bt.nab["raw"]
+            nab_null += bt.nab["raw_null"]
+            nab_perfect += bt.nab["raw_perfect"]
+        rows.append(row)
+        ev = bt.incidents[bt.incidents["evaluated"]].assign(fold=spec["fold"])
+        outcomes.append(ev)
+        tier_tables.append(bt.tiers.assign(fold=spec["fold"], weeks=bt.weeks))
+    folds = pd.DataFrame(rows)
+    folds.attrs["nab_profile"] = nab_profile or ""
+    all_inc = pd.concat(outcomes, ignore_index=True) if outcomes else pd.DataFrame()
+    tiers = pd.concat(tier_tables, ignore_index=True)
+    weeks = float(folds["weeks"].sum())
+    pooled = (
+        tiers.groupby("tier")
+        .agg(
+            incidents=("incidents", "sum"),
+            caught=("caught", "sum"),
+            false_notifications=("false_notifications", "sum"),
+        )
+        .reset_index()
+    )
+    pooled["recall"] = np.where(
+        pooled["incidents"] > 0, pooled["caught"] / pooled["incidents"].clip(lower=1), np.nan
+    )
+    pooled["false_per_week"] = pooled["false_notifications"] / max(weeks, 1e-12)
+    nab = None
+    if nab_profile is not None and nab_perfect > nab_null:
+        nab = 100.0 * (nab_raw - nab_null) / (nab_perfect - nab_null)
+    return WalkForwardResult(folds, all_inc, pooled, scheme, nab, tuple(fits))
