@@ -417,8 +417,12 @@ class Policy:
 
     def to_yaml(self) -> str:
         """YAML text of the policy (``for`` = persistence), readable and lossless."""
-        return yaml.safe_dump(
-            self.to_dict(), sort_keys=False, allow_unicode=True, default_flow_style=False
+        return yaml.dump(
+            self.to_dict(),
+            Dumper=_PolicyDumper,
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=False,
         )
 
     # --- validation -----------------------------------------------------------------------
@@ -504,6 +508,19 @@ class Policy:
                 raise PolicyError(_detail(error), key=name) from None
             tiers[level - 1] = tier
         return replace(self, tiers=tuple(tiers))
+
+
+class _PolicyDumper(yaml.SafeDumper):
+    """SafeDumper that double-quotes strings holding Unicode line breaks (NEL, LS, PS), which
+    PyYAML would otherwise write raw and read back as line breaks."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = '"' if any(ch in text for ch in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_PolicyDumper.add_representer(str, _represent_text)
 
 
 def _looks_like_path(text: str) -> bool:
