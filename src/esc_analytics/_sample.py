@@ -401,7 +401,7 @@ def generate_sample(
     events = _plan_events(rng, brands, int(days))
     starts = _place_events(rng, events, len(brands), int(days))
 
-    parts = [_baseline_mentions(rng, brands, int(days), t0.dayofweek, volume_scale, authors)]
+    parts = [_baseline_mentions(rng, brands, int(days), t0.day_of_week, volume_scale, authors)]
     for event, start_min in zip(events, starts, strict=True):
         level = brands[event.topic].level * volume_scale
         parts.append(_event_mentions(rng, event, int(start_min), level, authors))
@@ -422,7 +422,7 @@ def write_sample(sample: SampleData, directory: str | os.PathLike[str]) -> list[
     for name, frame in zip(
         SAMPLE_FILES, (sample.mentions, sample.incidents, sample.planned_events), strict=True
     ):
-        text = _to_csv(frame)
+        text = sample_csv_text(frame)
         if name.endswith(".gz"):
             buffer = io.BytesIO()
             with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=9, mtime=0) as gz:
@@ -591,7 +591,7 @@ def _incident_event(
         plateau=float(rng.uniform(1, 3) if tiny else rng.uniform(1, 4)),
         half_life=float(rng.uniform(1, 2.5) if tiny else rng.uniform(2, 5)),
         peak=float(rng.uniform(0.6, 1.0) if tiny else rng.uniform(1.6, 3.2)),
-        stance_p=(0.05, 0.25, 0.7), influencers=int(rng.integers(0, 2)),
+        stance_p=(0.03, 0.17, 0.8), influencers=int(rng.integers(0, 2)),
     )  # fmt: skip
 
 
@@ -912,8 +912,9 @@ def _incident_row(
     }
 
 
-def _to_csv(frame: pd.DataFrame) -> str:
-    """CSV text with times as ISO 8601 UTC ending in Z and missing values as empty cells."""
+def sample_csv_text(frame: pd.DataFrame) -> str:
+    """The CSV text :func:`write_sample` writes for a frame: times as ISO 8601 UTC ending in Z,
+    booleans as true/false, missing values as empty cells."""
     out = frame.copy()
     for column in out.columns:
         if isinstance(out[column].dtype, pd.DatetimeTZDtype):
