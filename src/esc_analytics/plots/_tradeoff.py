@@ -35,10 +35,18 @@ def pareto_front(frontier: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
     return pts[keep].reset_index(drop=True)
 
 
-def current_point(backtest_result: Any) -> tuple[float, float]:
-    """(false escalations per week, incidents caught) of a backtest result."""
-    ev = backtest_result.evaluated
-    return float(backtest_result.false_per_week), float(ev["caught"].sum())
+def current_point(backtest_result: Any, tier: int | None = None) -> tuple[float, float]:
+    """(false escalations per week, incidents caught) of a backtest result; with ``tier`` k,
+    false notifications at tier ≥ k and incidents of severity ≥ k caught at tier ≥ k (the
+    calibration frontier's reading)."""
+    if tier is None:
+        ev = backtest_result.evaluated
+        return float(backtest_result.false_per_week), float(ev["caught"].sum())
+    falses = backtest_result.false_alerts
+    weeks = backtest_result.weeks or float("nan")
+    x = float((falses["tier"] >= tier).sum()) / weeks
+    row = backtest_result.tiers[backtest_result.tiers["tier"] == tier]
+    return x, float(row["caught"].iloc[0]) if len(row) else 0.0
 
 
 def tradeoff_figure(
@@ -47,11 +55,14 @@ def tradeoff_figure(
     *,
     calibrated: tuple[float, float] | None = None,
     n_incidents: int | None = None,
+    tier: int | None = None,
     height: int = 320,
 ) -> go.Figure:
     """Frontier (line), the calibrated policy (diamond) and the current policy (large dot).
 
     Trace order is fixed (frontier, calibrated, current) so widgets can update in place."""
+    if frontier is not None and tier is not None and "tier" in frontier:
+        frontier = frontier[frontier["tier"] == tier]
     x, y = frontier_columns(frontier)
     fig = go.Figure()
     if x and y:
@@ -92,7 +103,8 @@ def tradeoff_figure(
     fig.update_layout(
         height=height,
         margin={"l": 50, "r": 20, "t": 40, "b": 40},
-        title="Trade-off: false escalations vs incidents caught",
+        title="Trade-off: false escalations vs incidents caught"
+        + (f" (tier ≥ {tier})" if tier is not None else ""),
         xaxis_title="false escalations per week",
         yaxis_title="incidents caught",
         template="plotly_white",

@@ -1,0 +1,11 @@
+"""Interactive controllers for JupyterLab (a leaf: nothing in the library imports this).
+
+Each widget is a thin controller over pure, tested functions: callbacks call them and assign
+the results to plotly FigureWidgets inside ``batch_update()``.
+"""
+
+from __future__ import annotations
+
+from .tuner import ThresholdTuner
+
+__all__ = ["ThresholdTuner"]

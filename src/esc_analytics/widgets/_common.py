@@ -1,0 +1,62 @@
+"""Small helpers shared by the widgets: escaped HTML tables and display plumbing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import ipywidgets as W
+import numpy as np
+import pandas as pd
+
+from .._html import escape_text
+
+
+def html_table(
+    frame: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    *,
+    formats: dict[str, str] | None = None,
+    max_rows: int = 200,
+) -> str:
+    """An escaped HTML table (every header and cell through ``escape_text``)."""
+    formats = formats or {}
+    cols = list(columns or frame.columns)
+    parts = [
+        '<table class="esc-table" style="border-collapse:collapse;font-size:12px">',
+        "<thead><tr>",
+    ]
+    parts += [f'<th style="text-align:left;padding:2px 8px">{escape_text(c)}</th>' for c in cols]
+    parts.append("</tr></thead><tbody>")
+    for row in frame[cols].head(max_rows).itertuples(index=False, name=None):
+        parts.append("<tr>")
+        for col, value in zip(cols, row, strict=True):
+            text = _format(value, formats.get(col))
+            parts.append(f'<td style="padding:2px 8px">{escape_text(text)}</td>')
+        parts.append("</tr>")
+    parts.append("</tbody></table>")
+    return "".join(parts)
+
+
+def _format(value: Any, fmt: str | None) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return "—"
+    if isinstance(value, pd.Timedelta):
+        return f"{value / pd.Timedelta('1h'):.1f} h"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if fmt:
+        try:
+            return format(value, fmt)
+        except (TypeError, ValueError):
+            return str(value)
+    return str(value)
+
+
+class DisplayMixin:
+    """Widgets classes display their ``widget`` container in notebooks."""
+
+    widget: W.Widget
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
