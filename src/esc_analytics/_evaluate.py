@@ -110,7 +110,8 @@ def _grid(frame: pd.DataFrame, freq: str | pd.Timedelta | None, what: str) -> _G
             idx = where if order is None else order[where]
             raise DataLoadError(
                 f"{what}: duplicate window for topic {topics[codes[where]]!r} at "
-                f"{window_start.iloc[idx]} (one row per topic and window expected)"
+                f"{window_start.iloc[idx]} with windows of {freq} (one row per topic and window "
+                "expected; check freq=)"
             )
         breaks[1:] = ~(same & (positions[1:] == positions[:-1] + 1))
     return _Grid(
