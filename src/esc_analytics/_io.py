@@ -473,6 +473,18 @@ _NUMERIC = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 _DATE_LIKE = re.compile(r"\d{4}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}")
 
 
+def _regex_mask(text: pd.Series, pattern: str) -> np.ndarray:
+    """Vectorised regex search (RE2 through pyarrow when available; pandas otherwise)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        found = pc.match_substring_regex(pa.array(text.array, type=pa.string()), pattern)
+        return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    except Exception:  # pyarrow missing or pattern unsupported by RE2
+        return text.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+
+
 def _epoch(numbers: pd.Series) -> pd.Series:
     """Numbers -> UTC times; the unit (s, ms, us, ns) is told by the median magnitude."""
     valid = numbers.dropna()
@@ -531,9 +543,9 @@ def _parse_times(
     out = pd.Series(pd.NaT, index=index, dtype=TIME_DTYPE)
     if present.empty:
         return out, missing, np.zeros(len(text), dtype=bool), notes
-    numeric = present.str.fullmatch(_NUMERIC.pattern)
+    numeric = _regex_mask(present, _NUMERIC.pattern)
     if numeric.all() and not present.str.len().eq(8).all():
-        out[~missing] = _epoch(pd.to_numeric(present, errors="coerce")).to_numpy()
+        out = _epoch(pd.to_numeric(present, errors="coerce")).reindex(index)
         notes.append("epoch")
         bad = out.isna().to_numpy() & ~missing
         return out, missing, bad, notes
@@ -565,7 +577,7 @@ def _parse_times(
                     datey
                 ].map(lookup)
     parsed = parsed.astype(TIME_DTYPE)
-    aware = present.str.contains(_AWARE.pattern, regex=True)
+    aware = pd.Series(_regex_mask(present, _AWARE.pattern), index=present.index)
     if aware.any():
         notes.append("aware")
     if (~aware & parsed.notna()).any():
@@ -574,7 +586,7 @@ def _parse_times(
             naive_idx = ~aware & parsed.notna()
             wall = parsed[naive_idx].dt.tz_convert(None)
             parsed[naive_idx] = _localise(wall, tz, notes)
-    out[~missing] = parsed.to_numpy()
+    out = parsed.reindex(index)
     bad = out.isna().to_numpy() & ~missing
     return out, missing, bad, notes
 
@@ -609,6 +621,20 @@ def _check_tz(tz: str | None) -> None:
 _SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
 
 
+def _fast_float(text: pd.Series) -> pd.Series | None:
+    """Text -> float64 through pyarrow ("" -> NaN); None when some value is not a plain number."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pa.array(text.array, type=pa.string())
+        arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+        numbers = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    except Exception:  # pyarrow.ArrowInvalid for a value like "1.2K"
+        return None
+    return pd.Series(numbers, index=text.index, dtype="float64")
+
+
 def _parse_numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Counts -> float (missing allowed). Understands 1,234 and 1.2K. Returns (numbers, bad)."""
     if pd.api.types.is_bool_dtype(values.dtype):
@@ -616,7 +642,9 @@ def _parse_numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if pd.api.types.is_numeric_dtype(values.dtype):
         return values.astype("float64"), np.zeros(len(values), dtype=bool)
     text = _text(values)
-    numbers = pd.to_numeric(text.where(text != "", None), errors="coerce").astype("float64")
+    numbers = _fast_float(text)
+    if numbers is None:
+        numbers = pd.to_numeric(text.where(text != "", None), errors="coerce").astype("float64")
     failed = numbers.isna() & (text != "")
     if failed.any():
         cleaned = text[failed].str.replace(r"[,_\s]", "", regex=True).str.lower()
@@ -714,6 +742,8 @@ def _schema_failures(frame: pd.DataFrame, schema: Any) -> list[tuple[np.ndarray,
         cases = exc.failure_cases
         cases = cases[cases["index"].notna()]
         out = []
+        wide = cases["schema_context"] == "DataFrameSchema"
+        cases = cases.assign(column=cases["column"].where(~wide, ""))
         for (column, check), group in cases.groupby(["column", "check"], sort=False):
             positions = np.unique(group["index"].astype("int64").to_numpy())
             out.append((positions, str(check), str(column)))
@@ -727,7 +757,7 @@ def _mention_schema() -> Any:
 
     def count(name: str) -> Any:
         return pa.Column(
-            "float64", pa.Check.ge(0, name=REASON_NEGATIVE_NUMBER), nullable=True,
+            "float64", pa.Check(lambda s: s >= 0, name=REASON_NEGATIVE_NUMBER), nullable=True,
             required=False, name=name,
         )
 
@@ -736,7 +766,7 @@ def _mention_schema() -> Any:
             "author_followers": count("author_followers"),
             "engagement": count("engagement"),
             "sentiment": pa.Column(
-                "float64", pa.Check.in_range(-1.0, 1.0, name=REASON_BAD_SENTIMENT),
+                "float64", pa.Check(lambda s: s.between(-1.0, 1.0), name=REASON_BAD_SENTIMENT),
                 nullable=True, required=False,
             ),
         }
@@ -748,7 +778,7 @@ def _series_schema() -> Any:
     import pandera.pandas as pa
 
     return pa.DataFrameSchema(
-        {"volume": pa.Column("float64", pa.Check.ge(0, name=REASON_NEGATIVE_NUMBER),
+        {"volume": pa.Column("float64", pa.Check(lambda s: s >= 0, name=REASON_NEGATIVE_NUMBER),
                              nullable=True)}
     )
 
@@ -758,24 +788,23 @@ def _incident_schema() -> Any:
     import pandera.pandas as pa
 
     return pa.DataFrameSchema(
-        {
-            "ended_at": pa.Column(
-                TIME_DTYPE, nullable=True, required=False,
-                checks=pa.Check(
-                    lambda frame: ~(frame["ended_at"] < frame["started_at"]),
-                    name=REASON_END_BEFORE_START,
-                ),
-            )
-        }
+        {"started_at": pa.Column(TIME_DTYPE), "ended_at": pa.Column(TIME_DTYPE, nullable=True)},
+        checks=pa.Check(
+            lambda frame: ~(frame["ended_at"] < frame["started_at"]),
+            name=REASON_END_BEFORE_START,
+        ),
     )
 
 
-def _apply_schema(load: _Load, frame: pd.DataFrame, schema: Any) -> None:
+def _apply_schema(
+    load: _Load, frame: pd.DataFrame, schema: Any, wide_column: str | None = None
+) -> None:
+    """Flag the rows failing a pandera schema; frame-wide checks blame ``wide_column``."""
     checked = frame.reset_index(drop=True)
     for positions, reason, column in _schema_failures(checked, schema):
         mask = np.zeros(len(checked), dtype=bool)
         mask[positions] = True
-        load.flag(mask, reason, column)
+        load.flag(mask, reason, column or wide_column)
 
 
 # --- loaders ---------------------------------------------------------------------------------
@@ -811,8 +840,8 @@ def load_mentions(
     else:
         ids = load.generated_ids()
         load.notes.append("no mention_id column: ids generated as file:line")
-    data["mention_id"] = ids.astype("str").to_numpy()
-    data["created_at"] = created.to_numpy()
+    data["mention_id"] = ids.astype("str").array
+    data["created_at"] = created.array
     default_topic = topic if topic is not None else DEFAULT_TOPIC
     if load.has("topic"):
         topics = _text(f["topic"])
@@ -823,10 +852,10 @@ def load_mentions(
     else:
         topics = pd.Series(default_topic, index=f.index)
         load.notes.append(f"no topic column: every mention has topic {default_topic!r}")
-    data["topic"] = topics.astype("str").to_numpy()
+    data["topic"] = topics.astype("str").array
     for name in ("text", "author"):
         if load.has(name):
-            data[name] = _optional_text(f[name]).to_numpy()
+            data[name] = _optional_text(f[name]).array
     numbers: dict[str, pd.Series] = {}
     for name in ("author_followers", "engagement"):
         if load.has(name):
@@ -855,7 +884,7 @@ def load_mentions(
         data["sentiment"] = sentiment.to_numpy()
         data["sentiment_estimated"] = estimated
     if load.has("platform"):
-        data["platform"] = _optional_text(f["platform"]).to_numpy()
+        data["platform"] = _optional_text(f["platform"]).array
     if load.has("is_verified"):
         flags, unknown = _parse_bool(f["is_verified"])
         data["is_verified"] = flags.array
@@ -927,7 +956,7 @@ def load_series(
     missing_volume = volume.isna().to_numpy() & ~bad
     load.flag(bad | missing_volume, REASON_BAD_NUMBER, "volume")
     frame = pd.DataFrame(
-        {"topic": topics.astype("str").to_numpy(), "window_start": starts.to_numpy(),
+        {"topic": topics.astype("str").array, "window_start": starts.array,
          "volume": volume.to_numpy()}
     )
     frame["window_start"] = frame["window_start"].astype(TIME_DTYPE)
@@ -982,7 +1011,7 @@ def load_incidents(
     else:
         ids = load.generated_ids()
         load.notes.append("no incident_id column: ids generated as file:line")
-    data["incident_id"] = ids.astype("str").to_numpy()
+    data["incident_id"] = ids.astype("str").array
     default_topic = topic if topic is not None else DEFAULT_TOPIC
     if load.has("topic"):
         topics = _text(f["topic"])
@@ -993,8 +1022,8 @@ def load_incidents(
     else:
         topics = pd.Series(default_topic, index=f.index)
         load.notes.append(f"no topic column: every incident has topic {default_topic!r}")
-    data["topic"] = topics.astype("str").to_numpy()
-    data["started_at"] = started.to_numpy()
+    data["topic"] = topics.astype("str").array
+    data["started_at"] = started.array
     if load.has("severity"):
         tiers, bad = _parse_severity(f["severity"], severity_map)
         load.flag(bad, REASON_BAD_SEVERITY, "severity")
@@ -1004,10 +1033,10 @@ def load_incidents(
         load.notes.append("no severity column: every incident is tier 1")
     for name in ("ended_at", "detected_at", "escalated_at", "resolved_at"):
         if load.has(name):
-            data[name] = load.times(name, tz, required=False).to_numpy()
+            data[name] = load.times(name, tz, required=False).array
     for name in ("title", "category"):
         if load.has(name):
-            data[name] = _optional_text(f[name]).to_numpy()
+            data[name] = _optional_text(f[name]).array
     frame = pd.DataFrame(data)
     for name in ("started_at", "ended_at", "detected_at", "escalated_at", "resolved_at"):
         if name in frame:
@@ -1016,7 +1045,9 @@ def load_incidents(
         if name in frame:
             frame[name] = frame[name].astype("str")
     if "ended_at" in frame:
-        _apply_schema(load, frame[["started_at", "ended_at"]], _incident_schema())
+        _apply_schema(
+            load, frame[["started_at", "ended_at"]], _incident_schema(), "ended_at"
+        )
     ok = load.ok
     dup = np.zeros(len(frame), dtype=bool)
     dup[ok] = frame.loc[ok, "incident_id"].duplicated(keep="first").to_numpy()
