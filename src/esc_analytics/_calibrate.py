@@ -313,7 +313,7 @@ def _nab_sweep(
     detected = np.zeros(len(t), dtype=np.int64)
     in_window = np.flatnonzero(nab.window_of_row >= 0)
     ids = nab.window_of_row[in_window]
-    bounds = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True])
+    bounds = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True]) if len(ids) else []
     for a, b in itertools.pairwise(bounds):
         rows = in_window[a:b]
         first = _first_hits(low, high, rows, t)
@@ -375,7 +375,7 @@ def sweep(
         raw, detected, fp_rows = _nab_sweep(low, high, nab, t)
         null, perfect = -nab.n_windows * nab.fn, nab.n_windows * nab.tp
         out["nab_raw"] = raw
-        out["nab_score"] = 100.0 * (raw - null) / max(perfect - null, 1e-12)
+        out["nab_score"] = 100.0 * (raw - null) / (perfect - null) if perfect > null else np.nan
         out["nab_detected"] = detected
         out["nab_false_rows"] = fp_rows
     return out
@@ -607,7 +607,7 @@ def calibrate(
                             + (false_cost(k) - false_cost(k - 1)) * table["false_alerts"]
                         )
                     else:
-                        value = table["nab_score"].to_numpy()
+                        value = table["nab_score"].fillna(0.0).to_numpy()
                     table["objective"] = value
                     table["score"] = _smooth(np.asarray(value, dtype=float), smoothing)
                     table.insert(0, "cooldown", c)
