@@ -104,11 +104,14 @@ def mentions_table_html(
     if caption:
         parts.append(f"<caption>{escape_text(caption)}</caption>")
     parts.append("<thead><tr>")
-    parts.extend(f"<th>{escape_text(name)}</th>" for name in shown)
+    parts.extend(f'<th style="text-align:left">{escape_text(name)}</th>' for name in shown)
     parts.append("</tr></thead><tbody>")
     for row in head.itertuples(index=False, name=None):
         parts.append("<tr>")
-        parts.extend(f"<td>{escape_text(value, max_chars=max_chars)}</td>" for value in row)
+        parts.extend(
+            f'<td style="text-align:left">{escape_text(value, max_chars=max_chars)}</td>'
+            for value in row
+        )
         parts.append("</tr>")
     parts.append("</tbody></table>")
     if len(frame) > len(head):
