@@ -1,0 +1,149 @@
+"""``esc-analytics calibrate``: fit a tiered policy's thresholds to an incident history.
+
+Also holds the input helpers shared with ``backtest`` and ``detect`` (mentions or series files
+→ features; incident files, NAB ``anomaly_windows.json`` recognised). Imports are lazy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from .._errors import DataLoadError, EscAnalyticsError
+from ._common import parse_mapping
+
+
+def add_input_options(parser: argparse.ArgumentParser, *, incidents: bool) -> None:
+    """--mentions/--series FILE..., --column, --tz, --freq (and --incidents)."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--mentions", nargs="+", metavar="FILE", help="mention files")
+    source.add_argument(
+        "--series",
+        nargs="+",
+        metavar="FILE",
+        help="volume files (topic, window_start, volume; NAB timestamp,value: topic = file stem)",
+    )
+    parser.add_argument(
+        "--column",
+        action="append",
+        metavar="CANONICAL=SOURCE",
+        help="map a column of your files, e.g. created_at=tweet_created",
+    )
+    parser.add_argument("--tz", metavar="ZONE", help="zone of times without an offset (UTC)")
+    parser.add_argument(
+        "--freq", default=None, help="window length for --mentions (1h); series keep their own"
+    )
+    if incidents:
+        parser.add_argument(
+            "--incidents",
+            required=True,
+            metavar="FILE",
+            help="incident log (CSV/JSON: incident_id, topic, started_at, ended_at, severity) "
+            "or NAB's anomaly_windows.json",
+        )
+
+
+def load_features(args: argparse.Namespace) -> Any:
+    """Features from --mentions or --series (each series topic gets its own time span)."""
+    import pandas as pd
+
+    from .._features import build_features, features_from_series
+    from .._io import load_mentions, load_series
+
+    columns = parse_mapping(args.column)
+    if args.mentions:
+        loaded = load_mentions(list(args.mentions), columns=columns or None, tz=args.tz)
+        if loaded.data.empty:
+            raise DataLoadError(f"no usable mention ({loaded.summary})")
+        return build_features(loaded.data, freq=args.freq or "1h")
+    loaded = load_series(list(args.series), columns=columns or None, tz=args.tz)
+    if loaded.data.empty:
+        raise DataLoadError(f"no usable volume row ({loaded.summary})")
+    parts = [
+        features_from_series(frame, freq=args.freq)
+        for _, frame in loaded.data.groupby("topic", sort=True)
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def load_incident_file(path: str, tz: str | None = None) -> Any:
+    """An incident log; NAB's ``{file: [{start, end}, ...]}`` JSON is recognised."""
+    from .._io import incidents_from_nab_windows, load_incidents
+
+    file = Path(path)
+    if not file.is_file():
+        raise DataLoadError("incident file not found", source=path)
+    if file.suffix.lower() == ".json":
+        try:
+            payload = json.loads(file.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            payload = None
+        if isinstance(payload, dict) and all(isinstance(v, list) for v in payload.values()):
+            return incidents_from_nab_windows(file)
+    loaded = load_incidents(path, tz=tz)
+    if loaded.data.empty:
+        raise DataLoadError(f"no usable incident ({loaded.summary})", source=path)
+    return loaded.data
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``calibrate`` parser."""
+    parser = subparsers.add_parser(
+        "calibrate",
+        help="fit escalation thresholds to your incident history",
+        description="Sweep thresholds, persistence and cooldown of a tiered policy over your "
+        "history and write the best policy for the objective as YAML.",
+    )
+    add_input_options(parser, incidents=True)
+    parser.add_argument("--objective", choices=("recall", "cost", "nab"), default="recall")
+    parser.add_argument(
+        "--max-false-per-week",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="false notifications per week allowed per tier (recall; 1.0)",
+    )
+    parser.add_argument("--tiers", type=int, default=3, metavar="N", help="number of tiers (3)")
+    parser.add_argument(
+        "--nab-profile", default="standard", help="standard, low_fp or low_fn (objective nab)"
+    )
+    parser.add_argument(
+        "--max-early",
+        default="24h",
+        help="an alert this long before an incident still counts (24h)",
+    )
+    parser.add_argument(
+        "--feature",
+        action="append",
+        metavar="NAME",
+        help="candidate detection feature (repeatable; default: all known)",
+    )
+    parser.add_argument("--out", required=True, metavar="PATH", help="policy YAML to write")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Calibrate and write the policy; print the chosen thresholds and fit figures."""
+    from .._calibrate import calibrate
+    from .._policy import save_policy
+
+    if args.tiers < 1:
+        raise EscAnalyticsError(f"--tiers must be >= 1, got {args.tiers}")
+    features = load_features(args)
+    incidents = load_incident_file(args.incidents, args.tz)
+    result = calibrate(
+        features,
+        incidents,
+        n_tiers=args.tiers,
+        objective=args.objective,
+        max_false_per_week=args.max_false_per_week,
+        nab_profile=args.nab_profile,
+        max_early=args.max_early,
+        feature_candidates=args.feature,
+    )
+    save_policy(result.policy, args.out)
+    print(result.summary())
+    print(f"policy written to {args.out}")
+    return 0
