@@ -295,6 +295,24 @@ _TEMPLATES: dict[tuple[str, str], tuple[str, ...]] = {
         "{brand} trending again",
     ),
     ("viral", "neg"): ("the {brand} meme is getting old already",),
+    ("roast", "neg"): (  # jokes: negative words, no incident vocabulary
+        "my {product} is slower than a sleepy snail lol",
+        "{brand} roast thread, I'll start: the {feature}",
+        "ranking {brand} products from worst to worst 😂",
+        "the {brand} {feature} is a crime against design lmao",
+        "my {product} took one look at me and gave up",
+        "{brand} fans be like: the {feature} is fine. it is not lol",
+        "worst {feature} award goes to {product} again haha",
+    ),
+    ("roast", "neu"): (
+        "why is everyone roasting {brand} today",
+        "the {brand} roast thread is going wild",
+        "{brand} jokes are trending",
+    ),
+    ("roast", "pos"): (
+        "{brand} replying to the roasts is gold",
+        "ok {brand} took the roast well, respect",
+    ),
 }
 _EMOJI = {
     "pos": ("😍", "🔥", "🙌", "❤️", "✨", "😂", "👏"),
@@ -324,7 +342,8 @@ _HANDLE_B = (
 @dataclass(frozen=True)
 class SampleData:
     """A generated history: mentions (Mentions contract), the incident log (Incidents contract),
-    planned events (launches, campaigns) and the unplanned benign spikes (viral, positive)."""
+    planned events (launches, campaigns) and the unplanned benign spikes that are no incident:
+    ``kind`` "viral" (positive) or "roast" (jokes a sentiment score reads as negative)."""
 
     mentions: pd.DataFrame
     incidents: pd.DataFrame
@@ -347,10 +366,10 @@ class SampleData:
 
 @dataclass(frozen=True)
 class _Event:
-    kind: str  # "incident" | "planned" | "viral"
+    kind: str  # "incident" | "planned" | "benign" (unplanned, harmless)
     topic: int
     severity: int  # 0 for benign events
-    category: str  # incident category, "launch"/"campaign", or "viral"
+    category: str  # incident category, "launch"/"campaign", or "viral"/"roast"
     ramp: float  # hours from start to peak
     ramp_power: float  # 1 = linear, >1 = slow build that explodes late
     plateau: float  # hours at peak
@@ -510,11 +529,12 @@ def _plan_events(rng: np.random.Generator, brands: list[_Brand], days: int) -> l
     n1 = n_incidents - n2 - n3
     n_planned = max(1, round(n_topics * days / 70))
     n_viral = max(1, round(n_topics * days / 190))
+    n_roast = max(1, round(n_topics * days / 280))
 
     specs: list[tuple[str, int]] = (
         [("incident", 3)] * n3 + [("incident", 2)] * n2 + [("incident", 1)] * n1
     )
-    specs += [("planned", 0)] * n_planned + [("viral", 0)] * n_viral
+    specs += [("planned", 0)] * n_planned + [("viral", 0)] * n_viral + [("roast", 0)] * n_roast
     offset = int(rng.integers(0, n_topics))
     events = []
     launch_used = [0] * n_topics
@@ -536,10 +556,21 @@ def _plan_events(rng: np.random.Generator, brands: list[_Brand], days: int) -> l
                     influencers=int(rng.integers(2, 7)), name=name, item=item,
                 )
             )  # fmt: skip
+        elif kind == "roast":  # harmless jokes that a sentiment score reads as negative
+            events.append(
+                _Event(
+                    "benign", topic, 0, "roast",
+                    ramp=float(rng.uniform(1.0, 3.0)), ramp_power=1.0,
+                    plateau=float(rng.uniform(2, 5)), half_life=float(rng.uniform(2, 5)),
+                    peak=float(rng.uniform(3.5, 6.0)), stance_p=(0.15, 0.3, 0.55),
+                    influencers=int(rng.integers(1, 5)),
+                    name=f"{brand.name} {rng.choice(['roast thread', 'joke trend'])}",
+                )
+            )  # fmt: skip
         else:
             events.append(
                 _Event(
-                    "viral", topic, 0, "viral",
+                    "benign", topic, 0, "viral",
                     ramp=float(rng.uniform(0.5, 2.0)), ramp_power=1.0,
                     plateau=float(rng.uniform(2, 6)), half_life=float(rng.uniform(3, 7)),
                     peak=float(rng.uniform(7, 14)), stance_p=(0.72, 0.24, 0.04),
@@ -590,7 +621,7 @@ def _incident_event(
         ramp=float(rng.uniform(1, 3) if tiny else rng.uniform(1, 8)), ramp_power=1.0,
         plateau=float(rng.uniform(1, 3) if tiny else rng.uniform(1, 4)),
         half_life=float(rng.uniform(1, 2.5) if tiny else rng.uniform(2, 5)),
-        peak=float(rng.uniform(0.6, 1.0) if tiny else rng.uniform(1.6, 3.2)),
+        peak=float(rng.uniform(0.8, 1.2) if tiny else rng.uniform(1.6, 3.2)),
         stance_p=(0.03, 0.17, 0.8), influencers=int(rng.integers(0, 2)),
     )  # fmt: skip
 
@@ -697,7 +728,7 @@ def _event_mentions(
     infl_authors = rng.choice(authors["influencers"], n_infl) if n_infl else np.zeros(0, int)
     kind = event.category
     stance = rng.choice(3, n, p=event.stance_p)
-    boost = {"incident": 0.4 * event.severity, "planned": 0.3, "viral": 1.0}[event.kind]
+    boost = {"incident": 0.4 * event.severity, "planned": 0.3, "benign": 1.0}[event.kind]
     return {
         "seconds": seconds,
         "topic": np.full(n, event.topic),
@@ -826,7 +857,7 @@ def _event_frames(
             )  # fmt: skip
         else:
             spike_rows.append(
-                {"topic": brand.name, "name": event.name, "kind": "viral",
+                {"topic": brand.name, "name": event.name, "kind": event.category,
                  "started_at": start_min, "ended_at": end_min}
             )  # fmt: skip
 
@@ -858,7 +889,7 @@ def _event_frames(
             frame[column] = frame[column].astype("str")
         return frame
 
-    return incidents, benign(planned_rows, "EVT"), benign(spike_rows, "VIR")
+    return incidents, benign(planned_rows, "EVT"), benign(spike_rows, "SPK")
 
 
 _TITLES = {
