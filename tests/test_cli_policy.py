@@ -129,30 +129,21 @@ def test_nab_windows_file_is_accepted(files, capsys):
 
 
 def test_detect_keeps_input_order(tmp_path, files):
-    frame = pd.read_csv(files / "alpha.csv").sample(frac=1.0, random_state=1)
-    frame.to_csv(tmp_path / "shuffled.csv", index=False)
     policy = tmp_path / "p.yaml"
     policy.write_text("tiers:\n- level: 1\n  name: watch\n  owner: desk\n  all: ['volume > 100']\n")
     out = tmp_path / "d.csv"
+    order = [files / "beta.csv", files / "alpha.csv"]  # not alphabetical
     assert (
-        main(
-            [
-                "detect",
-                "--series",
-                str(tmp_path / "shuffled.csv"),
-                "--policy",
-                str(policy),
-                "--out",
-                str(out),
-            ]
-        )
+        main(["detect", "--series", *map(str, order), "--policy", str(policy), "--out", str(out)])
         == 0
     )
     table = pd.read_csv(out)
+    frame = pd.concat([pd.read_csv(f).assign(topic=f.stem) for f in order], ignore_index=True)
     assert len(table) == len(frame)
+    assert table["topic"].tolist() == frame["topic"].tolist()
     got = pd.to_datetime(table["window_start"], utc=True)
     want = pd.to_datetime(frame["timestamp"], utc=True)
-    assert (got.to_numpy() == want.to_numpy()).all()  # input order, not sorted
+    assert (got.to_numpy() == want.to_numpy()).all()
     assert (table["tier"].to_numpy() == (frame["value"].to_numpy() > 100)).all()
 
 

@@ -52,6 +52,12 @@ def run(args: argparse.Namespace) -> int:
     features = load_features(args)
     escalations = _SOURCES[given[0]](args, features)
     windows = escalations.windows.loc[:, ["topic", "window_start", "tier", "escalation"]]
+    if args.series:  # files in the order given, each in time order (the loader sorts rows)
+        stems = list(dict.fromkeys(Path(f).stem for f in args.series))
+        rank = {t: i for i, t in enumerate(stems)}
+        key = windows["topic"].astype(str).map(lambda t: rank.get(t, len(rank)))
+        windows = windows.assign(_k=key.to_numpy()).sort_values("_k", kind="stable")
+        windows = windows.drop(columns="_k").reset_index(drop=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".csv":
         windows.to_csv(out, index=False)
