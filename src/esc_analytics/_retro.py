@@ -151,8 +151,12 @@ def incident_alerts(
         if col in win:
             val = pd.to_datetime(win[col], utc=True)
             noticed = val.where(val.notna(), noticed)
-    out["team_noticed_at"] = noticed.to_numpy()
-    out["first_alert_at"] = pd.to_datetime(out.get("first_alert_at"), utc=True)
+    out["team_noticed_at"] = noticed.astype("datetime64[ns, UTC]").array
+    out["first_alert_at"] = pd.to_datetime(out["first_alert_at"], utc=True).astype(
+        "datetime64[ns, UTC]"
+    )
+    for col in [c for c in out.columns if c.startswith("first_alert_tier")]:
+        out[col] = pd.to_datetime(out[col], utc=True).astype("datetime64[ns, UTC]")
     out["lead_time_h"] = (out["team_noticed_at"] - out["first_alert_at"]) / pd.Timedelta("1h")
     return out
 
@@ -335,11 +339,14 @@ def quantify_improvements(
     max_early: pd.Timedelta = DEFAULT_MAX_EARLY,
     max_delay: pd.Timedelta = DEFAULT_MAX_DELAY,
     baseline_escalations: Escalations | None = None,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Threshold changes of tier ``level`` that would have alerted for this incident earlier.
 
     For every threshold (and persistence / minimum volume) of the tier, candidate values are
-    the feature values seen in the incident's windows before the current alert; the policy is
+    the feature values seen in the incident's windows (from ``since``, default its start, to
+    ``until``, e.g. its peak) before the current alert; the policy is
     re-evaluated with each. Kept per parameter: the smallest change that alerts earlier and
     the smallest that alerts earliest. Cost = extra notifications at tier ≥ level per month
     over all topics and windows of ``features``.
@@ -365,7 +372,11 @@ def quantify_improvements(
         (topic_feats["window_start"] >= frm - PRECEDING_PERIOD)
         & (topic_feats["window_start"] <= to + pd.Timedelta("1D"))
     ]
-    in_window = local[(local["window_start"] >= frm) & (local["window_start"] < deadline)]
+    # Candidates come from the issue's own windows (from its first sign, else its start), so
+    # that "earlier" never means "alerting on ordinary traffic before the issue existed".
+    first = max(frm, since if since is not None else start)
+    last = min(deadline, until + pd.Timedelta("1ns")) if until is not None else deadline
+    in_window = local[(local["window_start"] >= first) & (local["window_start"] < last)]
     if in_window.empty:
         return pd.DataFrame(columns=columns)
 
@@ -660,6 +671,8 @@ def review_incident(
             max_early=max_early,
             max_delay=max_delay,
             baseline_escalations=escalations,
+            since=first_sign,
+            until=peak_at,
         )
     facts["improvement_sentence"] = _improvement_sentence(
         improvements, target, target_at is not None

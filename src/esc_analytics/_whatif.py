@@ -128,7 +128,7 @@ def compare_escalations(
             "tier_a": a["tier_reached"].astype(int),
             "tier_b": b["tier_reached"].astype(int).to_numpy(),
             "first_alert_a": a["first_alert_at"],
-            "first_alert_b": b["first_alert_at"].to_numpy(),
+            "first_alert_b": b["first_alert_at"].array,
             "lead_time_a_h": (a["lead_time"] / hour).astype(float),
             "lead_time_b_h": (b["lead_time"] / hour).astype(float).to_numpy(),
         }

@@ -6,6 +6,9 @@ the results to plotly FigureWidgets inside ``batch_update()``.
 
 from __future__ import annotations
 
+from .explain import SpikeExplainer
+from .retro import RetroReviewer
 from .tuner import ThresholdTuner
+from .whatif import PolicyWhatIf
 
-__all__ = ["ThresholdTuner"]
+__all__ = ["PolicyWhatIf", "RetroReviewer", "SpikeExplainer", "ThresholdTuner"]
