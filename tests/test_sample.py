@@ -513,3 +513,25 @@ def test_cli_writes_the_files(
     bad = parser.parse_args(["sample", "--out", str(tmp_path / "bad"), "--days", "3"])
     with pytest.raises(EscAnalyticsError, match="days"):
         bad.func(bad)
+
+
+def test_readme_describes_the_committed_sample(sample_dir: Path, sample: SampleData) -> None:
+    """The README's counts and incident table are those of the data (no stale documentation)."""
+    readme = (sample_dir / "README.md").read_text(encoding="utf-8")
+    assert "esc-analytics sample --out data/sample" in readme
+    assert f"{len(sample.mentions):,} mentions" in readme
+    assert f"{sample.mentions['sentiment'].isna().sum():,} rows" in readme
+    rows = {}
+    for line in readme.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells and cells[0].startswith(("INC-", "EVT-", "SPK-")):
+            rows[cells[0]] = cells
+    for inc in sample.incidents.itertuples():
+        cells = rows.pop(inc.incident_id)
+        assert cells[1:5] == [inc.topic, str(inc.severity), inc.category, inc.title]
+        assert cells[5] == f"{inc.started_at:%Y-%m-%d %H:%M}"
+    for frame in (sample.planned_events, sample.benign_spikes):
+        for event in frame.itertuples():
+            cells = rows.pop(event.event_id)
+            assert cells[1:4] == [event.topic, event.kind, event.name]
+    assert not rows, f"README lists events the data does not have: {sorted(rows)}"

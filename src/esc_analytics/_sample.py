@@ -46,7 +46,7 @@ class _Brand:
     name: str
     level: float  # mean baseline mentions per hour
     weekend: float  # weekend multiplier of the baseline
-    products: tuple[str, ...]
+    products: tuple[str, ...]  # the first three are physical products (safety, pricing titles)
     features: tuple[str, ...]
     categories: tuple[str, ...]  # incident categories that fit this brand, most typical first
     launches: tuple[tuple[str, str, str], ...]  # (event name, kind, featured item)
@@ -72,7 +72,7 @@ _BRANDS = (
         "NimbusAir",
         16.0,
         1.15,
-        ("Nimbus app", "NimbusMiles", "Nimbus lounge", "flight NB214", "flight NB730"),
+        ("flight NB214", "flight NB730", "Nimbus lounge", "Nimbus app", "NimbusMiles"),
         ("check-in", "baggage", "seat", "boarding", "wifi", "crew"),
         ("outage", "customer_service", "data_breach", "boycott", "pricing"),
         (
@@ -86,7 +86,7 @@ _BRANDS = (
         "Brewhaus",
         9.0,
         1.2,
-        ("oat latte", "cold brew", "Brewhaus app", "pumpkin spice latte", "croissant"),
+        ("oat latte", "cold brew", "croissant", "pumpkin spice latte", "Brewhaus app"),
         ("order", "rewards", "cup", "barista", "queue", "price"),
         ("boycott", "product_safety", "pricing", "outage", "customer_service"),
         (
@@ -100,7 +100,7 @@ _BRANDS = (
         "Voltra",
         6.0,
         0.9,
-        ("Voltra S", "Voltra Cargo", "Voltra app", "Voltra charger", "Voltra Mini"),
+        ("Voltra S", "Voltra Cargo", "Voltra Mini", "Voltra charger", "Voltra app"),
         ("range", "brakes", "battery", "software update", "motor", "display"),
         ("product_safety", "outage", "customer_service", "data_breach", "boycott"),
         (
@@ -893,8 +893,8 @@ def _event_frames(
 
 
 _TITLES = {
-    "outage": ("{brand} service outage", "{product} down for many users", "{brand} login outage"),
-    "product_safety": ("{product} {feature} safety defect", "{product} recall demands"),
+    "outage": ("{brand} service outage", "{brand} app and website outage", "{brand} login outage"),
+    "product_safety": ("{product} safety defect reports", "{product} recall demands"),
     "data_breach": ("{brand} customer data breach", "{brand} account takeover wave"),
     "boycott": ("Boycott call over {brand} advert", "{brand} executive remarks backlash"),
     "customer_service": ("{brand} refund delays", "{brand} support complaints"),
@@ -927,7 +927,7 @@ def _incident_row(
     template = _TITLES[event.category][int(rng.integers(0, len(_TITLES[event.category])))]
     title = template.format(
         brand=brand.name,
-        product=brand.products[int(rng.integers(0, len(brand.products)))],
+        product=brand.products[int(rng.integers(0, 3))],  # the first three are physical
         feature=brand.features[int(rng.integers(0, len(brand.features)))],
     )
     return {
