@@ -43,7 +43,15 @@ _SCORE_BATCH = 100_000
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".txt", ".csv.zst", ".gz")
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 _COUNT_COLUMNS = ("author_followers", "engagement")
-_TRUE_WORDS = ("true", "t", "yes", "y", "1")
+_TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0", "verified")  # as the loader's _parse_bool
+_SENTIMENT_WORDS = {
+    **{k.lower(): v for k, v in SENTIMENT_LABELS.items()},
+    "neg": -1.0,
+    "pos": 1.0,
+    "neu": 0.0,
+    "neut": 0.0,
+    "mixed": 0.0,
+}
 
 
 def _quote_ident(name: str) -> str:
@@ -170,23 +178,37 @@ def _number_sql(expr: str, dtype: str) -> tuple[str, str]:
         value = f"CAST({expr} AS DOUBLE)"
         return value, f"(isnan({value}) OR isinf({value}))"
     text = _text(expr, dtype)
-    value = f"TRY_CAST({text} AS DOUBLE)"
-    return value, f"({text} IS NOT NULL AND ({value} IS NULL OR isnan({value}) OR isinf({value})))"
-
-
-def _sentiment_sql(expr: str, dtype: str) -> tuple[str, str]:
-    """(SQL score or NULL, SQL 'present but invalid')."""
-    if dtype in ("DOUBLE", "FLOAT", "REAL") or dtype.startswith(("DECIMAL", "INT", "BIGINT")):
-        value = f"CAST({expr} AS DOUBLE)"
-        return value, f"({value} IS NOT NULL AND NOT ({value} BETWEEN -1 AND 1))"
-    text = _text(expr, dtype)
-    labels = " ".join(
-        f"WHEN lower({text}) = {_quote_literal(k)} THEN {v!r}" for k, v in SENTIMENT_LABELS.items()
+    # like the loader: plain numbers, else "1,234" / "1.2K" / "3M"
+    cleaned = f"lower(regexp_replace({text}, '[,_\\s]', '', 'g'))"
+    pattern = "'^([+-]?[0-9]+(?:[.][0-9]+)?)([kmb]?)$'"
+    suffixed = (
+        f"(TRY_CAST(regexp_extract({cleaned}, {pattern}, 1) AS DOUBLE) * CASE"
+        f" regexp_extract({cleaned}, {pattern}, 2) WHEN 'k' THEN 1e3 WHEN 'm' THEN 1e6"
+        " WHEN 'b' THEN 1e9 ELSE 1 END)"
     )
-    number = f"TRY_CAST({text} AS DOUBLE)"
-    value = f"(CASE {labels} ELSE {number} END)"
-    invalid = f"({text} IS NOT NULL AND ({value} IS NULL OR NOT ({value} BETWEEN -1 AND 1)))"
-    return f"(CASE WHEN {invalid} THEN NULL ELSE {value} END)", invalid
+    plain = f"TRY_CAST({text} AS DOUBLE)"
+    value = f"(CASE WHEN isnan({plain}) THEN NULL ELSE coalesce({plain}, {suffixed}) END)"
+    return value, f"({text} IS NOT NULL AND {value} IS NULL)"
+
+
+def _sentiment_sql(expr: str, dtype: str) -> tuple[str, str, str]:
+    """(SQL score or NULL, SQL 'not a label nor a number', SQL 'number outside -1..1')."""
+    if dtype in ("DOUBLE", "FLOAT", "REAL") or dtype.startswith(("DECIMAL", "INT", "BIGINT")):
+        number = f"CAST({expr} AS DOUBLE)"
+        value = f"(CASE WHEN isnan({number}) THEN NULL ELSE {number} END)"
+        unreadable = "false"
+    else:
+        text = _text(expr, dtype)
+        labels = " ".join(
+            f"WHEN lower({text}) = {_quote_literal(k)} THEN {v!r}"
+            for k, v in _SENTIMENT_WORDS.items()
+        )
+        number = f"TRY_CAST({text} AS DOUBLE)"
+        value = f"(CASE {labels} ELSE (CASE WHEN isnan({number}) THEN NULL ELSE {number} END) END)"
+        unreadable = f"({text} IS NOT NULL AND {value} IS NULL)"
+    out_of_range = f"coalesce(NOT ({value} BETWEEN -1 AND 1), false)"
+    valid = f"(CASE WHEN {out_of_range} THEN NULL ELSE {value} END)"
+    return valid, unreadable, out_of_range
 
 
 def _bool_sql(expr: str, dtype: str) -> str:
@@ -204,6 +226,7 @@ def _file_view(
     path: Path,
     columns: Mapping[str, str] | None,
     topic: str | None,
+    time_fallback: bool = False,
 ) -> tuple[str, dict[str, str]]:
     """SQL of one file as normalised rows: src, line, id, topic, t_us, measures' inputs, reason,
     bad_column, raw; plus the resolved mapping."""
@@ -226,11 +249,21 @@ def _file_view(
         return (_quote_ident(name), types[name]) if name in types else None
 
     time_expr, time_present = _time_sql(*col("created_at"))
+    time_name, time_type = col("created_at")
+    time_text = "CAST(NULL AS VARCHAR)"
+    if not time_type.startswith(("TIMESTAMP", "DATE")):
+        time_text = _text(time_name, time_type)
+        if time_fallback:  # values DuckDB cannot read, parsed by the loader's own rules
+            time_expr = (
+                f"coalesce({time_expr}, (SELECT f.us FROM time_fallback f"
+                f" WHERE f.raw = {time_text}))"
+            )
     reasons: list[tuple[str, str, str]] = [  # (condition, reason, canonical column)
         (f"NOT ({time_present})", REASON_MISSING_TIME, "created_at"),
         (f"({time_expr}) IS NULL", REASON_BAD_TIME, "created_at"),
     ]
-    selects = [f"{index} AS src", f"{time_expr} AS t_us"]
+    selects = [f"{index} AS src", f"{time_expr} AS t_us", f"{time_text} AS time_text"]
+    negatives = []
     for canonical in _COUNT_COLUMNS:
         found = col(canonical)
         if found is None:
@@ -238,14 +271,18 @@ def _file_view(
             continue
         value, invalid = _number_sql(*found)
         reasons.append((invalid, REASON_BAD_NUMBER, canonical))
-        reasons.append((f"coalesce({value} < 0, false)", REASON_NEGATIVE_NUMBER, canonical))
+        negatives.append((f"coalesce({value} < 0, false)", REASON_NEGATIVE_NUMBER, canonical))
         selects.append(f"coalesce({value}, 0.0) AS {canonical}")
+    # the loader's order: unreadable values first, then the schema's range checks
     found = col("sentiment")
     if found is None:
+        reasons.extend(negatives)
         selects.append("CAST(NULL AS DOUBLE) AS sentiment")
     else:
-        value, invalid = _sentiment_sql(*found)
-        reasons.append((invalid, REASON_BAD_SENTIMENT, "sentiment"))
+        value, unreadable, out_of_range = _sentiment_sql(*found)
+        reasons.append((unreadable, REASON_BAD_SENTIMENT, "sentiment"))
+        reasons.extend(negatives)
+        reasons.append((out_of_range, REASON_BAD_SENTIMENT, "sentiment"))
         selects.append(f"{value} AS sentiment")
     found = col("is_verified")
     selects.append(f"{_bool_sql(*found) if found else 'false'} AS is_verified")
@@ -316,11 +353,20 @@ def aggregate_counts(
         con.execute("CREATE TEMP VIEW rows_all AS " + " UNION ALL BY NAME ".join(views))
 
         # 1. reasons (one scan)
-        reason_counts = dict(
+        count_reasons = "SELECT src, coalesce(reason, ''), count(*) FROM rows_all GROUP BY ALL"
+        by_file = con.execute(count_reasons).fetchall()
+        reason_counts = _sum_reasons(by_file)
+        if reason_counts.get(REASON_BAD_TIME) and _add_time_fallback(con, tz):
+            views = [
+                _file_view(con, index, path, columns, topic, time_fallback=True)[0]
+                for index, path in enumerate(files)
+            ]
             con.execute(
-                "SELECT coalesce(reason, ''), count(*) FROM rows_all GROUP BY ALL"
-            ).fetchall()
-        )
+                "CREATE OR REPLACE TEMP VIEW rows_all AS " + " UNION ALL BY NAME ".join(views)
+            )
+            by_file = con.execute(count_reasons).fetchall()
+            reason_counts = _sum_reasons(by_file)
+        _check_some_time_readable(by_file, files, mappings)
         accepted_before_dups = int(reason_counts.pop("", 0))
         rows_read = accepted_before_dups + sum(reason_counts.values())
 
@@ -390,6 +436,54 @@ def aggregate_counts(
     return counts, summary, quarantine
 
 
+def _sum_reasons(by_file: list[tuple]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for _, reason, n in by_file:
+        out[reason] = out.get(reason, 0) + int(n)
+    return out
+
+
+def _check_some_time_readable(by_file: list[tuple], files: list[Path], mappings: list) -> None:
+    """Like the loader: a file where no time at all can be read is unusable, not quarantined."""
+    for index, path in enumerate(files):
+        counts = {reason: n for src, reason, n in by_file if src == index}
+        unreadable = counts.get(REASON_BAD_TIME, 0) + counts.get(REASON_MISSING_TIME, 0)
+        if counts and unreadable == sum(counts.values()):
+            raise DataLoadError(
+                "no value of the time column could be read as a date/time; map the right "
+                "column with --column created_at=YOUR_COLUMN",
+                source=str(path),
+                column=mappings[index].get("created_at"),
+            )
+
+
+def _add_time_fallback(con: Any, tz: str | None) -> bool:
+    """Parse the time strings DuckDB could not read with the loader's rules (formats such as
+    "02/24/2015 11:35", epoch numbers...) into ``time_fallback(raw, us)``; True if any parsed."""
+    from ._io import _parse_times
+
+    failed = con.execute(
+        "SELECT time_text FROM rows_all WHERE reason = ? AND time_text IS NOT NULL"
+        " GROUP BY time_text ORDER BY min(src), min(line) LIMIT ?",
+        [REASON_BAD_TIME, QUARANTINE_FETCH_LIMIT],
+    ).fetch_df()["time_text"]
+    if failed.empty:
+        return False
+    parsed, _, _, _ = _parse_times(failed.astype(object).reset_index(drop=True), tz)
+    table = pd.DataFrame(
+        {
+            "raw": failed.astype(object).to_numpy(),
+            "us": pd.DatetimeIndex(parsed).as_unit("us").asi8,
+        }
+    )[parsed.notna().to_numpy()]
+    if table.empty:
+        return False
+    con.register("time_fallback_df", table)
+    con.execute("CREATE OR REPLACE TEMP TABLE time_fallback AS SELECT * FROM time_fallback_df")
+    con.unregister("time_fallback_df")
+    return True
+
+
 def _score_missing_sentiment(
     con: Any, files: list[Path], mappings: list[dict], accepted_filter: str
 ) -> bool:
@@ -419,7 +513,7 @@ def _score_missing_sentiment(
         "SELECT t.src, t.line, t.text FROM texts t JOIN (SELECT src, line FROM rows_all r"
         f" WHERE {accepted_filter} AND sentiment IS NULL AND has_text) k"
         " ON t.src = k.src AND t.line = k.line"
-    ).fetch_record_batch(_SCORE_BATCH)
+    ).to_arrow_reader(_SCORE_BATCH)
     negatives: list[pd.DataFrame] = []
     for batch in reader:
         scores = np.asarray(score_sentiment(batch.column(2).to_pylist()), dtype="float64")

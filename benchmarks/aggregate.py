@@ -1,0 +1,164 @@
+"""Benchmark: `esc-analytics aggregate` vs a bare DuckDB GROUP BY vs plain pandas, as processes.
+
+Generates N raw mentions (default 10 M) as Parquet under benchmarks/_data/ (cached, git-ignored),
+then runs each contender as a separate process and prints wall time, ratios and peak memory
+(max RSS of the child). Targets: ours ≤ 1.5 × bare DuckDB, ≥ 5 × faster than pandas, < 2 GB.
+
+    python benchmarks/aggregate.py [--rows 10000000] [--freq 1h]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "_data"
+BIN = Path(sys.executable).parent
+
+
+def generate(rows: int, seed: int = 20261124) -> Path:
+    """Write (once) a Parquet file of `rows` mentions shaped like a listening-tool export."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = DATA / f"mentions_{rows}.parquet"
+    if path.exists():
+        return path
+    DATA.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    words = np.array(["great", "awful", "delay", "love", "refund", "app", "crash", "thanks"])
+    start = np.datetime64("2024-01-01T00:00:00", "s").astype("int64")
+    writer = None
+    tmp = path.with_suffix(".tmp")
+    chunk = 1_000_000
+    for offset in range(0, rows, chunk):
+        n = min(chunk, rows - offset)
+        seconds = np.sort(rng.integers(0, 365 * 86_400, n)) + start
+        text = np.char.add(
+            np.char.add(words[rng.integers(0, 8, n)], " "), words[rng.integers(0, 8, n)]
+        )
+        table = pa.table(
+            {
+                "id": pa.array((np.arange(offset, offset + n)).astype(str)),
+                "created_at": pa.array(seconds.astype("datetime64[s]"), pa.timestamp("s", "UTC")),
+                "topic": pa.array(
+                    np.array([f"brand{i}" for i in range(10)])[rng.integers(0, 10, n)]
+                ),
+                "author": pa.array(np.char.add("user", rng.integers(0, 200_000, n).astype(str))),
+                "followers": pa.array(rng.pareto(1.2, n).astype("int64") * 100),
+                "engagement": pa.array(rng.poisson(3, n).astype("int64")),
+                "sentiment": pa.array(np.round(rng.uniform(-1, 1, n), 3)),
+                "text": pa.array(text),
+            }
+        )
+        if writer is None:
+            writer = pq.ParquetWriter(tmp, table.schema)
+        writer.write_table(table, row_group_size=256_000)
+    writer.close()
+    os.replace(tmp, path)
+    return path
+
+
+BARE_DUCKDB = """
+import sys, duckdb
+con = duckdb.connect()
+con.execute("SET TimeZone='UTC'")
+df = con.execute('''
+  SELECT topic, time_bucket(INTERVAL '{freq}', created_at) AS w, count(*) AS volume,
+         count(*) FILTER (WHERE sentiment <= -0.05) AS negative_volume,
+         count(DISTINCT author) AS unique_authors, sum(followers) AS reach,
+         sum(engagement) AS engagement,
+         count(*) FILTER (WHERE followers >= 10000) AS influencer_mentions
+  FROM read_parquet(?) GROUP BY ALL ORDER BY ALL''', [sys.argv[1]]).fetch_df()
+df.to_parquet(sys.argv[2], index=False)
+"""
+
+PLAIN_PANDAS = """
+import sys, pandas as pd
+df = pd.read_parquet(sys.argv[1], columns=['created_at', 'topic', 'author', 'followers',
+                                            'engagement', 'sentiment'])
+df['w'] = df['created_at'].dt.floor('{freq}')
+df['neg'] = df['sentiment'] <= -0.05
+df['infl'] = df['followers'] >= 10000
+out = df.groupby(['topic', 'w']).agg(volume=('neg', 'size'), negative_volume=('neg', 'sum'),
+    unique_authors=('author', 'nunique'), reach=('followers', 'sum'),
+    engagement=('engagement', 'sum'), influencer_mentions=('infl', 'sum')).reset_index()
+out.to_parquet(sys.argv[2], index=False)
+"""
+
+
+def run(name: str, argv: list[str]) -> tuple[float, float]:
+    """Run one process; return (seconds, peak RSS in MB) measured with wait4."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{name} failed: {proc.stderr.read().decode()[-2000:]}")
+    proc.stderr.close()
+    return seconds, usage.ru_maxrss / 1024  # Linux: KiB
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--freq", default="1h")
+    parser.add_argument("--repeat", type=int, default=1, help="best of N runs each")
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    path = generate(args.rows)
+    print(
+        f"data: {path} ({path.stat().st_size / 1e6:.0f} MB, {args.rows:,} rows; "
+        f"ready in {time.perf_counter() - t0:.1f} s)"
+    )
+    interval = args.freq.replace("h", " hour").replace("min", " minute")
+    with tempfile.TemporaryDirectory() as tmp:
+        contenders = {
+            "esc-analytics aggregate": [
+                str(BIN / "esc-analytics"),
+                "aggregate",
+                str(path),
+                "--freq",
+                args.freq,
+                "--out",
+                f"{tmp}/ours.parquet",
+            ],
+            "bare DuckDB GROUP BY": [
+                sys.executable,
+                "-c",
+                BARE_DUCKDB.format(freq=interval),
+                str(path),
+                f"{tmp}/duck.parquet",
+            ],
+            "pandas read + groupby": [
+                sys.executable,
+                "-c",
+                PLAIN_PANDAS.format(freq=args.freq),
+                str(path),
+                f"{tmp}/pandas.parquet",
+            ],
+        }
+        results = {}
+        for name, argv in contenders.items():
+            runs = [run(name, argv) for _ in range(args.repeat)]
+            results[name] = (min(r[0] for r in runs), max(r[1] for r in runs))
+            print(f"{name:26s} {results[name][0]:8.2f} s   peak {results[name][1]:7.0f} MB")
+    ours = results["esc-analytics aggregate"][0]
+    duck = results["bare DuckDB GROUP BY"][0]
+    pandas_time = results["pandas read + groupby"][0]
+    print(f"ours / bare DuckDB = {ours / duck:.2f} (target <= 1.5)")
+    print(f"pandas / ours      = {pandas_time / ours:.2f} (target >= 5)")
+    peak = results["esc-analytics aggregate"][1]
+    print(f"ours peak memory   = {peak:.0f} MB (target < 2048)")
+
+
+if __name__ == "__main__":
+    main()
