@@ -119,9 +119,7 @@ def test_missing_file_in_a_real_process(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.csv"
     proc = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "esc_analytics.cli",
+            str(Path(sys.executable).parent / "esc-analytics"),
             "aggregate",
             str(missing),
             "--out",
