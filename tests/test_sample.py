@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from esc_analytics._errors import EscAnalyticsError
 from esc_analytics._sample import (
@@ -535,3 +537,21 @@ def test_readme_describes_the_committed_sample(sample_dir: Path, sample: SampleD
             cells = rows.pop(event.event_id)
             assert cells[1:4] == [event.topic, event.kind, event.name]
     assert not rows, f"README lists events the data does not have: {sorted(rows)}"
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), days=st.integers(23, 40))
+def test_any_seed_gives_a_consistent_history(seed: int, days: int) -> None:
+    """Property: for any seed and length, mentions stay inside the period, ids are unique, and
+    the incident log is ordered and refers to the generated topics."""
+    sample = generate_sample(seed=seed, days=days, topics=["Acme"], start="2025-03-30")
+    m = sample.mentions
+    start = pd.Timestamp("2025-03-30", tz="UTC")
+    assert m["created_at"].min() >= start
+    assert m["created_at"].max() < start + pd.Timedelta(days=days)
+    assert m["mention_id"].is_unique and m["created_at"].is_monotonic_increasing
+    assert m["sentiment"].dropna().between(-1, 1).all()
+    _assert_timeline_ordered(sample.incidents)
+    assert (sample.incidents["ended_at"] < start + pd.Timedelta(days=days)).all()
+    assert (sample.incidents["started_at"] >= start + pd.Timedelta(days=14)).all()
+    assert set(sample.incidents["topic"]) == {"Acme"}

@@ -523,13 +523,14 @@ def _daily_profile(hour_of_day: np.ndarray) -> np.ndarray:
 def _plan_events(rng: np.random.Generator, brands: list[_Brand], days: int) -> list[_Event]:
     """Choose incidents (tier mix ~50/30/20 with ramps), planned events and viral spikes."""
     n_topics = len(brands)
-    n_incidents = max(3, round(n_topics * days / 22))
-    n3 = max(1, round(0.2 * n_incidents))
-    n2 = max(1, round(0.3 * n_incidents))
+    usable = n_topics * (days - _WARMUP_DAYS - _TAIL_DAYS)  # topic-days where events may fall
+    n_incidents = max(1, round(usable / 20))
+    n3 = round(0.2 * n_incidents)
+    n2 = round(0.3 * n_incidents)
     n1 = n_incidents - n2 - n3
-    n_planned = max(1, round(n_topics * days / 70))
-    n_viral = max(1, round(n_topics * days / 190))
-    n_roast = max(1, round(n_topics * days / 280))
+    n_planned = round(usable / 62)
+    n_viral = round(usable / 165)
+    n_roast = round(usable / 250)
 
     specs: list[tuple[str, int]] = (
         [("incident", 3)] * n3 + [("incident", 2)] * n2 + [("incident", 1)] * n1
