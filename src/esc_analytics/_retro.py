@@ -411,7 +411,9 @@ def quantify_improvements(
             candidates += [(key, current, float(s)) for s in steps]
 
     def alert_for(pol: Any) -> pd.Timestamp | None:
-        return _first_alert_at_tier(evaluate(pol, local), topic, level, frm, to)
+        # An alert counts only from the issue's first sign: earlier ones fire on ordinary
+        # traffic and would not have been about this incident.
+        return _first_alert_at_tier(evaluate(pol, local), topic, level, max(frm, first), to)
 
     found: list[dict[str, Any]] = []
     for key in dict.fromkeys(k for k, _, _ in candidates):
@@ -554,7 +556,9 @@ def review_incident(
     ew = ew[(ew["topic"] == topic)][["window_start", "tier"]]
     ctx = ctx.merge(ew, on="window_start", how="left")
     ctx["tier"] = ctx["tier"].fillna(0).astype(int)
-    in_inc = ctx[(ctx["window_start"] >= start - max_early) & (ctx["window_start"] <= end)]
+    in_inc = ctx[(ctx["window_start"] >= start.floor("1h")) & (ctx["window_start"] <= end)]
+    if in_inc.empty:
+        in_inc = ctx[(ctx["window_start"] >= start - max_early) & (ctx["window_start"] <= end)]
     peak_at = peak_volume = None
     if len(in_inc) and "volume" in in_inc:
         i = int(np.argmax(in_inc["volume"].to_numpy()))
@@ -702,18 +706,20 @@ def _backtest_row(backtest_result: Any, incident_id: str) -> pd.Series | None:
 
 
 def _tier_thresholds_text(policy: Any, level: int) -> str:
+    """``volume_ratio >= 2.5 for 2 windows, volume >= 10`` for tier ``level``."""
     if policy is None:
         return ""
-    parts = []
     for tier in policy.tiers:
-        if int(tier.level) == level:
-            for c in (*tier.all, *tier.any):
-                parts.append(
-                    f"{c.feature} {c.op} {c.value:g}"
-                    if isinstance(c.value, (int, float))
-                    else f"{c.feature} {c.op} {c.value}"
-                )
-    return " and ".join(parts)
+        if int(tier.level) != level:
+            continue
+        parts = [f"{c.feature} {c.op} {c.value:g}" for c in (*tier.all, *tier.any)]
+        text = " and ".join(parts)
+        if tier.persistence > 1:
+            text += f" for {tier.persistence} windows"
+        if tier.min_volume is not None:
+            text += f", volume >= {tier.min_volume:g}"
+        return text
+    return ""
 
 
 def _draft_sections(
