@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 PYTEST_ARGS ?=
 
-.PHONY: demo test lab app lint bench chromium clean help
+.PHONY: demo test lab app lint bench chromium clean help sample
 
 help:
 	@echo "make demo   - set up and run the main job on the bundled sample data"
@@ -14,6 +14,7 @@ help:
 	@echo "make app    - serve the threshold tuner as a Voila app on localhost"
 	@echo "make lint   - ruff"
 	@echo "make bench  - run the benchmarks in benchmarks/"
+	@echo "make sample - regenerate data/sample from its seed"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +61,9 @@ bench: $(VENV)/.stamp-all
 	$(BIN)/python benchmarks/aggregate.py
 	$(BIN)/python benchmarks/calibrate.py
 	$(BIN)/python benchmarks/widgets.py
+
+sample: $(VENV)/.stamp-core
+	$(BIN)/esc-analytics sample --out data/sample
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .hypothesis test-artifacts out

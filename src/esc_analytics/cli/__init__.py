@@ -18,6 +18,7 @@ from .._errors import EscAnalyticsError
 # Order is the order shown in --help.
 _COMMANDS = (
     "demo",
+    "sample",
     "aggregate",
     "calibrate",
     "backtest",
