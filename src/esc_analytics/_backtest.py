@@ -633,7 +633,11 @@ def _tier_table(
         # First alert of tier >= k per caught incident, from the matched pairs.
         hit = pairs[(pairs["tier"] >= k) & pairs["i"].isin(eligible.index)]
         first_k = hit.groupby("i")["alerted_at"].min()
-        delay = _median_td(first_k - result.loc[first_k.index, "started_at"])
+        delay = (
+            _median_td(first_k - result.loc[first_k.index, "started_at"])
+            if len(first_k)
+            else pd.NaT
+        )
         rows.append(
             {
                 "tier": k,
@@ -650,19 +654,22 @@ def _tier_table(
             }
         )
     table = pd.DataFrame(rows, columns=list(TIER_RESULT_COLUMNS))
-    table["median_detection_delay"] = pd.to_timedelta(table["median_detection_delay"])
+    table["median_detection_delay"] = pd.Series(
+        [r["median_detection_delay"] for r in rows], index=table.index, dtype="timedelta64[ns]"
+    )
     return table
 
 
 def _matrix(result: pd.DataFrame, n_tiers: int) -> pd.DataFrame:
     ev = result[result["evaluated"]]
     max_sev = max(n_tiers, int(ev["severity"].max()) if len(ev) else 1)
-    table = pd.crosstab(ev["severity"], ev["tier_reached"]).reindex(
-        index=range(1, max_sev + 1), columns=range(0, n_tiers + 1), fill_value=0
+    counts = np.zeros((max_sev, n_tiers + 1), dtype=np.int64)
+    np.add.at(counts, (ev["severity"].to_numpy() - 1, ev["tier_reached"].to_numpy()), 1)
+    return pd.DataFrame(
+        counts,
+        index=pd.RangeIndex(1, max_sev + 1, name="severity"),
+        columns=pd.RangeIndex(0, n_tiers + 1, name="tier_reached"),
     )
-    table.index.name = "severity"
-    table.columns.name = "tier_reached"
-    return table.astype(np.int64)
 
 
 def _apply_costs(
