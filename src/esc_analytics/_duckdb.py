@@ -432,6 +432,13 @@ def aggregate_counts(
                 {"line": "int64"}
             )
         )
+    except duckdb.Error as exc:  # e.g. a ragged CSV row or a corrupt Parquet page
+        message = str(exc).strip().splitlines()[0]
+        raise DataLoadError(
+            f"cannot be aggregated with DuckDB ({message}); try --engine pandas, which "
+            "quarantines malformed rows",
+            source=", ".join(str(p) for p in files),
+        ) from exc
     finally:
         con.close()
 
