@@ -22,6 +22,7 @@ from .._backtest import backtest
 from .._evaluate import evaluate
 from .._notes import atomic_write_text
 from .._policy import Policy, load_policy, save_policy
+from .._tuning import PreparedBacktest
 from ..plots._timeline import figure_from_timeline_data, timeline_data
 from ..plots._tradeoff import current_point, tradeoff_figure
 from ._common import DisplayMixin, html_table
@@ -107,6 +108,7 @@ class ThresholdTuner(DisplayMixin):
         self._topic_frames = {t: self.features.iloc[rows] for t, rows in self._rows.items()}
         self._suspend = False
         self._grid_cache: dict[str, Any] = {}
+        self._prepared: PreparedBacktest | None = None
         self.escalations = None
         self.result = None
         self.last_saved: Path | None = None
@@ -201,7 +203,15 @@ class ThresholdTuner(DisplayMixin):
     # -- pure computation --------------------------------------------------------------------
     def _compute(self) -> None:
         self.escalations = _evaluate_cached(self.policy, self.features, self._grid_cache)
-        self.result = backtest(self.escalations, self.incidents, max_early=self.max_early)
+        if self._prepared is None:  # incidents' match intervals, coverage, weeks: once
+            self._prepared = PreparedBacktest(
+                self.escalations, self.incidents, max_early=self.max_early
+            )
+        self.result = self._prepared.run(self.escalations)
+
+    def full_backtest(self) -> Any:
+        """The complete ``BacktestResult`` of the current policy (cost, matrix, NAB...)."""
+        return backtest(self.escalations, self.incidents, max_early=self.max_early)
 
     def _timeline_data(self, topic: str) -> dict[str, dict[str, Any]]:
         tiers = self.escalations.windows["tier"].to_numpy()[self._rows[topic]]
@@ -259,6 +269,13 @@ class ThresholdTuner(DisplayMixin):
             ],
             formats={"false_per_week": ".2f", "precision": ".0%", "recall": ".0f"},
         )
+        key = (
+            tuple(self.result.incidents["tier_reached"]),
+            tuple(self.result.incidents["first_alert_at"].array.asi8),
+        )
+        if key == getattr(self, "_incident_key", None):  # outcomes unchanged: keep the table
+            return
+        self._incident_key = key
         inc = self.result.incidents.assign(
             lead_time_h=lambda f: f["lead_time"] / pd.Timedelta("1h")
         )
@@ -333,11 +350,8 @@ class ThresholdTuner(DisplayMixin):
         is given) and its backtest summary next to it (``policy-vNNN.backtest.json``)."""
         target = Path(path) if path is not None else next_policy_path(self.save_dir)
         save_policy(self.policy, target)
-        summary = {
-            "policy": target.name,
-            "backtest": self.result.to_dict(),
-            "summary": self.result.summary(),
-        }
+        full = self.full_backtest()
+        summary = {"policy": target.name, "backtest": full.to_dict(), "summary": full.summary()}
         atomic_write_text(
             target.with_suffix(".backtest.json"),
             json.dumps(summary, indent=2, default=str),
