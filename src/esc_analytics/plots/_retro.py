@@ -65,10 +65,10 @@ def milestone_figure(review: Any, *, height: int = 380) -> go.Figure:
         go.Scatter(
             name="milestones",
             x=ms["at"],
-            y=[ymax * (1.05 + 0.07 * (i % 4)) for i in range(len(ms))],
+            y=[ymax * (1.08 + 0.1 * i) for i in range(len(ms))],  # one row per milestone
             mode="markers+text",
             text=plotly_safe_many(ms["milestone"]),
-            textposition="top center",
+            textposition="middle right",
             hovertext=plotly_safe_many(ms["detail"]),
             marker={"symbol": "triangle-down", "size": 11, "color": colors},
         )
