@@ -91,3 +91,17 @@ def test_bad_scheme_and_folds():
         walk_forward(features, incidents, scheme="random", **KW)
     with pytest.raises(CalibrationError, match="min_train"):
         walk_forward(features, incidents, min_train="400D", **KW)
+
+
+def test_plots_show_the_folds_and_the_frontier():
+    features, incidents = _data()
+    result = walk_forward(features, incidents, n_folds=2, **KW)
+    fig = result.plot()
+    recall_bars = [t for t in fig.data if t.yaxis in (None, "y")]
+    assert len(recall_bars) == 2  # one bar trace per tier in the recall panel
+    assert list(recall_bars[0].y) == result.folds["recall_1"].tolist()
+    cal = result.calibrations[0]
+    frontier_fig = cal.plot(tier=1)
+    chosen = cal.chosen[cal.chosen["tier"] == 1].iloc[0]
+    point = next(t for t in frontier_fig.data if t.name == "calibrated policy")
+    assert list(point.x) == [chosen["false_per_week"]] and list(point.y) == [chosen["caught"]]

@@ -330,8 +330,10 @@ def _threshold_candidates(values: np.ndarray, n: int) -> np.ndarray:
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return np.zeros(0)
-    qs = np.unique(np.quantile(finite, np.linspace(0.5, 1.0, n)))
-    return qs
+    # Upper half of the distribution, geometrically finer towards the top where alert
+    # thresholds live; the maximum (never alert) is always a candidate.
+    tail = np.geomspace(0.5, max(1.0 / finite.size, 1e-5), max(n - 1, 1))
+    return np.unique(np.concatenate([np.quantile(finite, 1.0 - tail), [finite.max()]]))
 
 
 def sweep(
@@ -439,11 +441,12 @@ class CalibrationResult:
             lines.extend("  " + s for s in str(self.backtest.summary()).splitlines())
         return "\n".join(lines)
 
-    def plot(self, **kwargs: Any):
-        """The frontier figure (false notifications/week vs recall per tier)."""
-        from .plots import frontier_figure
+    def plot(self, tier: int = 1, **kwargs: Any):
+        """The frontier of one tier (false notifications/week vs incidents caught) with the
+        chosen point: a plotly Figure."""
+        from .plots._frontier import calibration_figure
 
-        return frontier_figure(self, **kwargs)
+        return calibration_figure(self, tier=tier, **kwargs)
 
 
 def _smooth(values: np.ndarray, half_width: int) -> np.ndarray:
@@ -771,3 +774,54 @@ def _add_delays(frontier: pd.DataFrame, grid: _Grid, inc: _IncidentRows) -> pd.D
     out["median_detection_delay"] = pd.to_timedelta(delay, unit="s")
     out["median_lead_time"] = pd.to_timedelta(lead, unit="s")
     return out
+
+
+# ------------------------------------------------------------------------------------------
+# Detection features for bursty volume series (private helper; candidate for _features)
+# ------------------------------------------------------------------------------------------
+def detection_feature_name(smooth: int, lookback_days: float, quantile: float) -> str:
+    """Column name of :func:`add_detection_features`' feature, e.g. ``level_q99_7d_s3``."""
+    q = f"{quantile * 100:g}".replace(".", "")
+    return f"level_q{q}_{lookback_days:g}d_s{smooth}"
+
+
+def add_detection_features(
+    features: pd.DataFrame,
+    *,
+    smooth: Sequence[int] = (3,),
+    lookback_days: Sequence[float] = (7,),
+    quantiles: Sequence[float] = (0.99,),
+    exclude: str | pd.Timedelta = "1h",
+    freq: str | pd.Timedelta | None = None,
+) -> pd.DataFrame:
+    """Add ``level_q{Q}_{D}d_s{S}``: the mean of ``log1p(volume)`` over the last ``S`` windows
+    minus the ``Q`` quantile of that same smoothed level over the previous ``D`` days (the last
+    ``exclude`` left out), per topic, from earlier windows only. Positive = a level this topic
+    reached less than ``1 − Q`` of the time lately: a scale-free burst measure whose threshold
+    transfers across topics. (Half a day of history is needed; before that: NaN.)"""
+    if "volume" not in features.columns:
+        raise CalibrationError("features lack the column 'volume'")
+    frame = features.copy()
+    step = pd.Timedelta(freq) if freq is not None else infer_freq(frame)
+    per_day = max(round(pd.Timedelta(days=1) / step), 1)
+    gap = max(round(pd.Timedelta(exclude) / step), 1)
+    order = np.lexsort((_ns(frame["window_start"]), frame["topic"].astype(str).to_numpy()))
+    level = np.log1p(pd.to_numeric(frame["volume"], errors="coerce").to_numpy(dtype=float))
+    topics = frame["topic"].astype(str).to_numpy()[order]
+    sorted_level = pd.Series(level[order])
+    groups = sorted_level.groupby(topics, sort=False)
+    for s in smooth:
+        smoothed = groups.transform(lambda x, s=s: x.rolling(int(s), min_periods=1).mean())
+        by_topic = smoothed.groupby(topics, sort=False)
+        for days in lookback_days:
+            window = max(round(days * per_day), 2)
+            for q in quantiles:
+                past = by_topic.transform(
+                    lambda x, w=window, q=q: (
+                        x.shift(gap).rolling(w, min_periods=max(per_day // 2, 2)).quantile(q)
+                    )
+                )
+                values = np.empty(len(frame))
+                values[order] = (smoothed - past).to_numpy()
+                frame[detection_feature_name(int(s), days, q)] = values
+    return frame

@@ -61,7 +61,7 @@ class WalkForwardResult:
 
     def plot(self, **kwargs: Any):
         """Per-fold recall and false notifications per week."""
-        from .plots import walk_forward_figure
+        from .plots._frontier import walk_forward_figure
 
         return walk_forward_figure(self, **kwargs)
 
