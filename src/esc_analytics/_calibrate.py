@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 OBJECTIVES = ("recall", "cost", "nab")
 DEFAULT_FEATURE_CANDIDATES = (
+    "level_q99_7d_s3",  # add_detection_features' default
     "volume_z",
     "volume_ratio",
     "log_volume_ratio",

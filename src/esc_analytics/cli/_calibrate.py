@@ -46,9 +46,11 @@ def add_input_options(parser: argparse.ArgumentParser, *, incidents: bool) -> No
 
 
 def load_features(args: argparse.Namespace) -> Any:
-    """Features from --mentions or --series (each series topic gets its own time span)."""
+    """Features from --mentions or --series (each series topic gets its own time span), plus
+    the burst detection feature ``level_q99_7d_s3`` (see ``add_detection_features``)."""
     import pandas as pd
 
+    from .._calibrate import add_detection_features
     from .._features import build_features, features_from_series
     from .._io import load_mentions, load_series
 
@@ -57,15 +59,20 @@ def load_features(args: argparse.Namespace) -> Any:
         loaded = load_mentions(list(args.mentions), columns=columns or None, tz=args.tz)
         if loaded.data.empty:
             raise DataLoadError(f"no usable mention ({loaded.summary})")
-        return build_features(loaded.data, freq=args.freq or "1h")
-    loaded = load_series(list(args.series), columns=columns or None, tz=args.tz)
-    if loaded.data.empty:
-        raise DataLoadError(f"no usable volume row ({loaded.summary})")
-    parts = [
-        features_from_series(frame, freq=args.freq)
-        for _, frame in loaded.data.groupby("topic", sort=True)
-    ]
-    return pd.concat(parts, ignore_index=True)
+        features = build_features(loaded.data, freq=args.freq or "1h")
+    else:
+        loaded = load_series(list(args.series), columns=columns or None, tz=args.tz)
+        if loaded.data.empty:
+            raise DataLoadError(f"no usable volume row ({loaded.summary})")
+        parts = [
+            features_from_series(frame, freq=args.freq)
+            for _, frame in loaded.data.groupby("topic", sort=True)
+        ]
+        features = pd.concat(parts, ignore_index=True)
+    try:
+        return add_detection_features(features)
+    except ValueError:  # a single window per topic: no window length to learn from
+        return features
 
 
 def load_incident_file(path: str, tz: str | None = None) -> Any:
@@ -120,8 +127,32 @@ def register(subparsers: Any) -> None:
         metavar="NAME",
         help="candidate detection feature (repeatable; default: all known)",
     )
+    parser.add_argument(
+        "--persistence",
+        default="1,2,3",
+        metavar="K,K,...",
+        help="persistence values to try, in windows (1,2,3)",
+    )
+    parser.add_argument(
+        "--cooldown",
+        default="0,6,24",
+        metavar="C,C,...",
+        help="cooldown values to try, in windows (0,6,24)",
+    )
     parser.add_argument("--out", required=True, metavar="PATH", help="policy YAML to write")
     parser.set_defaults(func=run)
+
+
+def _int_list(text: str, option: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise EscAnalyticsError(
+            f"{option} expects whole numbers like 1,2,3, got {text!r}"
+        ) from None
+    if not values or min(values) < 0:
+        raise EscAnalyticsError(f"{option} expects whole numbers >= 0, got {text!r}")
+    return values
 
 
 def run(args: argparse.Namespace) -> int:
@@ -142,6 +173,8 @@ def run(args: argparse.Namespace) -> int:
         nab_profile=args.nab_profile,
         max_early=args.max_early,
         feature_candidates=args.feature,
+        persistence_grid=_int_list(args.persistence, "--persistence"),
+        cooldown_grid=_int_list(args.cooldown, "--cooldown"),
     )
     save_policy(result.policy, args.out)
     print(result.summary())
