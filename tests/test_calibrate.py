@@ -316,3 +316,35 @@ def test_detection_feature_uses_the_past_only():
     smoothed = pd.Series(level).rolling(3, min_periods=1).mean()
     past = smoothed[i - 12 - 287 : i - 12 + 1].quantile(0.99)
     assert base[name].iloc[i] == pytest.approx(smoothed.iloc[i] - past)
+
+
+def test_template_keeps_names_owners_and_lower_than_conditions(tiny):
+    features, incidents = tiny
+    features = features.assign(calm=-features["volume_z"])  # incidents are *low* calm values
+    template = Policy(
+        (
+            Tier(1, "watch", "social desk", all=(Condition("calm", "<", -1.0),)),
+            Tier(2, "page", "comms lead", all=(Condition("calm", "<", -2.0),)),
+        ),
+        name="brand plan",
+    )
+    result = calibrate(
+        features,
+        incidents,
+        template=template,
+        objective="recall",
+        max_false_per_week=1.0,
+        thresholds={"calm": [-0.5, -2.9, -4.5, -6.0]},
+        persistence_grid=(1,),
+        cooldown_grid=(0,),
+        max_early="0h",
+    )
+    tiers = result.policy.tiers
+    assert [(t.name, t.owner) for t in tiers] == [("watch", "social desk"), ("page", "comms lead")]
+    assert result.policy.name == "brand plan"
+    # tier 1: calm < -4.5 catches the z=5 incident only, without the false spike (z=4), as
+    # for volume_z; tier 2 has no severity-2 incident: its quietest candidate (never alerts)
+    assert [(c.feature, c.op, c.value) for t in tiers for c in t.all] == [
+        ("calm", "<", -4.5),
+        ("calm", "<", -6.0),
+    ]

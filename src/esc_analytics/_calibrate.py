@@ -549,8 +549,6 @@ def calibrate(
     n_tiers = int(n_tiers)
     if feature_candidates is None:
         feature_candidates = [f for f in DEFAULT_FEATURE_CANDIDATES if f in features.columns]
-        if "log_volume_ratio" not in features.columns and "volume_ratio" in features.columns:
-            pass
     feature_candidates = list(dict.fromkeys(feature_candidates))
     if not feature_candidates:
         raise CalibrationError(
@@ -746,8 +744,6 @@ def _add_delays(frontier: pd.DataFrame, grid: _Grid, inc: _IncidentRows) -> pd.D
     noticed_ns = np.where(has_noticed, _ns(noticed.fillna(frame["started_at"])), 0)
     step = grid.freq.value
     fvals: dict[str, np.ndarray] = {}
-    positions = {i: np.arange(len(frontier))[i] for i in range(len(frontier))}
-    del positions
     for (feature, op, p, c, k), idx in frontier.groupby(
         ["feature", "op", "persistence", "cooldown", "tier"], sort=False
     ).indices.items():
