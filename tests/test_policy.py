@@ -407,3 +407,10 @@ def test_mermaid_escapes_quotes_brackets_and_angle_brackets() -> None:
         assert char not in inner
     assert "#quot;A#quot;" in inner and "#91;24/7#93;" in inner and "#lt;b#gt;" in inner
     assert 'q1{"volume #gt; 1?"}' in text
+
+
+def test_policy_is_clonable_by_scikit_learn_as_an_estimator_parameter(policy: Policy) -> None:
+    from sklearn.base import clone
+
+    assert clone(policy) is policy  # immutable: shared, not rebuilt from flat parameters
+    assert policy.get_params(deep=False) == policy.get_params()

@@ -472,15 +472,20 @@ class Policy:
         raise PolicyError(f"no tier {level}; levels are {list(self.levels)}", key="level")
 
     # --- flat parameters ------------------------------------------------------------------
-    def get_params(self) -> dict[str, Any]:
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Thresholds, persistence, cooldown and min_volume as flat names:
         ``tier2__volume_ratio``, ``tier2__persistence``... (``tier2__volume_ratio__ge`` when a
-        feature appears more than once in a tier)."""
+        feature appears more than once in a tier). ``deep`` is accepted for scikit-learn."""
         out: dict[str, Any] = {}
         for name, (level, attr, index) in self._params.items():
             tier = self.tiers[level - 1]
             out[name] = tier.conditions[index].value if attr == "condition" else getattr(tier, attr)
         return out
+
+    def __sklearn_clone__(self) -> Policy:
+        """A policy is immutable: scikit-learn's ``clone`` may share it (an estimator holding a
+        policy as a parameter is then clonable)."""
+        return self
 
     def set_params(self, **params: Any) -> Policy:
         """Return a new policy with the named flat parameters changed (see :meth:`get_params`)."""
