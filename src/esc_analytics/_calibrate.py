@@ -224,6 +224,10 @@ def _incident_rows(
         start = _ns(frame["started_at"].iloc[idx] - max_early) - step + 1
         until = _ns(frame["match_until"].iloc[idx])
         lo[idx], hi[idx] = grid.rows_between(topic, start, until)
+    # Like backtest's "not evaluated": an incident no window of its topic overlaps is left out.
+    seen = hi > lo
+    frame, lo, hi = frame[seen].reset_index(drop=True), lo[seen], hi[seen]
+    n = len(frame)
     frame["_lo"], frame["_hi"] = lo, hi
     lengths = np.maximum(hi - lo, 0)
     row_incident = np.repeat(np.arange(n), lengths)
