@@ -135,17 +135,37 @@ def browser_page(
 
 
 def plotly_traces(page: Any, selector: str = ".js-plotly-plot") -> list[list[dict[str, Any]]]:
-    """The live ``.data`` of every plotly chart matching ``selector`` (x, y, type, name)."""
+    """The live data of every plotly chart matching ``selector`` (type, name, x, y, hovertext).
+
+    ``.data`` keeps base64-encoded arrays (``{dtype, bdata}``) as given; those are read from the
+    decoded ``_fullData`` of the same trace.
+    """
     return page.evaluate(
-        """(sel) => Array.from(document.querySelectorAll(sel)).map(el =>
-            (el.data || []).map(t => ({
-                type: t.type || 'scatter', name: t.name === undefined ? null : t.name,
-                x: t.x ? Array.from(t.x).map(String) : null,
-                y: t.y ? Array.from(t.y).map(v => v === null ? null : Number(v)) : null,
-                hovertext: t.hovertext ? Array.from(t.hovertext).map(String) : null,
-            })))""",
+        """(sel) => Array.from(document.querySelectorAll(sel)).map(gd =>
+            (gd.data || []).map((t, i) => {
+                const full = (gd._fullData || []).find(f => f.index === i) || {};
+                const arr = (key) => {
+                    let v = t[key];
+                    if (v && !Array.isArray(v) && !ArrayBuffer.isView(v)) { v = full[key]; }
+                    if (v === undefined || v === null) { return null; }
+                    return typeof v === 'string' ? v : Array.from(v);
+                };
+                const x = arr('x'), y = arr('y'), hover = arr('hovertext');
+                return {
+                    type: t.type || 'scatter', name: t.name === undefined ? null : t.name,
+                    x: x === null ? null : x.map(String),
+                    y: y === null ? null : y.map(v => v === null ? null : Number(v)),
+                    hovertext: hover === null ? null : [].concat(hover).map(String),
+                };
+            }))""",
         selector,
     )
+
+
+def chart_selector(css_class: str) -> str:
+    """CSS selector of the plotly chart(s) of a widget with ``css_class``: a FigureWidget with
+    the class itself, or charts inside a container with it."""
+    return f".{css_class}.js-plotly-plot, .{css_class} .js-plotly-plot"
 
 
 def screenshot(locator: Any, name: str) -> Path:
@@ -195,6 +215,19 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], deadline_s: float, lo
             pass
         time.sleep(0.2)
     raise RuntimeError(f"{url} did not answer within {deadline_s} s:\n{_tail(log)}")
+
+
+def _wait_port(port: int, process: subprocess.Popen[bytes], deadline_s: float, log: Path) -> None:
+    """Wait until something accepts TCP connections on 127.0.0.1:``port`` (Voilà executes the
+    notebook on a page request, so there is no cheap status URL to poll)."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early ({process.returncode}):\n{_tail(log)}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1.0):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on port {port} after {deadline_s} s:\n{_tail(log)}")
 
 
 def _tail(log: Path, lines: int = 30) -> str:
@@ -300,7 +333,7 @@ def voila(notebook: Path, *, startup_s: float = 60.0) -> Iterator[Server]:
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_http(f"{url}/static/voila/themes/light/index.css", process, startup_s, log)
+        _wait_port(port, process, startup_s, log)
         yield Server(url=url, root=notebook.parent, log=log, process=process)
     finally:
         _stop(process)
