@@ -205,6 +205,40 @@ def test_rendered_widget_notebook_draws_offline(tiny_notebook: Path) -> None:
         assert all(url.startswith("file:") for url in log.allowed if "://" in url)
 
 
+UPDATED_FIGURE_WIDGET_CELL = """
+import plotly.graph_objects as go
+
+chart = go.FigureWidget()
+chart.add_class("esc-updated-chart")
+chart.add_traces([go.Scatter(x=[1, 2, 3], y=[n, n, n], name="first")])
+chart.add_traces([go.Bar(x=[1, 2, 3], y=[1.5, 2.5, 3.5], name="second")])
+with chart.batch_update():
+    chart.data[0].y = [n, 2 * n, 3 * n]
+    chart.layout.title = "updated after display"
+chart
+"""
+
+
+def test_rendered_figure_widget_shows_its_final_state(tmp_path: Path) -> None:
+    """A FigureWidget built empty and updated from Python (traces added, data restyled) must
+    show its final figure in the offline HTML, without script errors."""
+    require_browser()
+    notebook = write_notebook(tmp_path / "upd.ipynb", "n = 2", UPDATED_FIGURE_WIDGET_CELL)
+    out = report.render_notebook(notebook, artifact_path("updated-widget.html"), timeout=120)
+    with browser_page(allow_local_http=False) as (page, log):
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        _open_offline(page, out, 1)
+        traces = plotly_traces(page, chart_selector("esc-updated-chart"))
+        assert [(t["name"], t["y"]) for t in traces[0]] == [
+            ("first", [2, 4, 6]),
+            ("second", [1.5, 2.5, 3.5]),
+        ]
+        assert "updated after display" in page.locator(".esc-updated-chart .gtitle").text_content()
+        assert errors == []
+        assert log.aborted == []
+
+
 @pytest.mark.skipif(
     not (REPO_ROOT / "data" / "sample" / "mentions.csv.gz").exists(),
     reason="bundled sample data not generated yet",

@@ -192,6 +192,52 @@ def test_render_notebook_writes_atomically_and_keeps_old_file_on_failure(tmp_pat
         report.render_notebook(good, tmp_path / "report.pdf")
 
 
+@pytest.mark.parametrize(
+    ("state", "path", "fits"),
+    [
+        ({"x": None}, ["x"], True),  # value removed by serialisation: the buffer goes here
+        ({}, ["x"], True),
+        ({"x": [1, 2]}, ["x"], False),  # a later update put a real value there: stale
+        ({"d": [{"y": None}]}, ["d", 0, "y"], True),
+        ({"d": [{"y": None}]}, ["d", 1, "y"], False),  # that trace no longer exists
+        ({"add": {}}, ["add", "trace_data", 0, "x"], False),  # message since reset to {}
+        ({"add": None}, ["add", "trace_data", 0, "x"], False),
+        ({"l": [None, 3]}, ["l", 0], True),
+        ({"l": [None, 3]}, ["l", 1], False),
+    ],
+)
+def test_buffer_fits_only_empty_slots(state: dict, path: list, fits: bool) -> None:
+    assert report._buffer_fits(state, path) is fits
+
+
+def test_drop_stale_buffers_keeps_fitting_ones() -> None:
+    key = "application/vnd.jupyter.widget-state+json"
+    nb = nbformat.from_dict(
+        {
+            "metadata": {
+                "widgets": {
+                    key: {
+                        "state": {
+                            "a": {
+                                "state": {"data": [{"x": None}], "msg": {}},
+                                "buffers": [
+                                    {"path": ["data", 0, "x"], "data": "AA=="},
+                                    {"path": ["msg", "trace_data", 0, "x"], "data": "AQ=="},
+                                ],
+                            },
+                            "b": {"state": {"v": 1}, "buffers": [{"path": ["v"], "data": ""}]},
+                        }
+                    }
+                }
+            }
+        }
+    )
+    assert report._drop_stale_buffers(nb) == 2
+    state = nb.metadata.widgets[key]["state"]
+    assert [b["path"] for b in state["a"]["buffers"]] == [["data", 0, "x"]]
+    assert "buffers" not in state["b"]
+
+
 # --- CLI --------------------------------------------------------------------------------------
 
 
@@ -275,7 +321,32 @@ def test_export_figure_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert not (tmp_path / "fig.png").exists()
 
 
-# --- committed notebooks ----------------------------------------------------------------------
+# --- committed notebooks ---
+
+
+@pytest.mark.slow
+def test_explore_notebook_executes_headless_on_the_sample(sample_dir: Path) -> None:
+    nb = report.execute_notebook(
+        REPO_ROOT / "notebooks" / "01_explore_data.ipynb", {"sample_rows": 3}, timeout=300
+    )
+    text = _stdout(nb)
+    assert re.search(r"mentions: +read \d+, accepted \d+, quarantined \d+", text)
+    html_outputs = [
+        out["data"]["text/html"]
+        for cell in nb.cells
+        for out in cell.get("outputs", ())
+        if "text/html" in out.get("data", {})
+    ]
+    spike_tables = [h for h in html_outputs if "Posts in the largest spike" in h]
+    assert len(spike_tables) == 1 and spike_tables[0].count("<tr>") == 1 + 3
+    assert any(
+        "application/vnd.plotly.v1+json" in out.get("data", {})
+        for cell in nb.cells
+        for out in cell.get("outputs", ())
+    )
+
+
+# --- committed notebook files ---------------------------------------------------------------
 
 
 def test_there_are_notebooks() -> None:

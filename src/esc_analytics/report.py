@@ -52,6 +52,31 @@ import plotly.io as _pio
 
 _pio.renderers.default = _os.environ.get({PLOTLY_RENDERER_ENV!r}, {DEFAULT_PLOTLY_RENDERER!r})
 """
+#: Tag of the cell appended at the end: it copies each FigureWidget's *current* figure into
+#: its widget state (plotly saves the figure as first built otherwise); removed from the HTML.
+SYNC_TAG = "esc-report-sync"
+_SYNC_SOURCE = """\
+# esc-analytics report: store every FigureWidget's current figure in its saved widget state.
+def _esc_sync_figure_widgets():
+    import copy
+    import gc
+
+    from plotly.basewidget import BaseFigureWidget
+
+    for widget in [o for o in gc.get_objects() if isinstance(o, BaseFigureWidget)]:
+        if getattr(widget, "comm", None) is None:
+            continue
+        with widget.hold_sync():
+            widget._widget_layout = copy.deepcopy(widget._layout_obj._props)
+            widget._widget_data = copy.deepcopy(widget._data)
+            for name in widget.trait_names():
+                if name.startswith("_py2js_"):
+                    setattr(widget, name, {})
+
+
+_esc_sync_figure_widgets()
+del _esc_sync_figure_widgets
+"""
 _PLOTLY_MATHJAX = re.compile(
     r'<script src="https://cdnjs\.cloudflare\.com/ajax/libs/mathjax/[^"<>]*"></script>'
 )
@@ -175,6 +200,10 @@ def _inject(nb: Any, parameters: Mapping[str, Any], source: str) -> Any:
     setup.metadata["tags"] = [SETUP_TAG]
     setup.metadata["jupyter"] = {"source_hidden": True}
     nb.cells.insert(0, setup)
+    sync = nbformat.v4.new_code_cell(source=_SYNC_SOURCE)
+    sync.metadata["tags"] = [SYNC_TAG]
+    sync.metadata["jupyter"] = {"source_hidden": True}
+    nb.cells.append(sync)
     return nb
 
 
@@ -183,7 +212,7 @@ def _clean(nb: Any) -> Any:
     nb.cells = [
         cell
         for cell in nb.cells
-        if not {SETUP_TAG, INJECTED_TAG} & set(cell.get("metadata", {}).get("tags", ()))
+        if not {SETUP_TAG, SYNC_TAG, INJECTED_TAG} & set(cell.get("metadata", {}).get("tags", ()))
     ]
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -256,8 +285,49 @@ def execute_notebook(
         ) from exc
     except DeadKernelError as exc:
         raise EscAnalyticsError(f"{path}: the kernel died while executing ({exc})") from exc
+    _drop_stale_buffers(nb)
     report(f"executed {path.name} in {time.perf_counter() - started:.1f} s")
     return nb
+
+
+def _buffer_fits(state: Any, path: list[Any]) -> bool:
+    """True when a binary buffer can go at ``path`` of a widget's state: its container exists
+    and the slot is empty (serialisation removed the value it stands for)."""
+    node = state
+    for key in path[:-1]:
+        in_dict = isinstance(node, dict) and key in node
+        in_list = isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
+        if not (in_dict or in_list):
+            return False
+        node = node[key]
+    last = path[-1] if path else None
+    if isinstance(node, dict):
+        return node.get(last) is None
+    if isinstance(node, list) and isinstance(last, int):
+        return 0 <= last < len(node) and node[last] is None
+    return False
+
+
+def _drop_stale_buffers(nb: Any) -> int:
+    """Remove saved widget buffers that no longer fit their model's final state.
+
+    nbclient keeps every buffer ever sent for a widget (keyed by path); once a later update
+    replaced that part of the state, the old buffer would be written over the new value when the
+    HTML loads (and breaks plotly FigureWidgets). Returns how many were dropped.
+    """
+    models = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    dropped = 0
+    for model in models.get("state", {}).values():
+        buffers = model.get("buffers")
+        if not buffers:
+            continue
+        kept = [b for b in buffers if _buffer_fits(model.get("state", {}), list(b["path"]))]
+        dropped += len(buffers) - len(kept)
+        if kept:
+            model["buffers"] = kept
+        else:
+            model.pop("buffers")
+    return dropped
 
 
 def _failed_cell(nb: Any) -> str:
@@ -319,7 +389,10 @@ def render_html(nb: Any) -> str:
         template_file=_TEMPLATE_NAME,
     )
     exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_input_tags={SETUP_TAG}, enabled=True), enabled=True
+        TagRemovePreprocessor(
+            remove_input_tags={SETUP_TAG}, remove_cell_tags={SYNC_TAG}, enabled=True
+        ),
+        enabled=True,
     )
     body, _ = exporter.from_notebook_node(
         copy.deepcopy(nb), resources={"esc_inline_js": _inline_js()}
