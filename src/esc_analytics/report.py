@@ -241,8 +241,14 @@ def execute_notebook(
     working directory; ``timeout`` is per cell in seconds. A failing cell raises
     :class:`EscAnalyticsError` naming the cell and the Python error.
     """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    try:
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+        from papermill.parameterize import parameterize_notebook  # noqa: F401
+    except ImportError as exc:
+        raise EscAnalyticsError(
+            f"executing notebooks needs {exc.name}: pip install 'esc-analytics[notebooks]'"
+        ) from exc
 
     report = progress or _no_progress
     path = Path(path)
