@@ -51,7 +51,7 @@ lab: $(VENV)/.stamp-all
 	$(BIN)/jupyter lab notebooks/
 
 app: $(VENV)/.stamp-all
-	$(BIN)/voila notebooks/02_tune_thresholds.ipynb --Voila.ip=127.0.0.1 --no-browser
+	$(BIN)/voila notebooks/02_tune_thresholds.ipynb --no-browser --Voila.ip=127.0.0.1 --port=8866
 
 lint: $(VENV)/.stamp-all
 	$(BIN)/ruff check src tests benchmarks
@@ -61,6 +61,7 @@ bench: $(VENV)/.stamp-all
 	$(BIN)/python benchmarks/aggregate.py
 	$(BIN)/python benchmarks/calibrate.py
 	$(BIN)/python benchmarks/widgets.py
+	$(BIN)/python benchmarks/nab_realtweets.py
 
 sample: $(VENV)/.stamp-core
 	$(BIN)/esc-analytics sample --out data/sample

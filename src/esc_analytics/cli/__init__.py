@@ -75,6 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("esc-analytics: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `esc-analytics backtest ... | head`
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except (EscAnalyticsError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         if args.debug:
             raise

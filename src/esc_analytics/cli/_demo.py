@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -116,10 +117,11 @@ def run(args: argparse.Namespace) -> int:
             notebooks_dir() / "04_retrospective.ipynb",
             rendered,
             parameters={
-                "mentions_path": str((data / "mentions.csv.gz").resolve()),
-                "incidents_path": str((data / "incidents.csv").resolve()),
+                "data_dir": str(data.resolve()),
                 "policy_path": str(policy_path.resolve()),
+                "notes_dir": str((out / "retro-notes").resolve()),
             },
+            progress=lambda message: print(f"    {message}", file=sys.stderr, flush=True),
         )
 
     print()

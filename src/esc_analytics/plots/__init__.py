@@ -6,7 +6,31 @@ template live in :mod:`esc_analytics.plots._style`.
 
 from __future__ import annotations
 
+from ._backtest import plot_backtest, plot_lead_times, plot_matrix, plot_tier_tradeoff
+from ._explain import explanation_figure
+from ._frontier import calibration_figure, walk_forward_figure
 from ._policy_tree import plot_policy_tree
+from ._retro import milestone_figure
 from ._style import TIER_COLORS, apply_style, tier_color, tier_fill
+from ._timeline import timeline_figure
+from ._tradeoff import tradeoff_figure
+from ._whatif import comparison_figure
 
-__all__ = ["TIER_COLORS", "apply_style", "plot_policy_tree", "tier_color", "tier_fill"]
+__all__ = [
+    "TIER_COLORS",
+    "apply_style",
+    "calibration_figure",
+    "comparison_figure",
+    "explanation_figure",
+    "milestone_figure",
+    "plot_backtest",
+    "plot_lead_times",
+    "plot_matrix",
+    "plot_policy_tree",
+    "plot_tier_tradeoff",
+    "tier_color",
+    "tier_fill",
+    "timeline_figure",
+    "tradeoff_figure",
+    "walk_forward_figure",
+]
