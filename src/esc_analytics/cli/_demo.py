@@ -101,7 +101,22 @@ def run(args: argparse.Namespace) -> int:
     print(_indent(calibration.summary()))
     print(f"    calibrated plan → {policy_path}")
 
-    _step("backtesting the calibrated plan against the incident log")
+    _step("out of sample: walk-forward (calibrate on the past, score the next period)")
+    from .._walkforward import walk_forward
+
+    folds = walk_forward(
+        features,
+        incidents.data,
+        n_folds=3,
+        scheme="expanding",
+        n_tiers=3,
+        objective="recall",
+        max_false_per_week=args.max_false_per_week,
+    )
+    print(_indent(folds.summary()))
+    folds.to_frame().to_csv(out / "walk_forward_folds.csv", index=False)
+
+    _step("backtesting the calibrated plan against the whole incident log (in sample)")
     result = backtest(evaluate(calibration.policy, features), incidents.data)
     print(_indent(result.summary()))
     (out / "backtest.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
