@@ -334,6 +334,55 @@ def test_recall_precision_and_false_per_week_arithmetic():
     assert week1.tiers.set_index("tier").loc[1, "false_per_week"] == pytest.approx(2.0)
 
 
+def test_median_detection_delay_per_tier_and_tiers_that_caught_nothing():
+    # i1 (sev 2): tier-1 alert 2 h after the start, tier-2 alert 5 h after it.
+    # i2 (sev 2): tier-1 alert 4 h after the start; no tier-2 alert. Tier 3 catches nothing.
+    alerts = [
+        ("a", "2024-01-02 11:00", 1, "e1"),
+        ("a", "2024-01-02 14:00", 2, "e1"),
+        ("a", "2024-01-05 13:00", 1, "e2"),
+    ]
+    inc = make_incidents(
+        [
+            {
+                "incident_id": "i1",
+                "started_at": "2024-01-02 10:00",
+                "ended_at": "2024-01-02 18:00",
+                "severity": 2,
+            },
+            {
+                "incident_id": "i2",
+                "started_at": "2024-01-05 10:00",
+                "ended_at": "2024-01-05 18:00",
+                "severity": 3,
+            },
+        ]
+    )
+    res = backtest(make_escalations(alerts), inc, max_early="0h")
+    delay = res.tiers.set_index("tier")["median_detection_delay"]
+    assert res.tiers["median_detection_delay"].dtype == "timedelta64[ns]"
+    # alerted_at = window end: tier >= 1 first alerts at +2 h and +4 h (median 3 h);
+    # tier >= 2 only i1 at +5 h; tier 3 nothing.
+    assert delay[1] == pd.Timedelta("3h")
+    assert delay[2] == pd.Timedelta("5h")
+    assert pd.isna(delay[3])
+    # No alert at all (a held-out topic nothing fired on): every tier NaT, summary still renders.
+    quiet = backtest(make_escalations([]), inc)
+    assert quiet.tiers["median_detection_delay"].dtype == "timedelta64[ns]"
+    assert quiet.tiers["median_detection_delay"].isna().all()
+    assert "median detection delay: -" in quiet.summary()
+
+
+def test_median_of_durations_tolerates_untyped_missing_values():
+    from esc_analytics._backtest import _median_td
+
+    assert pd.isna(_median_td(pd.Series([pd.NaT, pd.NaT])))  # inferred as datetime64
+    assert pd.isna(_median_td(pd.Series([], dtype=object)))
+    assert _median_td(pd.Series([pd.Timedelta("1h"), pd.NaT, pd.Timedelta("3h")])) == pd.Timedelta(
+        "2h"
+    )
+
+
 def test_cost_arithmetic():
     costs = CostModel(
         miss={1: 2.0, 2: 10.0, 3: 50.0}, false_alarm={1: 0.5, 3: 4.0}, late_per_hour=1.0

@@ -310,7 +310,7 @@ def backtest(
         get_profile(nab_profile)  # validate early
     span = _period(period)
 
-    inc = _prepare_incidents(incidents, delay)
+    inc = prepare_incidents(incidents, delay)
     windows = escalations.windows
     notes = _prepare_notifications(escalations.notifications)
     win_start = _utc(windows["window_start"]) if len(windows) else pd.Series([], dtype=_UTC)
@@ -457,7 +457,10 @@ def _severity(values: pd.Series) -> pd.Series:
     return sev.astype(np.int64)
 
 
-def _prepare_incidents(incidents: pd.DataFrame, delay: pd.Timedelta | None) -> pd.DataFrame:
+def prepare_incidents(incidents: pd.DataFrame, delay: pd.Timedelta | None = None) -> pd.DataFrame:
+    """Validated incidents with UTC times, numeric severity and ``match_until`` (the end of the
+    matching interval: ``started_at + delay``, else ``ended_at``, else the default duration);
+    shared with calibration so both match incidents by the same rule."""
     if not isinstance(incidents, pd.DataFrame):
         raise DataLoadError("incidents must be a DataFrame (see load_incidents)")
     missing = [c for c in INCIDENT_REQUIRED if c not in incidents.columns]
@@ -711,8 +714,11 @@ def _nab_dict(score: NabScore) -> dict:
 
 
 def _median_td(values: pd.Series) -> pd.Timedelta:
-    v = pd.to_timedelta(values).dropna()
-    return pd.Timedelta(v.median()) if len(v) else pd.NaT
+    """Median of durations; NaT when there are none. Missing values are dropped *before* the
+    conversion: an all-NaT column without a timedelta dtype is inferred as datetime64 and
+    ``pd.to_timedelta`` refuses it."""
+    v = pd.Series(values).dropna()
+    return pd.Timedelta(pd.to_timedelta(v).median()) if len(v) else pd.NaT
 
 
 def _fmt_td(td: Any) -> str:
@@ -761,3 +767,6 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         {rename.get(k, k): _json_value(v) for k, v in row.items()}
         for row in frame.to_dict(orient="records")
     ]
+
+
+_prepare_incidents = prepare_incidents  # former private name, kept for old imports

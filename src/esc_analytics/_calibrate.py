@@ -212,9 +212,9 @@ def _incident_rows(
 ) -> _IncidentRows:
     """Incidents mapped onto grid rows with BACKTEST's matching rule: a notification matches
     when its window overlaps ``[started_at − max_early, match_until]``."""
-    from ._backtest import _prepare_incidents
+    from ._backtest import prepare_incidents
 
-    frame = _prepare_incidents(incidents, max_delay)
+    frame = prepare_incidents(incidents, max_delay)
     frame = frame[frame["topic"].isin(grid.topics)]
     frame = frame.sort_values(["topic", "started_at"], kind="stable").reset_index(drop=True)
     n = len(frame)
@@ -262,7 +262,7 @@ class _NabRows:
 
 
 def _nab_rows(grid: _Grid, inc: _IncidentRows, profile: str) -> _NabRows:
-    from ._nab import _MAX_TP, NabFile, get_profile, scaled_sigmoid, window_rows
+    from ._nab import MAX_TP_SIGMOID, NabFile, get_profile, scaled_sigmoid, window_rows
 
     prof = get_profile(profile)
     n = len(grid.times)
@@ -292,7 +292,7 @@ def _nab_rows(grid: _Grid, inc: _IncidentRows, profile: str) -> _NabRows:
                 next_id += 1
                 y = -(right - local[inside] + 1) / width
                 reward[seg.start + left : seg.start + right + 1] = (
-                    prof.tp * scaled_sigmoid(y) / _MAX_TP
+                    prof.tp * scaled_sigmoid(y) / MAX_TP_SIGMOID
                 )
             after = local > right
             prev_right[after] = right

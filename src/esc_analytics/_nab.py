@@ -86,7 +86,9 @@ def scaled_sigmoid(y: np.ndarray | float) -> np.ndarray:
     return np.where(y >= 3.0, -1.0, s)
 
 
-_MAX_TP = float(scaled_sigmoid(-1.0))
+# S(−1): a detection at a window's left edge earns the full ``tp`` (reward tp · S(y) / S(−1)).
+MAX_TP_SIGMOID = float(scaled_sigmoid(-1.0))
+_MAX_TP = MAX_TP_SIGMOID  # former private name
 
 
 def probation_rows(n_rows: int) -> int:
@@ -165,7 +167,7 @@ class NabFile:
         win_hit, first = np.unique(j[inside], return_index=True)
         tp_rows = det[inside][first]
         y_tp = -(right[win_hit] - tp_rows + 1) / width[win_hit]
-        tp_score = float((prof.tp * scaled_sigmoid(y_tp) / _MAX_TP).sum())
+        tp_score = float((prof.tp * scaled_sigmoid(y_tp) / MAX_TP_SIGMOID).sum())
 
         # False positives: distance past the previous window's right edge.
         out = det[~inside]
