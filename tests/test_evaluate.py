@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from esc_analytics._errors import DataLoadError, PolicyError
-from esc_analytics._evaluate import escalations_from_tiers, evaluate, raw_tiers
+from esc_analytics._evaluate import escalations_from_tiers, evaluate, prepare_grid, raw_tiers
 from esc_analytics._policy import Condition, Policy, Tier
 from esc_analytics._schema import (
     EPISODE_COLUMNS,
@@ -394,6 +394,58 @@ def test_evaluate_matches_escalations_from_tiers_on_raw_tiers() -> None:
     pd.testing.assert_frame_equal(direct.windows, shared.windows)
     pd.testing.assert_frame_equal(direct.episodes, shared.episodes)
     pd.testing.assert_frame_equal(direct.notifications, shared.notifications)
+
+
+def test_a_prepared_grid_gives_the_same_escalations_for_every_policy() -> None:
+    rng = np.random.default_rng(11)
+    features = pd.concat(
+        [_features(volume_ratio=rng.lognormal(0, 0.8, 200)).assign(topic=t) for t in "ab"]
+    ).sample(frac=1, random_state=5)
+    grid = prepare_grid(features)
+    for threshold, persistence, cooldown in [(1.5, 1, 0), (2.0, 2, 3), (3.0, 3, 6)]:
+        policy = _policy(
+            Tier(
+                1,
+                "",
+                "",
+                all=[f"volume_ratio >= {threshold}"],
+                persistence=persistence,
+                cooldown=cooldown,
+            )
+        )
+        direct, reused = evaluate(policy, features), evaluate(policy, features, grid=grid)
+        pd.testing.assert_frame_equal(direct.windows, reused.windows)
+        pd.testing.assert_frame_equal(direct.episodes, reused.episodes)
+        pd.testing.assert_frame_equal(direct.notifications, reused.notifications)
+    with pytest.raises(DataLoadError, match="same features"):
+        evaluate(policy, features.iloc[:10], grid=grid)
+
+
+def test_escalations_to_frame_and_plot() -> None:
+    policy = _policy(
+        Tier(1, "", "", all=["volume_ratio >= 2"]), Tier(2, "", "", all=["volume_ratio >= 5"])
+    )
+    features = _features(volume_ratio=[1.0, 3.0, 6.0, 1.0])
+    esc = evaluate(policy, features)
+    frame = esc.to_frame()
+    assert frame["tier"].tolist() == [0, 1, 2, 0]
+    frame.loc[0, "tier"] = 9  # a copy: the result is not changed
+    assert esc.windows["tier"].tolist() == [0, 1, 2, 0]
+    # Without features the tier is drawn: one marker per escalated window, at its tier.
+    fig = esc.plot()
+    markers = {
+        t.name: list(t.y) for t in fig.data if t.name.startswith("tier ") and "escalated" in t.name
+    }
+    assert markers == {"tier 1 escalated": [1.0], "tier 2 escalated": [2.0]}
+    # With features: volume on the y axis, incidents shaded.
+    incidents = pd.DataFrame(
+        {"incident_id": ["i1"], "topic": ["a"], "started_at": [T0 + HOUR], "severity": [2]}
+    )
+    fig = esc.plot(
+        topic="a", features=features.assign(volume=[10.0, 20.0, 30.0, 40.0]), incidents=incidents
+    )
+    assert list(fig.data[0].y) == [10.0, 20.0, 30.0, 40.0]
+    assert len(fig.layout.shapes) == 1
 
 
 def test_missing_feature_column_names_the_feature_and_the_available_columns() -> None:

@@ -8,6 +8,7 @@ exactly the same episode and notification semantics.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -58,3 +59,32 @@ class Escalations:
             n = int((self.notifications["tier"] == tier).sum())
             lines.append(f"  tier {tier}: {n} notifications")
         return "\n".join(lines)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-window table (``topic, window_start, tier, escalation``; a copy)."""
+        return self.windows.copy()
+
+    def plot(
+        self,
+        topic: str | None = None,
+        features: pd.DataFrame | None = None,
+        incidents: pd.DataFrame | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Timeline of one topic (default: the first) with escalated windows coloured by tier
+        and ``incidents`` shaded; volume and baseline come from ``features`` — without them the
+        tier itself is drawn. Extra keywords go to ``plots.timeline_figure`` (policy=, ...)."""
+        from ._html import plotly_safe
+        from .plots._timeline import timeline_figure
+
+        if features is None:
+            features = self.windows.loc[:, ["topic", "window_start"]].assign(
+                volume=self.windows["tier"].to_numpy(dtype=float)
+            )
+            if topic is None and len(features):
+                topic = str(features["topic"].iloc[0])
+            kwargs.setdefault("title", plotly_safe(f"{topic}: tier per window"))
+            fig = timeline_figure(features, self, incidents, topic=topic, **kwargs)
+            fig.update_layout(yaxis_title="tier")
+            return fig
+        return timeline_figure(features, self, incidents, topic=topic, **kwargs)

@@ -443,13 +443,35 @@ def raw_tiers(policy: Policy, features: pd.DataFrame) -> np.ndarray:
     return raw
 
 
+WindowGrid = _Grid  # public name of the prepared (topic, window) grid
+
+
+def prepare_grid(features: pd.DataFrame, *, freq: str | pd.Timedelta | None = None) -> WindowGrid:
+    """The (topic, window) grid of ``features``: sort order, runs and window length. It depends
+    on the features only, so callers evaluating many policies on the same features (the
+    threshold tuner) prepare it once and pass it to :func:`evaluate` as ``grid=``."""
+    if not isinstance(features, pd.DataFrame):
+        raise DataLoadError(f"features must be a DataFrame, got {type(features).__name__}")
+    return _grid(features, freq, "features")
+
+
 def evaluate(
-    policy: Policy, features: pd.DataFrame, *, freq: str | pd.Timedelta | None = None
+    policy: Policy,
+    features: pd.DataFrame,
+    *,
+    freq: str | pd.Timedelta | None = None,
+    grid: WindowGrid | None = None,
 ) -> Escalations:
     """Apply ``policy`` to ``features`` (one row per topic and window): the tier of every window
-    (in input order), the episodes and the notifications. ``freq`` is inferred when omitted."""
+    (in input order), the episodes and the notifications. ``freq`` is inferred when omitted;
+    ``grid`` = :func:`prepare_grid` of these same features skips that preparation."""
     raw = raw_tiers(policy, features)
-    grid = _grid(features, freq, "features")
+    if grid is None:
+        grid = _grid(features, freq, "features")
+    elif not isinstance(grid, _Grid) or len(grid.topic_codes) != len(features):
+        raise DataLoadError(
+            f"grid= must be prepare_grid(features) of these same features ({len(features)} rows)"
+        )
     return _escalate(
         grid,
         raw,

@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .._backtest import backtest
-from .._evaluate import evaluate
+from .._evaluate import evaluate, prepare_grid
 from .._notes import atomic_write_text
 from .._policy import Policy, load_policy, save_policy
 from .._tuning import PreparedBacktest
@@ -57,19 +57,10 @@ def slider_spec(name: str, value: Any) -> dict[str, Any]:
 
 def _evaluate_cached(policy: Policy, features: pd.DataFrame, cache: dict[str, Any]) -> Any:
     """``evaluate(policy, features)`` reusing the window grid of ``features`` across calls (it
-    depends on the features only); falls back to ``evaluate`` if the internals change."""
-    try:
-        from .._evaluate import _escalate, _grid, raw_tiers
-    except ImportError:  # pragma: no cover - internals renamed
-        return evaluate(policy, features)
+    depends on the features only)."""
     if "grid" not in cache:
-        cache["grid"] = _grid(features, None, "features")
-    return _escalate(
-        cache["grid"],
-        raw_tiers(policy, features),
-        persistence={t.level: t.persistence for t in policy.tiers},
-        cooldown={t.level: t.cooldown for t in policy.tiers},
-    )
+        cache["grid"] = prepare_grid(features)
+    return evaluate(policy, features, grid=cache["grid"])
 
 
 class ThresholdTuner(DisplayMixin):
