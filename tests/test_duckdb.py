@@ -203,3 +203,47 @@ def test_random_messy_frames_same_in_both_engines(tmp_path: Path, data: list, fr
     assert result.summary.reasons == loaded.summary.reasons
     assert result.features["volume"].sum() == loaded.summary.accepted
     _assert_same_features(result.features, build_features(loaded.data, freq=freq))
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_distinct_authors_exact_when_hash_check_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collide: bool
+) -> None:
+    """Force the collision check (and, with collide, the recount from the author text): the
+    unique-author counts stay those of the in-memory path."""
+    from esc_analytics import _duckdb
+
+    monkeypatch.setattr(_duckdb, "_HASH_COLLISION_BOUND", -1.0)
+    calls: list[bool] = []
+
+    def fake_check(con: object) -> bool:
+        calls.append(True)
+        return collide
+
+    if collide:
+        monkeypatch.setattr(_duckdb, "_author_hashes_collide", fake_check)
+    path = _write(MESSY_CSV, tmp_path / "export.csv")
+    mapping = {"created_at": "tweet_created", "engagement": "retweets"}
+    result = aggregate_files(path, columns=mapping, freq="1h")
+    expected = build_features(_io.load_mentions(path, columns=mapping).data, freq="1h")
+    _assert_same_features(result.features, expected)
+    assert calls == ([True] if collide else [])
+
+
+def test_padded_and_empty_text_cells_are_trimmed(tmp_path: Path) -> None:
+    """' ann' and 'ann ' are one author, a blank author is none, a padded id repeats 'a'."""
+    text = (
+        "id,created_at,topic,author\n"
+        "a,2024-01-01 00:10,t,ann\n"
+        " a ,2024-01-01 00:20,t,bob\n"
+        "b,2024-01-01 00:30, t ,' ann'\n"
+        "c,2024-01-01 00:40,t,'ann '\n"
+        "d,2024-01-01 00:50,t,'  '\n"
+    ).replace("'", '"')
+    for suffix in (".csv", ".parquet"):
+        path = _write(text, tmp_path / f"pad{suffix}")
+        result = aggregate_files(path, freq="1h")
+        assert result.summary.reasons == {"duplicate_id": 1}
+        assert result.features["topic"].tolist() == ["t"]
+        assert result.features["volume"].tolist() == [4]
+        assert result.features["unique_authors"].tolist() == [1]

@@ -138,8 +138,16 @@ def _describe(con: Any, scan: str, source: str) -> list[tuple[str, str]]:
 
 
 def _text(expr: str, dtype: str) -> str:
-    """A column as trimmed text, empty = NULL."""
-    return f"NULLIF(trim(CAST({expr} AS VARCHAR)), '')"
+    """A column as trimmed text, empty = NULL.
+
+    For text columns ``trim`` runs only on values that start or end with a space (same result,
+    much cheaper on millions of rows than trimming every value)."""
+    if dtype != "VARCHAR":
+        return f"NULLIF(trim(CAST({expr} AS VARCHAR)), '')"
+    return (
+        f"(CASE WHEN starts_with({expr}, ' ') OR ends_with({expr}, ' ')"
+        f" THEN NULLIF(trim({expr}), '') WHEN {expr} = '' THEN NULL ELSE {expr} END)"
+    )
 
 
 def _time_sql(expr: str, dtype: str) -> tuple[str, str]:
@@ -227,9 +235,9 @@ def _file_view(
     columns: Mapping[str, str] | None,
     topic: str | None,
     time_fallback: bool = False,
-) -> tuple[str, dict[str, str]]:
+) -> tuple[str, dict[str, str], bool]:
     """SQL of one file as normalised rows: src, line, id, topic, t_us, measures' inputs, reason,
-    bad_column, raw; plus the resolved mapping."""
+    bad_column, raw; plus the resolved mapping and whether the time column is text."""
     source = str(path)
     kind = _file_kind(path)
     scan = _scan_sql(path, kind)
@@ -319,7 +327,7 @@ def _file_view(
         selects.append("row_number() OVER () + 1 AS line")
         inner = f"SELECT * FROM {scan}"
     sql = f"SELECT {', '.join(selects)} FROM ({inner})"
-    return sql, resolved
+    return sql, resolved, not time_type.startswith(("TIMESTAMP", "DATE"))
 
 
 def aggregate_counts(
@@ -332,7 +340,11 @@ def aggregate_counts(
     topic: str | None = None,
     score_sentiment: bool = True,
 ) -> tuple[pd.DataFrame, Any, pd.DataFrame]:
-    """Scan the files in DuckDB → (measures per topic × window, LoadSummary, quarantine)."""
+    """Scan the files in DuckDB → (measures per topic × window, LoadSummary, quarantine).
+
+    Usually two scans: the ids (hashed, for the duplicate check) and one pass computing the
+    measures and the quarantine reason counts together. Extra scans only when needed: repeated
+    id hashes, times DuckDB cannot parse, sentiment to score from text, quarantined rows."""
     import duckdb
 
     from ._features import _measures_frame
@@ -345,86 +357,48 @@ def aggregate_counts(
             con.execute(f"SET TimeZone = {_quote_literal(tz or 'UTC')}")
         except duckdb.Error as exc:
             raise DataLoadError(f"unknown time zone {tz!r}; use e.g. 'Europe/Paris'") from exc
-        views, mappings = [], []
-        for index, path in enumerate(files):
-            sql, resolved = _file_view(con, index, path, columns, topic)
-            views.append(sql)
-            mappings.append(resolved)
-        con.execute("CREATE TEMP VIEW rows_all AS " + " UNION ALL BY NAME ".join(views))
+        con.execute("SET preserve_insertion_order = false")
+        mappings, text_time = _create_rows_view(con, files, columns, topic)
+        has_ids = any("mention_id" in m for m in mappings)
 
-        # 1. reasons (one scan)
-        count_reasons = "SELECT src, coalesce(reason, ''), count(*) FROM rows_all GROUP BY ALL"
-        by_file = con.execute(count_reasons).fetchall()
-        reason_counts = _sum_reasons(by_file)
-        if reason_counts.get(REASON_BAD_TIME) and _add_time_fallback(con, tz):
-            views = [
-                _file_view(con, index, path, columns, topic, time_fallback=True)[0]
-                for index, path in enumerate(files)
-            ]
-            con.execute(
-                "CREATE OR REPLACE TEMP VIEW rows_all AS " + " UNION ALL BY NAME ".join(views)
-            )
-            by_file = con.execute(count_reasons).fetchall()
-            reason_counts = _sum_reasons(by_file)
-        _check_some_time_readable(by_file, files, mappings)
-        accepted_before_dups = int(reason_counts.pop("", 0))
-        rows_read = accepted_before_dups + sum(reason_counts.values())
-
-        # 2. duplicate ids among valid rows: candidates by 64-bit hash, then exact check
-        # hashes of every id, sorted in numpy (much cheaper than a 10-M-group hash aggregate);
-        # only repeated hashes are checked exactly, on their rows
-        hashes = con.execute(
-            "SELECT hash(mention_id) AS h FROM rows_all WHERE mention_id IS NOT NULL"
-        ).fetchnumpy()["h"]
-        hashes = np.sort(np.asarray(hashes, dtype="uint64"))
-        repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
-        del hashes
-        con.register("dup_candidates_df", pd.DataFrame({"h": repeated}))
-        con.execute("CREATE TEMP TABLE dup_candidates AS SELECT h FROM dup_candidates_df")
-        con.unregister("dup_candidates_df")
-        candidates = con.execute(
-            "SELECT src, line, mention_id FROM rows_all WHERE reason IS NULL"
-            " AND mention_id IS NOT NULL AND hash(mention_id) IN (SELECT h FROM dup_candidates)"
-        ).fetch_df()
-        dups = candidates.sort_values(["src", "line"], kind="stable")
-        dups = dups[dups.duplicated("mention_id", keep="first")]
-        if len(dups):
-            reason_counts[REASON_DUPLICATE_ID] = len(dups)
-        con.register("dup_rows_df", dups[["src", "line"]].astype("int64"))
-        con.execute("CREATE TEMP TABLE dup_rows AS SELECT * FROM dup_rows_df")
-        con.unregister("dup_rows_df")
+        # 1. duplicate ids among valid rows: 64-bit hashes of every id sorted in numpy (much
+        # cheaper than a 10-M-group hash aggregate); only repeated hashes are checked exactly
+        repeated = _repeated_id_hashes(con) if has_ids else np.empty(0, dtype="uint64")
+        fallback_tried = False
+        if len(repeated) and text_time:  # validity must be final before duplicates are known
+            fallback_tried = True
+            if _add_time_fallback(con, tz):
+                _create_rows_view(con, files, columns, topic, time_fallback=True)
+        n_dups = _mark_duplicates(con, repeated)
         accepted_filter = (
             "reason IS NULL AND NOT EXISTS (SELECT 1 FROM dup_rows d"
             " WHERE d.src = r.src AND d.line = r.line)"
-            if len(dups)
+            if n_dups
             else "reason IS NULL"
         )
 
-        # 3. sentiment scored from text where it is missing
+        # 2. one pass: measures of accepted rows per (topic, window) + rejected rows per reason
+        query = _main_query(accepted_filter, step_us, influencer_followers)
+        agg, rejected = _split(con.execute(query).fetch_df())
+        retry = not fallback_tried and text_time and _count(rejected, REASON_BAD_TIME)
+        if retry and _add_time_fallback(con, tz):  # no duplicate ids here: none to recompute
+            _create_rows_view(con, files, columns, topic, time_fallback=True)
+            agg, rejected = _split(con.execute(query).fetch_df())
+        _check_some_time_readable(con, rejected, files, mappings)
+        reason_counts = _sum_reasons(rejected)
+        if n_dups:
+            reason_counts[REASON_DUPLICATE_ID] = n_dups
+        rows_read = int(agg["volume"].sum()) + sum(reason_counts.values())
+        agg["unique_authors"] = _exact_unique_authors(con, agg, accepted_filter, step_us)
+
+        # 3. sentiment scored from text where it is missing (only such rows are read again)
         estimated = False
-        negative_sql = f"coalesce(sentiment <= {NEGATIVE_SENTIMENT_BAR!r}, false)"
-        if score_sentiment:
+        if score_sentiment and int(agg["missing_sentiment"].sum()):
             estimated = _score_missing_sentiment(con, files, mappings, accepted_filter)
             if estimated:
-                negative_sql = (
-                    f"coalesce(sentiment <= {NEGATIVE_SENTIMENT_BAR!r}, false)"
-                    " OR EXISTS (SELECT 1 FROM scored_negative s"
-                    " WHERE s.src = r.src AND s.line = r.line)"
-                )
+                agg = _add_scored_negatives(con, agg, step_us)
 
-        # 4. the aggregation
-        window = f"(t_us - (((t_us % {step_us}) + {step_us}) % {step_us}))"
-        agg = con.execute(
-            f"SELECT topic, {window} AS w, count(*) AS volume,"
-            f" count(*) FILTER (WHERE {negative_sql}) AS negative_volume,"
-            " count(DISTINCT author) AS unique_authors,"
-            " sum(author_followers) AS reach, sum(engagement) AS engagement,"
-            f" count(*) FILTER (WHERE author_followers >= {float(influencer_followers)!r}"
-            " OR is_verified) AS influencer_mentions"
-            f" FROM rows_all r WHERE {accepted_filter} GROUP BY ALL"
-        ).fetch_df()
-
-        # 5. quarantined rows (bounded)
+        # 4. quarantined rows (bounded)
         quarantine = (
             _fetch_quarantine(con, files, accepted_filter)
             if sum(reason_counts.values())
@@ -455,19 +429,163 @@ def aggregate_counts(
     return counts, summary, quarantine
 
 
-def _sum_reasons(by_file: list[tuple]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for _, reason, n in by_file:
-        out[reason] = out.get(reason, 0) + int(n)
-    return out
+#: Distinct authors are counted as distinct 64-bit hashes. Two different authors of one window
+#: sharing a hash (which would undercount that window by one) has, for a well-mixed hash, a
+#: chance of at most Σ n·(n−1)/2 / 2⁶⁴ over windows (n = distinct hashes): ~3e-11 for 10 M rows
+#: in hourly windows. Above this bound the hashes are checked exactly (one more scan, ~2-3 s
+#: at 10 M rows) and the windows recounted from the text if any collide. Deliberately
+#: constructed colliding author names below the bound would go unnoticed.
+_HASH_COLLISION_BOUND = 1e-9
 
 
-def _check_some_time_readable(by_file: list[tuple], files: list[Path], mappings: list) -> None:
+def _create_rows_view(
+    con: Any,
+    files: list[Path],
+    columns: Mapping[str, str] | None,
+    topic: str | None,
+    time_fallback: bool = False,
+) -> tuple[list[dict], bool]:
+    """(Re)create the ``rows_all`` view over all files → (mappings, any time column is text)."""
+    views, mappings, text_time = [], [], False
+    for index, path in enumerate(files):
+        sql, resolved, is_text = _file_view(con, index, path, columns, topic, time_fallback)
+        views.append(sql)
+        mappings.append(resolved)
+        text_time = text_time or is_text
+    con.execute("CREATE OR REPLACE TEMP VIEW rows_all AS " + " UNION ALL BY NAME ".join(views))
+    return mappings, text_time
+
+
+def _repeated_id_hashes(con: Any) -> np.ndarray:
+    """Hashes that occur more than once among the non-missing ids (sorted, unique)."""
+    table = con.sql(
+        "SELECT CASE WHEN mention_id IS NULL THEN NULL ELSE hash(mention_id) END AS h"
+        " FROM rows_all"
+    ).to_arrow_table()
+    import pyarrow.compute as pc
+
+    hashes = pc.drop_null(table.column("h")).to_numpy()
+    del table
+    hashes = np.sort(np.asarray(hashes, dtype="uint64"))
+    return np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+
+
+def _mark_duplicates(con: Any, repeated: np.ndarray) -> int:
+    """Exact check of the rows whose id hash repeats → ``dup_rows(src, line)``; their count."""
+    if not len(repeated):
+        return 0
+    con.register("dup_candidates_df", pd.DataFrame({"h": repeated}))
+    con.execute("CREATE OR REPLACE TEMP TABLE dup_candidates AS SELECT h FROM dup_candidates_df")
+    con.unregister("dup_candidates_df")
+    candidates = con.execute(
+        "SELECT src, line, mention_id FROM rows_all WHERE reason IS NULL"
+        " AND mention_id IS NOT NULL AND hash(mention_id) IN (SELECT h FROM dup_candidates)"
+    ).fetch_df()
+    dups = candidates.sort_values(["src", "line"], kind="stable")
+    dups = dups[dups.duplicated("mention_id", keep="first")]
+    if not len(dups):
+        return 0
+    con.register("dup_rows_df", dups[["src", "line"]].astype("int64"))
+    con.execute("CREATE OR REPLACE TEMP TABLE dup_rows AS SELECT * FROM dup_rows_df")
+    con.unregister("dup_rows_df")
+    return len(dups)
+
+
+def _window_sql(step_us: int) -> str:
+    return f"(t_us - (((t_us % {step_us}) + {step_us}) % {step_us}))"
+
+
+def _main_query(accepted_filter: str, step_us: int, influencer_followers: float) -> str:
+    """Accepted rows grouped by (topic, window) with their measures; rejected rows grouped by
+    (file, reason) — one scan. Distinct authors: distinct 64-bit hashes per window (checked
+    against collisions afterwards), far cheaper in DuckDB than COUNT(DISTINCT text)."""
+    negative = f"coalesce(sentiment <= {NEGATIVE_SENTIMENT_BAR!r}, false)"
+    return (
+        "SELECT CASE WHEN ok THEN NULL ELSE src END AS src,"
+        " CASE WHEN ok THEN NULL ELSE reason END AS reason,"
+        " CASE WHEN ok THEN topic END AS topic,"
+        f" CASE WHEN ok THEN {_window_sql(step_us)} END AS w,"
+        " count(*) AS volume,"
+        f" count(*) FILTER (WHERE {negative}) AS negative_volume,"
+        " coalesce(list_unique(list(hash(author)) FILTER (WHERE ok AND author IS NOT NULL)), 0)"
+        " AS unique_authors,"
+        " sum(author_followers) AS reach, sum(engagement) AS engagement,"
+        f" count(*) FILTER (WHERE author_followers >= {float(influencer_followers)!r}"
+        " OR is_verified) AS influencer_mentions,"
+        " count(*) FILTER (WHERE sentiment IS NULL) AS missing_sentiment"
+        f" FROM (SELECT *, ({accepted_filter}) AS ok FROM rows_all r)"
+        " GROUP BY ALL"
+    )
+
+
+def _split(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Main query result → (accepted groups, rejected groups with src, reason, n)."""
+    ok = frame["src"].isna().to_numpy()
+    agg = frame[ok].drop(columns=["src", "reason"]).reset_index(drop=True)
+    rejected = frame.loc[~ok, ["src", "reason", "volume"]].rename(columns={"volume": "n"})
+    return agg, rejected.reset_index(drop=True)
+
+
+def _count(rejected: pd.DataFrame, reason: str) -> int:
+    return int(rejected.loc[rejected["reason"] == reason, "n"].sum())
+
+
+def _exact_unique_authors(
+    con: Any, agg: pd.DataFrame, accepted_filter: str, step_us: int
+) -> np.ndarray:
+    """Distinct authors per window from the hash counts, exact: when the data make a hash
+    collision inside a window at all plausible, check that no two different authors share a
+    hash (one extra scan), and recount with the author text if some do."""
+    counts = agg["unique_authors"].to_numpy(dtype="float64")
+    if float(np.sum(counts * (counts - 1) / 2)) / 2.0**64 <= _HASH_COLLISION_BOUND:
+        return counts
+    if not _author_hashes_collide(con):
+        return counts
+    exact = con.execute(
+        f"SELECT topic, {_window_sql(step_us)} AS w, count(DISTINCT author) AS n"
+        f" FROM rows_all r WHERE {accepted_filter} GROUP BY ALL"
+    ).fetch_df()
+    merged = agg[["topic", "w"]].merge(exact, on=["topic", "w"], how="left")
+    return merged["n"].to_numpy(dtype="float64", na_value=0.0)
+
+
+def _author_hashes_collide(con: Any) -> bool:
+    """Whether two different (non-missing) authors share a 64-bit hash."""
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM (SELECT hash(author) FROM (SELECT DISTINCT author"
+            " FROM rows_all WHERE author IS NOT NULL) GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()[0]
+    )
+
+
+def _add_scored_negatives(con: Any, agg: pd.DataFrame, step_us: int) -> pd.DataFrame:
+    """Add the rows whose sentiment was scored negative from text to ``negative_volume``."""
+    scored = con.execute(
+        f"SELECT topic, {_window_sql(step_us)} AS w, count(*) AS scored FROM rows_all r"
+        " SEMI JOIN scored_negative s ON s.src = r.src AND s.line = r.line GROUP BY ALL"
+    ).fetch_df()
+    merged = agg.merge(scored, on=["topic", "w"], how="left")
+    merged["negative_volume"] = merged["negative_volume"] + merged["scored"].fillna(0)
+    return merged.drop(columns=["scored"])
+
+
+def _sum_reasons(rejected: pd.DataFrame) -> dict[str, int]:
+    return {str(k): int(v) for k, v in rejected.groupby("reason")["n"].sum().items()}
+
+
+def _check_some_time_readable(
+    con: Any, rejected: pd.DataFrame, files: list[Path], mappings: list
+) -> None:
     """Like the loader: a file where no time at all can be read is unusable, not quarantined."""
     for index, path in enumerate(files):
-        counts = {reason: n for src, reason, n in by_file if src == index}
-        unreadable = counts.get(REASON_BAD_TIME, 0) + counts.get(REASON_MISSING_TIME, 0)
-        if counts and unreadable == sum(counts.values()):
+        mine = rejected[rejected["src"] == index]
+        time_reasons = mine["reason"].isin([REASON_BAD_TIME, REASON_MISSING_TIME])
+        unreadable = int(mine.loc[time_reasons, "n"].sum())
+        if not unreadable:
+            continue
+        total = con.execute(f"SELECT count(*) FROM rows_all WHERE src = {index}").fetchone()[0]
+        if unreadable == total:
             raise DataLoadError(
                 "no value of the time column could be read as a date/time; map the right "
                 "column with --column created_at=YOUR_COLUMN",
@@ -528,7 +646,7 @@ def _score_missing_sentiment(
             f" AS VARCHAR) AS text FROM {_scan_sql(path, kind)}"
         )
     con.execute("CREATE TEMP VIEW texts AS " + " UNION ALL ".join(parts))
-    reader = con.execute(
+    reader = con.sql(
         "SELECT t.src, t.line, t.text FROM texts t JOIN (SELECT src, line FROM rows_all r"
         f" WHERE {accepted_filter} AND sentiment IS NULL AND has_text) k"
         " ON t.src = k.src AND t.line = k.line"
