@@ -309,3 +309,25 @@ def test_tree_that_never_escalates_cannot_be_exported():
     tree = DecisionTreeClassifier().fit([[0.0], [1.0]], [0, 0])
     with pytest.raises(ModelError, match="never predicts"):
         tree_to_policy(tree, ["volume_ratio"])
+
+
+def test_plan_tree_learned_from_history_is_a_policy_that_catches_incidents():
+    from esc_analytics._backtest import backtest
+    from esc_analytics._evaluate import evaluate
+    from esc_analytics._models import fit_plan_tree
+
+    features, incidents = _synthetic_history()
+    policy, tree = fit_plan_tree(features, incidents, max_depth=3, n_tiers=3)
+    assert tree.get_depth() <= 3
+    assert 1 <= len(policy.tiers) <= 3
+    # Conditions read like a hand-written plan: the features' own columns, no lags.
+    used = set(policy.features_used)
+    assert used <= set(features.columns) - {"topic", "window_start"}
+    assert used & {"volume_ratio", "volume_z", "negative_share", "volume"}
+    assert Policy.from_yaml(policy.to_yaml()) == policy
+    result = backtest(evaluate(policy, features), incidents)
+    assert result.recall >= 0.8  # in sample, on a clearly separable history
+    with pytest.raises(ModelError, match="max_depth"):
+        fit_plan_tree(features, incidents, max_depth=0)
+    with pytest.raises(ModelError, match="no incident"):
+        fit_plan_tree(features, incidents.iloc[:0])

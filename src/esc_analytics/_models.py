@@ -962,9 +962,12 @@ def permutation_importance_frame(
     mentions: pd.DataFrame | None = None,
     n_repeats: int = 5,
     random_state: int = 0,
+    period: tuple[Any, Any] | None = None,
 ) -> pd.DataFrame:
     """Permutation importance of each input column for one tier's classifier (balanced
-    accuracy drop), sorted, on the given (ideally held-out) data."""
+    accuracy drop), sorted, on the given (ideally held-out) data. ``period=(start, end)``
+    scores only windows starting in ``[start, end)`` while earlier windows still feed the
+    lags (held-out folds of a walk-forward)."""
     from sklearn.inspection import permutation_importance
 
     if tier not in getattr(model, "models_", {}):
@@ -973,6 +976,11 @@ def permutation_importance_frame(
                          mentions=mentions if model.use_text_ else None)
     cols = [c for c in model.columns_ if model.use_text_ or c != TEXT_COLUMN]
     X, y = data.X[cols], data.y(tier)
+    if period is not None:
+        starts = data.keys["window_start"]
+        keep = ((starts >= pd.Timestamp(period[0])) & (starts < pd.Timestamp(period[1])))
+        keep = keep.to_numpy()
+        X, y = X[keep].reset_index(drop=True), y[keep]
     if len(np.unique(y)) < 2:
         raise ModelError("permutation importance needs both classes in y")
     result = permutation_importance(
@@ -987,6 +995,57 @@ def permutation_importance_frame(
     )
 
 
+def fit_plan_tree(
+    features: pd.DataFrame,
+    incidents: pd.DataFrame,
+    *,
+    max_depth: int = 3,
+    n_tiers: int = 3,
+    horizon: str | pd.Timedelta = "3h",
+    columns: Sequence[str] | None = None,
+    min_samples_leaf: int = 10,
+    tier_names: Mapping[int, str] | None = None,
+    owners: Mapping[int, str] | None = None,
+    random_state: int = 0,
+) -> tuple[Any, DecisionTreeClassifier]:
+    """Learn a shallow decision tree on tier labels (severity capped at ``n_tiers``) from the
+    history and export it as a readable escalation policy: ``(policy, tree)``.
+
+    ``columns`` restricts the inputs (default: the features' own numeric columns, no lags or
+    rolling shapes, so the plan's conditions read like a hand-written plan's). Class weights
+    are balanced: escalation windows are rare. Lags are left out on purpose: a policy is
+    evaluated on the features frame, which only holds the features' own columns."""
+    if int(max_depth) < 1:
+        raise ModelError(f"max_depth must be ≥ 1, got {max_depth}")
+    if int(n_tiers) < 1:
+        raise ModelError(f"n_tiers must be ≥ 1, got {n_tiers}")
+    data = build_dataset(features, incidents, horizon=horizon)
+    if columns is None:
+        columns = [
+            c for c in data.numeric_columns if c in features.columns and c != "planned_event"
+        ]
+    missing = [c for c in columns if c not in data.X.columns]
+    if missing:
+        raise ModelError(f"columns not in the features: {missing}")
+    if not columns:
+        raise ModelError("no numeric feature column to learn a plan from")
+    y = np.minimum(data.tier.to_numpy(), int(n_tiers))
+    if (y > 0).sum() == 0:
+        raise ModelError("no incident window in the history: nothing to learn a plan from")
+    # Early windows without a baseline are NaN: filled with the median for learning (the
+    # exported policy treats NaN as "condition not met", i.e. no escalation there).
+    X = data.X[list(columns)].astype(float).replace([np.inf, -np.inf], np.nan)
+    X = X.fillna(X.median()).fillna(0.0)
+    tree = DecisionTreeClassifier(
+        max_depth=int(max_depth),
+        min_samples_leaf=int(min_samples_leaf),
+        class_weight="balanced",
+        random_state=random_state,
+    ).fit(X, y)
+    policy = tree_to_policy(tree, list(columns), tier_names=tier_names, owners=owners)
+    return policy, tree
+
+
 def clone_model(model: TieredEscalationModel) -> TieredEscalationModel:
     """An unfitted copy with the same settings."""
     return TieredEscalationModel(**model.get_params())
@@ -998,6 +1057,7 @@ __all__ = [
     "PolicyClassifier",
     "TieredEscalationModel",
     "build_dataset",
+    "fit_plan_tree",
     "load_model",
     "objective_scorer",
     "permutation_importance_frame",
