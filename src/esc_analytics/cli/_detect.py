@@ -22,8 +22,22 @@ def _from_policy(args: argparse.Namespace, features: Any) -> Any:
     return evaluate(load_policy_for(args.policy, features), features)
 
 
+def _from_model(args: argparse.Namespace, features: Any) -> Any:
+    from .._models import load_model
+    from ._fit_model import load_texts
+
+    model = load_model(args.model)
+    mentions = load_texts(args) if model.use_text_ else None
+    if model.use_text_ and mentions is None:
+        raise EscAnalyticsError(f"{args.model} was fitted with mention texts: give --mentions")
+    return model.escalations(features, mentions=mentions)
+
+
 # option name -> builder of Escalations; exactly one must be given.
-_SOURCES: dict[str, Callable[[argparse.Namespace, Any], Any]] = {"policy": _from_policy}
+_SOURCES: dict[str, Callable[[argparse.Namespace, Any], Any]] = {
+    "policy": _from_policy,
+    "model": _from_model,
+}
 
 
 def register(subparsers: Any) -> None:
@@ -36,6 +50,7 @@ def register(subparsers: Any) -> None:
     )
     add_input_options(parser, incidents=False)
     parser.add_argument("--policy", metavar="FILE", help="policy YAML")
+    parser.add_argument("--model", metavar="FILE", help="model saved by fit-model (.skops)")
     parser.add_argument("--out", required=True, metavar="PATH", help="output .csv or .parquet")
     parser.set_defaults(func=run)
 

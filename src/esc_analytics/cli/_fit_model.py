@@ -1,0 +1,141 @@
+"""``esc-analytics fit-model``: fit a tiered escalation classifier to an incident history and
+save it with skops; ``esc-analytics detect --model`` applies it like a policy file.
+
+Inputs are read exactly as ``calibrate`` reads them (same features, burst detection feature
+included), so a model fitted here finds its columns in ``detect``. With ``--mentions`` the
+mention texts also feed TF-IDF unless ``--no-text``. Imports are lazy.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .._errors import EscAnalyticsError, ModelError
+from ._calibrate import add_input_options, load_features, load_incident_file
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``fit-model`` parser."""
+    parser = subparsers.add_parser(
+        "fit-model",
+        help="fit an escalation classifier to your incident history (skops file)",
+        description="Fit one scikit-learn classifier per tier (decision thresholds tuned on a "
+        "time-series split for the objective), print the thresholds, the in-sample backtest "
+        "and a walk-forward comparison with the calibrated rule policy, and save the model "
+        "with skops (a secure format, not pickle).",
+    )
+    add_input_options(parser, incidents=True)
+    parser.add_argument("--objective", choices=("recall", "cost", "nab"), default="recall")
+    parser.add_argument(
+        "--max-false-per-week",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="false escalations per week allowed per tier (recall objective; 1.0)",
+    )
+    parser.add_argument("--tiers", type=int, default=3, metavar="N", help="number of tiers (3)")
+    parser.add_argument(
+        "--model",
+        choices=("logistic", "hgb", "tree"),
+        default="logistic",
+        help="logistic regression (default, fast), hgb (gradient boosting) or a shallow tree",
+    )
+    parser.add_argument(
+        "--horizon", default="3h", help="windows this long before an incident count as positive"
+    )
+    parser.add_argument("--persistence", type=int, default=1, metavar="K",
+                        help="consecutive windows before a tier counts (1)")
+    parser.add_argument("--cooldown", type=int, default=6, metavar="C",
+                        help="windows after an episode during which no new alert is sent (6)")
+    parser.add_argument("--no-text", action="store_true", help="ignore mention texts")
+    parser.add_argument(
+        "--folds",
+        type=int,
+        default=3,
+        metavar="N",
+        help="walk-forward folds for the out-of-sample comparison (3; 0 = skip)",
+    )
+    parser.add_argument("--out", required=True, metavar="PATH", help="model file (.skops)")
+    parser.set_defaults(func=run)
+
+
+def load_texts(args: argparse.Namespace) -> Any:
+    """The mentions (with text) of ``--mentions`` for TF-IDF, or None."""
+    if not getattr(args, "mentions", None):
+        return None
+    from .._io import load_mentions
+    from ._common import parse_mapping
+
+    columns = parse_mapping(args.column)
+    data = load_mentions(list(args.mentions), columns=columns or None, tz=args.tz,
+                         score_sentiment=False).data
+    return data if "text" in data.columns else None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fit, print thresholds and figures, save the model."""
+    from .._backtest import backtest
+    from .._models import TieredEscalationModel, save_model
+
+    if args.tiers < 1:
+        raise EscAnalyticsError(f"--tiers must be >= 1, got {args.tiers}")
+    if args.folds < 0:
+        raise EscAnalyticsError(f"--folds must be >= 0, got {args.folds}")
+    if args.persistence < 1 or args.cooldown < 0:
+        raise EscAnalyticsError("--persistence must be >= 1 and --cooldown >= 0")
+    out = Path(args.out)
+    if out.suffix.lower() != ".skops":
+        raise EscAnalyticsError(f"--out must end in .skops, got {args.out}")
+    try:
+        import pandas as pd
+
+        pd.Timedelta(args.horizon)
+    except ValueError:
+        raise EscAnalyticsError(
+            f"--horizon must be a duration like 3h, got {args.horizon!r}"
+        ) from None
+    features = load_features(args)
+    incidents = load_incident_file(args.incidents, args.tz)
+    mentions = None if args.no_text else load_texts(args)
+    model = TieredEscalationModel(
+        n_tiers=args.tiers,
+        model=args.model,
+        objective=args.objective,
+        max_false_per_week=args.max_false_per_week,
+        horizon=args.horizon,
+        persistence=args.persistence,
+        cooldown=args.cooldown,
+        use_text=mentions is not None,
+    )
+    try:
+        model.fit(features, incidents, mentions=mentions)
+    except ValueError as exc:  # scikit-learn's own messages (e.g. one class only)
+        raise ModelError(str(exc)) from None
+    print(f"model: {args.model}, objective {args.objective}, "
+          f"{'with' if model.use_text_ else 'without'} mention texts, {len(model.columns_)} inputs")
+    for tier, classifier in sorted(model.models_.items()):
+        tuned = "tuned" if classifier.tuned_ else "default (history too short to tune)"
+        print(f"  tier {tier}: score threshold {classifier.threshold_:.3f} ({tuned})")
+    for tier, why in sorted(model.skipped_tiers_.items()):
+        print(f"  tier {tier}: no classifier ({why})")
+    in_sample = backtest(model.escalations(features, mentions=mentions), incidents)
+    print("in sample (optimistic):")
+    print("\n".join("  " + line for line in in_sample.summary().splitlines()))
+    if args.folds:
+        from .._compare import compare_with_policy
+
+        try:
+            comparison = compare_with_policy(
+                features, incidents, mentions=mentions, model=model, n_folds=args.folds,
+                importance=False, n_tiers=args.tiers, objective=args.objective,
+                max_false_per_week=args.max_false_per_week,
+            )
+        except EscAnalyticsError as exc:
+            print(f"walk-forward skipped: {exc}")
+        else:
+            print(comparison.summary())
+    save_model(model, out)
+    print(f"model written to {out}")
+    return 0
