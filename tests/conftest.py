@@ -29,3 +29,13 @@ def nab_dir() -> Path:
     if not (NAB_DIR / "anomaly_windows.json").exists():
         pytest.skip(f"real NAB data not available at {NAB_DIR} (only in the developers' tree)")
     return NAB_DIR
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_blas_thread_per_worker():
+    """Two xdist workers on two cores: keep each worker's BLAS/OpenMP pool to one thread so
+    they do not oversubscribe the machine."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield

@@ -341,7 +341,7 @@ def test_template_keeps_names_owners_and_lower_than_conditions(tiny):
     )
     tiers = result.policy.tiers
     assert [(t.name, t.owner) for t in tiers] == [("watch", "social desk"), ("page", "comms lead")]
-    assert result.policy.name == "brand plan"
+    assert result.policy.name == "brand plan (calibrated)"
     # tier 1: calm < -4.5 catches the z=5 incident only, without the false spike (z=4), as
     # for volume_z; tier 2 has no severity-2 incident: its quietest candidate (never alerts)
     assert [(c.feature, c.op, c.value) for t in tiers for c in t.all] == [

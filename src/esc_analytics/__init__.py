@@ -60,6 +60,10 @@ _EXPORTS: dict[str, str] = {
     "CalibrationResult": "._calibrate",
     "add_detection_features": "._calibrate",
     "calibrate": "._calibrate",
+    "TemplateCalibrationResult": "._calibrate_template",
+    "calibrate_policy": "._calibrate_template",
+    "prepare_grid": "._evaluate",
+    "prepare_incidents": "._backtest",
     "WalkForwardResult": "._walkforward",
     "walk_forward": "._walkforward",
     # models

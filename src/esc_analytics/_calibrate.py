@@ -437,7 +437,7 @@ class CalibrationResult:
         for row in self.chosen.itertuples(index=False):
             extra = f", NAB {row.nab_score:.1f}" if "nab_score" in self.chosen else ""
             lines.append(
-                f"  tier {row.tier}: {row.feature} {row.op} {row.threshold:.4g} "
+                f"  tier {row.tier}: {row.feature} {_strict(row.op)} {row.threshold:.4g} "
                 f"(for {row.persistence}, cooldown {row.cooldown}) -> caught "
                 f"{row.caught}/{row.incidents}, {row.false_per_week:.2f} false/week{extra}"
             )
@@ -489,6 +489,11 @@ def _check_grid(name: str, values: Sequence[int], minimum: int) -> tuple[int, ..
     if not out or out[0] < minimum:
         raise CalibrationError(f"{name} needs values >= {minimum}, got {values!r}")
     return out
+
+
+def _strict(op: str) -> str:
+    """The operator written into the policy: the sweep's thresholds are strict bounds."""
+    return ">" if op == ">=" else op
 
 
 def calibrate(
@@ -681,14 +686,18 @@ def calibrate(
                 level=int(row.tier),
                 name=names.get(int(row.tier), f"tier {row.tier}"),
                 owner=owners.get(int(row.tier), "on-call"),
-                all=(Condition(feature, op if op != ">=" else ">", value),),
+                all=(Condition(feature, _strict(op), value),),
                 persistence=int(p),
                 cooldown=int(c),
             )
         )
     policy = Policy(
         tiers=tuple(tiers),
-        name=template.name if template is not None and template.name else "calibrated",
+        name=(
+            f"{template.name} (calibrated)"
+            if template is not None and template.name
+            else "calibrated"
+        ),
         description=(
             f"calibrated on {len(inc.frame)} incidents, objective {objective}"
             + (f" ({nab_profile})" if objective == "nab" else "")

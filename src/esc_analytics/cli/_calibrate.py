@@ -139,6 +139,11 @@ def register(subparsers: Any) -> None:
         metavar="C,C,...",
         help="cooldown values to try, in windows (0,6,24)",
     )
+    parser.add_argument(
+        "--policy",
+        metavar="YAML",
+        help="fit this plan's own thresholds, keeping its tiers, conditions and owners",
+    )
     parser.add_argument("--out", required=True, metavar="PATH", help="policy YAML to write")
     parser.set_defaults(func=run)
 
@@ -164,18 +169,32 @@ def run(args: argparse.Namespace) -> int:
         raise EscAnalyticsError(f"--tiers must be >= 1, got {args.tiers}")
     features = load_features(args)
     incidents = load_incident_file(args.incidents, args.tz)
-    result = calibrate(
-        features,
-        incidents,
-        n_tiers=args.tiers,
-        objective=args.objective,
-        max_false_per_week=args.max_false_per_week,
-        nab_profile=args.nab_profile,
-        max_early=args.max_early,
-        feature_candidates=args.feature,
-        persistence_grid=_int_list(args.persistence, "--persistence"),
-        cooldown_grid=_int_list(args.cooldown, "--cooldown"),
-    )
+    if args.policy:
+        from .._calibrate_template import calibrate_policy
+        from .._policy import load_policy
+
+        result = calibrate_policy(
+            load_policy(args.policy),
+            features,
+            incidents,
+            objective=args.objective,
+            max_false_per_week=args.max_false_per_week,
+            nab_profile=args.nab_profile,
+            max_early=args.max_early,
+        )
+    else:
+        result = calibrate(
+            features,
+            incidents,
+            n_tiers=args.tiers,
+            objective=args.objective,
+            max_false_per_week=args.max_false_per_week,
+            nab_profile=args.nab_profile,
+            max_early=args.max_early,
+            feature_candidates=args.feature,
+            persistence_grid=_int_list(args.persistence, "--persistence"),
+            cooldown_grid=_int_list(args.cooldown, "--cooldown"),
+        )
     save_policy(result.policy, args.out)
     print(result.summary())
     print(f"policy written to {args.out}")

@@ -79,19 +79,34 @@ def run(args: argparse.Namespace) -> int:
     )
 
     starter_path = data / "policy.yaml"
+    starter = None
     if starter_path.exists():
         _step(f"backtesting the starter plan {starter_path.name}")
         starter = load_policy(starter_path)
         starter_result = backtest(evaluate(starter, features), incidents.data)
         print(_indent(starter_result.summary()))
 
+        from .._calibrate_template import calibrate_policy
+
+        _step("calibrating the starter plan's own thresholds (tiers, conditions, owners kept)")
+        fitted = calibrate_policy(
+            starter,
+            features,
+            incidents.data,
+            objective="recall",
+            max_false_per_week=args.max_false_per_week,
+        )
+        save_policy(fitted.policy, out / "policy_starter_calibrated.yaml")
+        print(_indent(fitted.summary()))
+
     _step(
-        f"calibrating a 3-tier plan (max {args.max_false_per_week:g} false escalations "
-        "per week per tier)"
+        f"calibrating a new 3-tier plan on the best single detection feature (max "
+        f"{args.max_false_per_week:g} false escalations per week per tier)"
     )
     calibration = calibrate(
         features,
         incidents.data,
+        template=starter,  # tier names and owners (and candidate features) from the plan
         n_tiers=3,
         objective="recall",
         max_false_per_week=args.max_false_per_week,
