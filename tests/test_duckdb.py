@@ -247,3 +247,26 @@ def test_padded_and_empty_text_cells_are_trimmed(tmp_path: Path) -> None:
         assert result.features["topic"].tolist() == ["t"]
         assert result.features["volume"].tolist() == [4]
         assert result.features["unique_authors"].tolist() == [1]
+
+
+@pytest.mark.parametrize(
+    ("times", "tz", "expected"),
+    [
+        (["2015-02-24 11:35:52 -0800", "2015-02-24T12:00:00Z"], None, "offsets converted to UTC"),
+        (["2015-02-24 11:35:52", "2015-02-24 12:00:00"], None, "naive times taken as UTC"),
+        (
+            ["2015-02-24 11:35:52 +0100", "2015-02-24 12:00:00"],
+            "Europe/Paris",
+            "offsets converted to UTC; naive times taken as Europe/Paris and converted to UTC",
+        ),
+    ],
+)
+def test_timezone_note_says_what_was_done_like_the_loader(tmp_path, times, tz, expected):
+    from esc_analytics._features import aggregate_files
+    from esc_analytics._io import load_mentions
+
+    path = tmp_path / "m.csv"
+    rows = "\n".join(f"m{i},{t},brand" for i, t in enumerate(times))
+    path.write_text("mention_id,created_at,topic\n" + rows + "\n")
+    assert load_mentions(path, tz=tz).summary.timezone_note == expected
+    assert aggregate_files([path], tz=tz).summary.timezone_note == expected

@@ -270,7 +270,19 @@ def _file_view(
         (f"NOT ({time_present})", REASON_MISSING_TIME, "created_at"),
         (f"({time_expr}) IS NULL", REASON_BAD_TIME, "created_at"),
     ]
-    selects = [f"{index} AS src", f"{time_expr} AS t_us", f"{time_text} AS time_text"]
+    if time_type.startswith("TIMESTAMP WITH TIME ZONE"):
+        has_offset = "true"
+    elif time_type.startswith(("TIMESTAMP", "DATE")):
+        has_offset = "false"
+    else:  # text: an explicit offset or Z at the end ("... -0800", "...+01:00", "...Z")
+        offset_re = "'([Zz]|[+-]\\d{2}:?\\d{2})$'"
+        has_offset = f"coalesce(regexp_matches({time_text}, {offset_re}), false)"
+    selects = [
+        f"{index} AS src",
+        f"{time_expr} AS t_us",
+        f"{time_text} AS time_text",
+        f"{has_offset} AS has_offset",
+    ]
     negatives = []
     for canonical in _COUNT_COLUMNS:
         found = col(canonical)
@@ -425,6 +437,7 @@ def aggregate_counts(
         tz=tz,
         mapping=mappings[0] if mappings else {},
         estimated=estimated,
+        with_offset=int(agg["with_offset"].sum()) if len(agg) else 0,
     )
     return counts, summary, quarantine
 
@@ -512,7 +525,8 @@ def _main_query(accepted_filter: str, step_us: int, influencer_followers: float)
         " sum(author_followers) AS reach, sum(engagement) AS engagement,"
         f" count(*) FILTER (WHERE author_followers >= {float(influencer_followers)!r}"
         " OR is_verified) AS influencer_mentions,"
-        " count(*) FILTER (WHERE sentiment IS NULL) AS missing_sentiment"
+        " count(*) FILTER (WHERE sentiment IS NULL) AS missing_sentiment,"
+        " count(*) FILTER (WHERE has_offset) AS with_offset"
         f" FROM (SELECT *, ({accepted_filter}) AS ok FROM rows_all r)"
         " GROUP BY ALL"
     )
@@ -728,13 +742,17 @@ def _make_summary(
     tz: str | None,
     mapping: dict,
     estimated: bool,
+    with_offset: int = 0,
 ) -> Any:
     source = ", ".join(str(p) for p in files)
-    note = (
-        f"times without an offset were taken as {tz} and converted to UTC"
-        if tz
-        else "times without an offset were taken as UTC"
-    )
+    parts = []
+    if with_offset:  # the loader's wording (_io._timezone_note)
+        parts.append("offsets converted to UTC")
+    if accepted - with_offset > 0 or not parts:
+        parts.append(
+            f"naive times taken as {tz} and converted to UTC" if tz else "naive times taken as UTC"
+        )
+    note = "; ".join(parts)
     reasons = {k: int(v) for k, v in sorted(reasons.items()) if v}
     fields = {
         "source": source,

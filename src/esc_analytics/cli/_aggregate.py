@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         print(note)
     print(
         f"wrote {len(features)} rows ({features['topic'].nunique()} topics × "
-        f"{features['window_start'].nunique()} windows of {freq}) to {out}"
+        f"{features['window_start'].nunique()} windows of {args.freq}) to {out}"
     )
     if args.quarantine:
         print(f"wrote {len(quarantine)} quarantined rows to {args.quarantine}")
