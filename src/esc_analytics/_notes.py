@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ._atomic import atomic_write_text
 from ._errors import DataLoadError
 
 # The retrospective template, in meeting order: key -> heading.
@@ -143,28 +142,6 @@ def _validate(notes: Any, source: str) -> dict[str, Any]:
     out = dict(notes)
     out["sections"] = {key: str(sections.get(key) or "") for key in SECTIONS}
     return out
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str, *, backup: bool = True) -> Path:
-    """Write ``text`` to ``path`` atomically (temp file in the same folder, fsync, rename).
-
-    With ``backup`` the previous content is first copied to ``<name>.bak`` so that one earlier
-    version survives a mistaken save."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if backup and target.exists():
-        shutil.copy2(target, target.with_name(target.name + ".bak"))
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
 
 
 def save_notes(

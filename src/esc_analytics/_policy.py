@@ -11,7 +11,6 @@ import math
 import numbers
 import os
 import re
-import tempfile
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -582,19 +581,9 @@ def save_policy(policy: Policy, path: str | os.PathLike[str]) -> Path:
     so that a crash never leaves a half-written policy."""
     if not isinstance(policy, Policy):
         raise PolicyError(f"save_policy needs a Policy, got {type(policy).__name__}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(policy.to_yaml())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    from ._atomic import atomic_write_text
+
+    return atomic_write_text(path, policy.to_yaml())
 
 
 # --- renderings -----------------------------------------------------------------------------

@@ -11,7 +11,6 @@ import gzip
 import io
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -958,15 +957,6 @@ def sample_csv_text(frame: pd.DataFrame) -> str:
 
 def _atomic_write(path: Path, payload: bytes) -> Path:
     """Write bytes to a temporary file beside ``path`` and rename it over ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    from ._atomic import atomic_write_bytes
+
+    return atomic_write_bytes(path, payload)

@@ -15,7 +15,6 @@ import datetime as dt
 import os
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -415,18 +414,9 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def _write_bytes_atomic(path: Path, data: bytes) -> None:
     """Atomic binary write (temporary file + rename) with the usual permissions (umask)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from ._atomic import atomic_write_bytes
+
+    atomic_write_bytes(path, data)
 
 
 def render_notebook(

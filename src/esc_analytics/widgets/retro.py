@@ -15,11 +15,11 @@ import ipywidgets as W
 import pandas as pd
 import plotly.graph_objects as go
 
+from .._atomic import atomic_write_text
 from .._backtest import backtest
 from .._evaluate import evaluate
 from .._notes import (
     SECTION_TITLES,
-    atomic_write_text,
     carry_over,
     combine_texts,
     load_notes,
@@ -170,7 +170,9 @@ class RetroReviewer(DisplayMixin):
         title = f"Retrospective {self.picker.value}"
         if self.review is not None and self.review.incident.get("title"):
             title += f": {self.review.incident['title']}"
-        atomic_write_text(target, notes_to_markdown(self.current_notes(), title=title))
+        atomic_write_text(
+            target, notes_to_markdown(self.current_notes(), title=title), backup=True
+        )
         self.status.value = f"exported {target.name}"
         return target
 

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .._atomic import atomic_write_text
 from .._backtest import backtest
 from .._evaluate import evaluate, prepare_grid
-from .._notes import atomic_write_text
 from .._policy import Policy, load_policy, save_policy
 from .._tuning import PreparedBacktest
 from ..plots._timeline import figure_from_timeline_data, timeline_data
