@@ -327,6 +327,7 @@ def test_plan_tree_learned_from_history_is_a_policy_that_catches_incidents():
     assert Policy.from_yaml(policy.to_yaml()) == policy
     result = backtest(evaluate(policy, features), incidents)
     assert result.recall >= 0.8  # in sample, on a clearly separable history
+    assert result.false_per_week <= 3.0  # unweighted by default: a plan, not an alarm siren
     with pytest.raises(ModelError, match="max_depth"):
         fit_plan_tree(features, incidents, max_depth=0)
     with pytest.raises(ModelError, match="no incident"):

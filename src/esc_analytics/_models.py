@@ -31,7 +31,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import make_scorer
-from sklearn.model_selection import TimeSeriesSplit, TunedThresholdClassifierCV
+from sklearn.model_selection import KFold, TimeSeriesSplit, TunedThresholdClassifierCV
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
@@ -395,7 +395,9 @@ class EscalationClassifier(ClassifierMixin, BaseEstimator):
 
         When the history is too short for a time-series split with both classes in every
         training fold, the model is fitted once without calibration and the threshold stays
-        at 0.5 (``tuned_`` is False): with so few examples there is nothing to tune on.
+        at 0.5 (``tuned_`` is False): with so few examples there is nothing to tune on. When the
+        early time-series folds lack positives (rare high tiers) but the history has some, the
+        threshold is tuned on contiguous blocks of the training rows (``tuning_split_``).
         ``calibrated_`` says whether probabilities were calibrated.
         """
         self._check_params()
@@ -436,11 +438,17 @@ class EscalationClassifier(ClassifierMixin, BaseEstimator):
         self.calibrated_ = bool(self.calibrate) and _folds_have_both_classes(
             y, splitter, inner=int(self.n_splits)
         )
-        if _folds_have_both_classes(y, splitter, inner=0):
+        # Threshold tuning on a time-series split; when the early folds hold no positive (rare
+        # high tiers), on contiguous blocks instead (past and later blocks of the *training*
+        # data only: the data scored later is never seen) rather than leaving it at 0.5.
+        blocks = KFold(n_splits=int(self.n_splits), shuffle=False)
+        for name, cv in (("time-series", splitter), ("blocks", blocks)):
+            if not _folds_have_both_classes(y, cv, inner=0):
+                continue
             tuned = TunedThresholdClassifierCV(
-                self._pipeline(columns, calibrate=self.calibrated_),
+                self._pipeline(columns, calibrate=self.calibrated_ and name == "time-series"),
                 scoring=scorer,
-                cv=splitter,
+                cv=cv,
                 thresholds=100,
                 random_state=self.random_state,
             )
@@ -449,15 +457,18 @@ class EscalationClassifier(ClassifierMixin, BaseEstimator):
             except ValueError as exc:  # a constant model cannot have its threshold tuned
                 if "constant predictions" not in str(exc):
                     raise
-            else:
-                self.estimator_ = tuned.estimator_
-                self.threshold_ = float(tuned.best_threshold_)
-                self.tuned_ = True
-                return self
+                break
+            self.calibrated_ = self.calibrated_ and name == "time-series"
+            self.estimator_ = tuned.estimator_
+            self.threshold_ = float(tuned.best_threshold_)
+            self.tuned_ = True
+            self.tuning_split_ = name
+            return self
         self.calibrated_ = False
         self.estimator_ = self._pipeline(columns, calibrate=False).fit(X_fit, y)
         self.threshold_ = 0.5
         self.tuned_ = False
+        self.tuning_split_ = None
         return self
 
     def _finite_mode(self) -> Any:
@@ -488,14 +499,17 @@ class EscalationClassifier(ClassifierMixin, BaseEstimator):
         return np.where(scores >= self.threshold_, self.classes_[1], self.classes_[0])
 
 
-def _folds_have_both_classes(y: np.ndarray, splitter: TimeSeriesSplit, inner: int) -> bool:
-    """True when every time-series training fold (and, for calibration, its inner folds) holds
-    both classes with at least one example each."""
+def _folds_have_both_classes(y: np.ndarray, splitter: Any, inner: int) -> bool:
+    """True when every training fold of ``splitter`` (and, for calibration, its inner
+    time-series folds) holds both classes, and every test fold at least one positive."""
     y = np.asarray(y)
     if len(y) < 2 * (splitter.n_splits + 1):
         return False
-    for train, _ in splitter.split(y):
+    positive = np.unique(y)[-1]
+    for train, test in splitter.split(y):
         if len(np.unique(y[train])) < 2:
+            return False
+        if isinstance(splitter, KFold) and not (y[test] == positive).any():
             return False
         if inner:
             y_train = y[train]
@@ -1004,6 +1018,7 @@ def fit_plan_tree(
     horizon: str | pd.Timedelta = "3h",
     columns: Sequence[str] | None = None,
     min_samples_leaf: int = 10,
+    class_weight: str | Mapping[int, float] | None = None,
     tier_names: Mapping[int, str] | None = None,
     owners: Mapping[int, str] | None = None,
     random_state: int = 0,
@@ -1012,9 +1027,10 @@ def fit_plan_tree(
     history and export it as a readable escalation policy: ``(policy, tree)``.
 
     ``columns`` restricts the inputs (default: the features' own numeric columns, no lags or
-    rolling shapes, so the plan's conditions read like a hand-written plan's). Class weights
-    are balanced: escalation windows are rare. Lags are left out on purpose: a policy is
-    evaluated on the features frame, which only holds the features' own columns."""
+    rolling shapes, so the plan's conditions read like a hand-written plan's: a policy is
+    evaluated on the features frame, which only holds the features' own columns).
+    ``class_weight`` defaults to None: "balanced" buys recall with many false escalations
+    (escalation windows are rare), which a written plan should not do."""
     if int(max_depth) < 1:
         raise ModelError(f"max_depth must be ≥ 1, got {max_depth}")
     if int(n_tiers) < 1:
@@ -1039,7 +1055,7 @@ def fit_plan_tree(
     tree = DecisionTreeClassifier(
         max_depth=int(max_depth),
         min_samples_leaf=int(min_samples_leaf),
-        class_weight="balanced",
+        class_weight=class_weight,
         random_state=random_state,
     ).fit(X, y)
     policy = tree_to_policy(tree, list(columns), tier_names=tier_names, owners=owners)
