@@ -32,7 +32,7 @@ from ._schema import (
     REASON_DUPLICATE_ID,
     REASON_MISSING_TIME,
     REASON_NEGATIVE_NUMBER,
-    SENTIMENT_LABELS,
+    SENTIMENT_WORDS,
 )
 
 __all__ = ["QUARANTINE_FETCH_LIMIT", "aggregate_counts"]
@@ -44,14 +44,6 @@ _CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".txt", ".csv.zst", ".gz")
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 _COUNT_COLUMNS = ("author_followers", "engagement")
 _TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0", "verified")  # as the loader's _parse_bool
-_SENTIMENT_WORDS = {
-    **{k.lower(): v for k, v in SENTIMENT_LABELS.items()},
-    "neg": -1.0,
-    "pos": 1.0,
-    "neu": 0.0,
-    "neut": 0.0,
-    "mixed": 0.0,
-}
 
 
 def _quote_ident(name: str) -> str:
@@ -209,7 +201,7 @@ def _sentiment_sql(expr: str, dtype: str) -> tuple[str, str, str]:
         text = _text(expr, dtype)
         labels = " ".join(
             f"WHEN lower({text}) = {_quote_literal(k)} THEN {v!r}"
-            for k, v in _SENTIMENT_WORDS.items()
+            for k, v in SENTIMENT_WORDS.items()
         )
         number = f"TRY_CAST({text} AS DOUBLE)"
         value = f"(CASE {labels} ELSE (CASE WHEN isnan({number}) THEN NULL ELSE {number} END) END)"

@@ -55,7 +55,7 @@ from ._schema import (
     REASON_MALFORMED_ROW,
     REASON_MISSING_TIME,
     REASON_NEGATIVE_NUMBER,
-    SENTIMENT_LABELS,
+    SENTIMENT_WORDS,
     SERIES_REQUIRED,
     SEVERITY_LABELS,
 )
@@ -655,14 +655,6 @@ def _parse_numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return numbers, bad
 
 
-_SENTIMENT_WORDS = {
-    **{k.lower(): v for k, v in SENTIMENT_LABELS.items()},
-    "neg": -1.0,
-    "pos": 1.0,
-    "neu": 0.0,
-    "neut": 0.0,
-    "mixed": 0.0,
-}
 
 
 def _parse_sentiment(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -672,7 +664,7 @@ def _parse_sentiment(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     ):
         return values.astype("float64"), np.zeros(len(values), dtype=bool)
     text = _text(values).str.lower()
-    scores = text.map(_SENTIMENT_WORDS).astype("float64")
+    scores = text.map(SENTIMENT_WORDS).astype("float64")
     unknown = scores.isna() & (text != "")
     if unknown.any():
         scores[unknown] = pd.to_numeric(text[unknown], errors="coerce")

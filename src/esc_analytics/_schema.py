@@ -118,5 +118,14 @@ def infer_freq(frame: pd.DataFrame, column: str = "window_start") -> pd.Timedelt
 # Labels (any case) -> score; a mention counts as negative when its score is <= this bar
 # (VADER's own convention for its compound score).
 SENTIMENT_LABELS: dict[str, float] = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
+# Every label the loaders read (lower case), common abbreviations included.
+SENTIMENT_WORDS: dict[str, float] = {
+    **SENTIMENT_LABELS,
+    "neg": -1.0,
+    "pos": 1.0,
+    "neu": 0.0,
+    "neut": 0.0,
+    "mixed": 0.0,
+}
 NEGATIVE_SENTIMENT_BAR = -0.05
 DEFAULT_INFLUENCER_FOLLOWERS = 10_000
