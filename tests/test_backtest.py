@@ -334,6 +334,29 @@ def test_recall_precision_and_false_per_week_arithmetic():
     assert week1.tiers.set_index("tier").loc[1, "false_per_week"] == pytest.approx(2.0)
 
 
+def test_period_alert_on_an_incident_ongoing_at_the_period_start_is_not_false():
+    # i0 starts before the period and is still going on at 02:00 on the 8th, when a tier-1
+    # alert fires: i0 is not scored in the period, but that alert is not a false alarm. The
+    # alert on the 10th matches nothing: false.
+    alerts = [("a", "2024-01-08 02:00", 1, "e1"), ("a", "2024-01-10 02:00", 1, "e2")]
+    inc = make_incidents(
+        [
+            {
+                "incident_id": "i0",
+                "started_at": "2024-01-07 20:00",
+                "ended_at": "2024-01-08 06:00",
+                "severity": 1,
+            }
+        ]
+    )
+    res = backtest(make_escalations(alerts), inc, period=("2024-01-08", "2024-01-15"))
+    assert res.incidents["incident_id"].tolist() == []
+    assert res.false_alerts["window_start"].tolist() == [T("2024-01-10 02:00")]
+    tier1 = res.tiers.set_index("tier").loc[1]
+    assert (tier1["true_notifications"], tier1["false_notifications"]) == (1, 1)
+    assert tier1["false_per_week"] == pytest.approx(1.0)
+
+
 def test_median_detection_delay_per_tier_and_tiers_that_caught_nothing():
     # i1 (sev 2): tier-1 alert 2 h after the start, tier-2 alert 5 h after it.
     # i2 (sev 2): tier-1 alert 4 h after the start; no tier-2 alert. Tier 3 catches nothing.

@@ -25,7 +25,8 @@ Semantics (see ``BacktestResult`` and DESIGN.md "Backtesting semantics"):
   are reported with ``evaluated = False`` and ``outcome = "not_evaluated"`` — never as misses.
 * ``weeks`` = length of ``period`` if given, else of the escalations' span (first window start to
   last window end, over all topics) / 7 days; ``period=(start, end)`` keeps incidents starting
-  and notifications in windows starting in ``[start, end)``.
+  and notifications in windows starting in ``[start, end)``; a kept notification that matches
+  an incident starting outside the period (one still going on at its start) is not false.
 """
 
 from __future__ import annotations
@@ -311,12 +312,14 @@ def backtest(
     span = _period(period)
 
     inc = prepare_incidents(incidents, delay)
+    outside = inc.iloc[0:0]
     windows = escalations.windows
     notes = _prepare_notifications(escalations.notifications)
     win_start = _utc(windows["window_start"]) if len(windows) else pd.Series([], dtype=_UTC)
     freq = escalations.freq
     if span is not None:
-        inc = inc[(inc["started_at"] >= span[0]) & (inc["started_at"] < span[1])]
+        in_span = (inc["started_at"] >= span[0]) & (inc["started_at"] < span[1])
+        inc, outside = inc[in_span], inc[~in_span]
         notes = notes[(notes["window_start"] >= span[0]) & (notes["window_start"] < span[1])]
         keep = ((win_start >= span[0]) & (win_start < span[1])).to_numpy()
         windows, win_start = windows[keep], win_start[keep]
@@ -346,6 +349,11 @@ def backtest(
     result, pairs = _incident_outcomes(inc, notes, inc_idx, note_idx)
     matched = np.zeros(len(notes), dtype=bool)
     matched[note_idx] = True
+    if len(outside):
+        # A notification in the period that matches an incident outside it (one still going
+        # on when the period starts) is not a false alarm, though that incident is not scored.
+        other = outside.assign(match_from=outside["started_at"] - early, evaluated=True)
+        matched[_match_pairs(other.reset_index(drop=True), notes)[1]] = True
     false_alerts = notes[~matched].reset_index(drop=True)
 
     n_tiers = int(
