@@ -318,6 +318,28 @@ def test_detection_feature_uses_the_past_only():
     assert base[name].iloc[i] == pytest.approx(smoothed.iloc[i] - past)
 
 
+def test_template_at_most_condition_is_written_strict_like_the_sweep(tiny):
+    # The sweep scores "calm < t"; writing "calm <= t" back would also fire where calm == t:
+    # here the false spike at hour 40 (calm = -4), breaking the zero false-alarm budget.
+    features, incidents = tiny
+    features = features.assign(calm=-features["volume_z"])
+    template = Policy((Tier(1, "watch", "desk", all=(Condition("calm", "<=", -1.0),)),))
+    result = calibrate(
+        features,
+        incidents,
+        template=template,
+        max_false_per_week=0.0,
+        thresholds={"calm": [-2.9, -4.0, -6.0]},
+        persistence_grid=(1,),
+        cooldown_grid=(0,),
+        max_early="0h",
+    )
+    assert [(c.op, c.value) for c in result.policy.tiers[0].all] == [("<", -4.0)]
+    assert len(result.backtest.false_alerts) == 0
+    assert result.backtest.incidents["caught"].tolist() == [True, False]
+    assert "calm < -4 (for 1" in result.summary()
+
+
 def test_template_keeps_names_owners_and_lower_than_conditions(tiny):
     features, incidents = tiny
     features = features.assign(calm=-features["volume_z"])  # incidents are *low* calm values

@@ -436,8 +436,10 @@ class CalibrationResult:
         ]
         for row in self.chosen.itertuples(index=False):
             extra = f", NAB {row.nab_score:.1f}" if "nab_score" in self.chosen else ""
+            # "<" / "<=" features are swept negated: print the value written into the policy
+            value = row.threshold if row.op in (">", ">=") else -row.threshold
             lines.append(
-                f"  tier {row.tier}: {row.feature} {_strict(row.op)} {row.threshold:.4g} "
+                f"  tier {row.tier}: {row.feature} {_strict(row.op)} {value:.4g} "
                 f"(for {row.persistence}, cooldown {row.cooldown}) -> caught "
                 f"{row.caught}/{row.incidents}, {row.false_per_week:.2f} false/week{extra}"
             )
@@ -493,7 +495,7 @@ def _check_grid(name: str, values: Sequence[int], minimum: int) -> tuple[int, ..
 
 def _strict(op: str) -> str:
     """The operator written into the policy: the sweep's thresholds are strict bounds."""
-    return ">" if op == ">=" else op
+    return {">=": ">", "<=": "<"}.get(op, op)
 
 
 def calibrate(
