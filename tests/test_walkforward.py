@@ -105,3 +105,19 @@ def test_plots_show_the_folds_and_the_frontier():
     chosen = cal.chosen[cal.chosen["tier"] == 1].iloc[0]
     point = next(t for t in frontier_fig.data if t.name == "calibrated policy")
     assert list(point.x) == [chosen["false_per_week"]] and list(point.y) == [chosen["caught"]]
+
+
+def test_fold_params_text_shows_the_conditions_written_into_the_policy():
+    # "<" features are swept negated and ">=" / "<=" written strict: the per-fold text must
+    # read like the fold's policy, not like the sweep's internals.
+    from esc_analytics._policy import Condition, Policy, Tier
+
+    features, incidents = _data()
+    features = features.assign(calm=-features["volume_z"])
+    template = Policy((Tier(1, "watch", "desk", all=(Condition("calm", "<=", -3.0),)),))
+    kw = {**KW, "n_tiers": 1, "feature_candidates": None}
+    result = walk_forward(features, incidents, n_folds=2, template=template, **kw)
+    for text, fit in zip(result.folds["params"], result.calibrations, strict=True):
+        (cond,) = fit.policy.tiers[0].all
+        assert cond.op == "<"
+        assert text.startswith(f"t1: calm < {cond.value:.4g} for ")

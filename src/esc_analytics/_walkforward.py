@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ._backtest import backtest
-from ._calibrate import CalibrationError, CalibrationResult, _to_utc, calibrate
+from ._calibrate import CalibrationError, CalibrationResult, _strict, _to_utc, calibrate
 from ._evaluate import evaluate
 
 SCHEMES = ("expanding", "topics")
@@ -67,8 +67,11 @@ class WalkForwardResult:
 
 
 def _params_text(result: CalibrationResult) -> str:
+    """The chosen conditions as written into the policy ("<" features are swept negated)."""
     return "; ".join(
-        f"t{r.tier}: {r.feature} {r.op} {r.threshold:.4g} for {r.persistence} cd {r.cooldown}"
+        f"t{r.tier}: {r.feature} {_strict(r.op)} "
+        f"{r.threshold if r.op in ('>', '>=') else -r.threshold:.4g}"
+        f" for {r.persistence} cd {r.cooldown}"
         for r in result.chosen.itertuples(index=False)
     )
 
