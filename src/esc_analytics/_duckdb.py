@@ -115,7 +115,17 @@ def _scan_sql(path: Path, kind: str) -> str:
     literal = _quote_literal(str(path))
     if kind == "parquet":
         return f"read_parquet({literal}, file_row_number = true)"
-    return f"read_csv({literal}, all_varchar = true, header = true)"
+    encoding = ", encoding = 'utf-16'" if _is_utf16(path) else ""
+    return f"read_csv({literal}, all_varchar = true, header = true{encoding})"
+
+
+def _is_utf16(path: Path) -> bool:
+    """A UTF-16 byte-order mark (Excel's "Unicode text" export): DuckDB must be told."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(2) in (b"\xff\xfe", b"\xfe\xff")
+    except OSError:
+        return False
 
 
 def _describe(con: Any, scan: str, source: str) -> list[tuple[str, str]]:
@@ -125,6 +135,11 @@ def _describe(con: Any, scan: str, source: str) -> list[tuple[str, str]]:
         rows = con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]
+        if "not utf-8" in str(exc).lower():
+            message = ("is not UTF-8 text (perhaps cp1252 / latin-1); the DuckDB engine reads "
+                       "UTF-8 and UTF-16 only: use --engine pandas, which decodes it, or "
+                       "re-save the file as UTF-8")
+            raise DataLoadError(message, source=source) from exc
         raise DataLoadError(f"cannot be read: {message}", source=source) from exc
     return [(str(r[0]), str(r[1]).upper()) for r in rows]
 
@@ -203,7 +218,9 @@ def _sentiment_sql(expr: str, dtype: str) -> tuple[str, str, str]:
             f"WHEN lower({text}) = {_quote_literal(k)} THEN {v!r}"
             for k, v in SENTIMENT_WORDS.items()
         )
-        number = f"TRY_CAST({text} AS DOUBLE)"
+        # numbers, also with a decimal comma ("-0,25"), like the loader
+        comma = f"regexp_replace({text}, '^([+-]?[0-9]*),([0-9]+)$', '\\1.\\2')"
+        number = f"TRY_CAST({comma} AS DOUBLE)"
         value = f"(CASE {labels} ELSE (CASE WHEN isnan({number}) THEN NULL ELSE {number} END) END)"
         unreadable = f"({text} IS NOT NULL AND {value} IS NULL)"
     out_of_range = f"coalesce(NOT ({value} BETWEEN -1 AND 1), false)"

@@ -471,6 +471,18 @@ _AWARE = re.compile(
 )
 _NUMERIC = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 _DATE_LIKE = re.compile(r"\d{4}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}")
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}(?:\D|$)")
+
+
+def _day_first(text: pd.Series) -> bool:
+    """Whether numeric dates in a column are day-first (24/02/2015): decided from the whole
+    column, not its first value, so one file never mixes dd/mm and mm/dd readings. A first
+    field above 12 somewhere (and no second field above 12) means day-first; otherwise
+    month-first, the usual export default."""
+    fields = text.str.extract(_NUMERIC_DATE.pattern)
+    first = pd.to_numeric(fields[0], errors="coerce")
+    second = pd.to_numeric(fields[1], errors="coerce")
+    return bool((first > 12).any()) and not bool((second > 12).any())
 
 
 def _regex_mask(text: pd.Series, pattern: str) -> np.ndarray:
@@ -555,7 +567,12 @@ def _parse_times(
         rest = present[failed]
         from pandas.tseries.api import guess_datetime_format
 
-        fmt = guess_datetime_format(rest.iloc[0])
+        dayfirst = _day_first(rest)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas' dayfirst hint: decided above
+            fmt = guess_datetime_format(rest.iloc[0], dayfirst=dayfirst)
         if fmt:
             again = pd.to_datetime(rest, format=fmt, utc=True, errors="coerce")
             parsed[failed] = again
@@ -565,12 +582,12 @@ def _parse_times(
             datey = rest.str.contains(_DATE_LIKE.pattern, regex=True)
             uniq = pd.unique(rest[datey])
             if len(uniq):
-                import warnings
-
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     lookup = pd.Series(
-                        pd.to_datetime(uniq, format="mixed", utc=True, errors="coerce"),
+                        pd.to_datetime(
+                            uniq, format="mixed", dayfirst=dayfirst, utc=True, errors="coerce"
+                        ),
                         index=uniq,
                     )
                 parsed[failed & datey.reindex(present.index, fill_value=False)] = rest[
@@ -657,6 +674,9 @@ def _parse_numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 
+_DECIMAL_COMMA = re.compile(r"^([+-]?\d*),(\d+)$")
+
+
 def _parse_sentiment(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Labels or numbers -> float; returns (scores, bad) (range is checked by the schema)."""
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
@@ -666,8 +686,9 @@ def _parse_sentiment(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     text = _text(values).str.lower()
     scores = text.map(SENTIMENT_WORDS).astype("float64")
     unknown = scores.isna() & (text != "")
-    if unknown.any():
-        scores[unknown] = pd.to_numeric(text[unknown], errors="coerce")
+    if unknown.any():  # numbers, also with a decimal comma ("-0,25" from European exports)
+        numeric = text[unknown].str.replace(_DECIMAL_COMMA.pattern, r"\1.\2", regex=True)
+        scores[unknown] = pd.to_numeric(numeric, errors="coerce")
     bad = (scores.isna() & (text != "")).to_numpy()
     return scores, bad
 
