@@ -694,6 +694,36 @@ def test_plots_show_the_result_figures():
         res.plot(kind="pie")
 
 
+def test_lead_time_plot_escapes_incident_ids_and_topics():
+    # Incident ids and topics come from users' files; plotly renders <a>/<b> in tick labels.
+    hostile = '<a href="https://evil.example">x</a>'
+    esc = make_escalations([("<b>t</b>", "2024-01-05 12:00", 1, "e1")], topics=("<b>t</b>",))
+    inc = make_incidents(
+        [
+            {
+                "incident_id": hostile,
+                "topic": "<b>t</b>",
+                "started_at": "2024-01-05 12:00",
+                "ended_at": "2024-01-05 14:00",
+                "severity": 1,
+            },
+            {
+                "incident_id": "j",
+                "topic": "<b>t</b>",
+                "started_at": "2024-01-11 12:00",
+                "ended_at": "2024-01-11 14:00",
+                "severity": 1,
+            },
+        ]
+    )
+    fig = backtest(esc, inc).plot()
+    shown = [str(x) for trace in fig.data for x in trace.x]
+    assert shown == [
+        '&lt;a href="https://evil.example"&gt;x&lt;/a&gt; · &lt;b&gt;t&lt;/b&gt;',
+        "j · &lt;b&gt;t&lt;/b&gt;",
+    ]
+
+
 # ----------------------------------------------------------------------------- real data
 def test_real_nab_windows_as_incidents(nab_dir):
     """Alerts at each labelled window's first row: every incident caught at 0 delay and the

@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .._html import plotly_safe_many
 from ._style import TIER_COLORS, apply_style, tier_color
 
 if TYPE_CHECKING:
@@ -55,7 +56,11 @@ def plot_lead_times(result: BacktestResult, *, title: str | None = None) -> go.F
     delay = _hours(inc["detection_delay"])
     uses_lead = ~np.isnan(lead)
     value = np.where(uses_lead, lead, -np.nan_to_num(delay, nan=0.0))
-    labels = inc["incident_id"].astype(str) + " · " + inc["topic"].astype(str)
+    # ids and topics come from users' files: plotly renders markup in tick labels and hovers
+    labels = np.asarray(
+        plotly_safe_many(inc["incident_id"].astype(str) + " · " + inc["topic"].astype(str)),
+        dtype=object,
+    )
     for outcome, color in OUTCOME_COLORS.items():
         mask = (inc["outcome"] == outcome).to_numpy()
         if not mask.any():
