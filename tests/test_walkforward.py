@@ -121,3 +121,13 @@ def test_fold_params_text_shows_the_conditions_written_into_the_policy():
         (cond,) = fit.policy.tiers[0].all
         assert cond.op == "<"
         assert text.startswith(f"t1: calm < {cond.value:.4g} for ")
+
+
+def test_topic_fold_figure_escapes_topic_names():
+    # Topics come from users' files (or file names); plotly renders markup in tick labels.
+    features, incidents = _data()
+    rename = {"a": "<b>a</b>"}
+    features = features.assign(topic=features["topic"].replace(rename))
+    incidents = incidents.assign(topic=incidents["topic"].replace(rename))
+    result = walk_forward(features, incidents, scheme="topics", **KW)
+    assert list(result.plot().data[0].x) == ["&lt;b&gt;a&lt;/b&gt;", "b", "c"]

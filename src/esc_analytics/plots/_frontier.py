@@ -8,6 +8,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .._html import plotly_safe_many
 from ._tradeoff import tradeoff_figure
 
 
@@ -28,7 +29,7 @@ def walk_forward_figure(result: Any, *, height: int = 360) -> go.Figure:
     tier, from a :class:`~esc_analytics.WalkForwardResult`."""
     folds = result.folds
     labels = (
-        folds["topic"].astype(str).tolist()
+        plotly_safe_many(folds["topic"].astype(str))  # topics come from users' files
         if "topic" in folds
         else [str(t)[:10] for t in folds["test_from"]]
     )
