@@ -88,6 +88,22 @@ def test_retro_reviewer_edits_persist_and_reload(tmp_path):
     assert len(again.figure.data) > 0
 
 
+def test_retro_reviewer_hostile_incident_id_stays_text_and_inside_notes_dir(tmp_path):
+    # Incident ids come from users' files: the status line is HTML (markup must be escaped)
+    # and the id names the notes file (no path outside notes_dir).
+    feats, inc = _features(), _incidents()
+    evil = "<img src=x onerror=alert(1)>/../../x"
+    inc = inc.assign(incident_id=inc["incident_id"].replace({"INC-1": evil}))
+    notes_dir = tmp_path / "a" / "b" / "notes"
+    r = RetroReviewer(feats, inc, POLICY, notes_dir=notes_dir, incident_id=evil)
+    saved = r.save()
+    assert saved.parent == notes_dir and saved.name == "_img_src_x_onerror_alert_1___.._.._x.yaml"
+    assert "<img" not in r.status.value
+    assert r.export_markdown().parent == notes_dir
+    assert "<" not in r.status.value
+    assert r.participants_dir().parent == notes_dir
+
+
 def test_whatif_and_explainer_construct():
     feats, inc = _features(), _incidents()
     w = PolicyWhatIf(

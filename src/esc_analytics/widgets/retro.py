@@ -8,6 +8,7 @@ questions are carried over.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import plotly.graph_objects as go
 from .._atomic import atomic_write_text
 from .._backtest import backtest
 from .._evaluate import evaluate
+from .._html import escape_text
 from .._notes import (
     SECTION_TITLES,
     carry_over,
@@ -30,6 +32,12 @@ from .._notes import (
 )
 from .._retro import IncidentReview, pick_instructive_incident, review_incident
 from ._common import DisplayMixin
+
+
+def notes_file_stem(incident_id: object) -> str:
+    """A file name for an incident's notes: ids come from users' files, so anything but
+    letters, digits, ``.``, ``_`` and ``-`` becomes ``_`` (no ``/``, no leading dot)."""
+    return re.sub(r"[^\w.-]", "_", str(incident_id)).lstrip(".") or "_"
 
 
 def draft_notes(
@@ -111,11 +119,11 @@ class RetroReviewer(DisplayMixin):
     # -- files -------------------------------------------------------------------------------
     def notes_path(self, incident_id: str | None = None) -> Path:
         """``<notes_dir>/<incident>.yaml``."""
-        return self.notes_dir / f"{incident_id or self.picker.value}.yaml"
+        return self.notes_dir / f"{notes_file_stem(incident_id or self.picker.value)}.yaml"
 
     def participants_dir(self, incident_id: str | None = None) -> Path:
         """``<notes_dir>/<incident>/`` holding one ``<participant>.yaml`` per person."""
-        return self.notes_dir / str(incident_id or self.picker.value)
+        return self.notes_dir / notes_file_stem(incident_id or self.picker.value)
 
     # -- actions -----------------------------------------------------------------------------
     def select(self, incident_id: str) -> None:
@@ -149,7 +157,7 @@ class RetroReviewer(DisplayMixin):
             self.figure.data = ()
             self.figure.layout = fresh.layout
             self.figure.add_traces(list(fresh.data))
-        self.status.value = origin
+        self.status.value = escape_text(origin)
 
     def current_notes(self) -> dict[str, Any]:
         """The notes as edited now."""
@@ -161,7 +169,7 @@ class RetroReviewer(DisplayMixin):
     def save(self) -> Path:
         """Save the notes now (atomic; the previous version is kept as ``.bak``)."""
         path = save_notes(self.current_notes(), self.notes_path())
-        self.status.value = f"saved {path.name}"
+        self.status.value = escape_text(f"saved {path.name}")
         return path
 
     def export_markdown(self, path: str | Path | None = None) -> Path:
@@ -170,10 +178,8 @@ class RetroReviewer(DisplayMixin):
         title = f"Retrospective {self.picker.value}"
         if self.review is not None and self.review.incident.get("title"):
             title += f": {self.review.incident['title']}"
-        atomic_write_text(
-            target, notes_to_markdown(self.current_notes(), title=title), backup=True
-        )
-        self.status.value = f"exported {target.name}"
+        atomic_write_text(target, notes_to_markdown(self.current_notes(), title=title), backup=True)
+        self.status.value = escape_text(f"exported {target.name}")
         return target
 
     def _on_edit(self, _change: dict[str, Any]) -> None:
