@@ -105,3 +105,80 @@ def test_cp1252_with_duckdb_says_what_to_do(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "latin.csv" in err and "UTF-8" in err and "--engine pandas" in err
+
+
+# --- incident logs in other shapes, through the CLI --------------------------------------------
+
+POLICY = Path(__file__).resolve().parents[1] / "data" / "sample" / "policy.yaml"
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Path:
+    """Four days of hourly posts on one brand with a burst on day 3."""
+    quiet = pd.date_range("2015-02-01", "2015-02-04 23:00", freq="1h", tz="UTC")
+    burst = pd.date_range("2015-02-03 10:00", periods=120, freq="1min", tz="UTC")
+    times = quiet.append(burst).sort_values()
+    path = tmp_path / "mentions.csv"
+    _export(times, "%Y-%m-%dT%H:%M:%SZ").to_csv(path, index=False)
+    return path
+
+
+def _incident_log(tmp_path: Path, severities: list[str]) -> Path:
+    n = len(severities)
+    path = tmp_path / "incidents.csv"
+    pd.DataFrame(
+        {
+            "incident_id": [f"INC-{k}" for k in range(n)],
+            "topic": "Acme",
+            "started_at": [f"2015-02-0{2 + k % 3}T10:00:00Z" for k in range(n)],
+            "ended_at": [f"2015-02-0{2 + k % 3}T14:00:00Z" for k in range(n)],
+            "detected_at": [f"2015-02-0{2 + k % 3}T13:00:00Z" for k in range(n)],
+            "severity": severities,
+        }
+    ).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("severities", "options", "status", "stderr_has"),
+    [
+        (["P1", "P2"], [], 2, ["incidents.csv", "bad_severity: 2", "--severity P1=3"]),
+        (["Sev 1", "Sev 3"], [], 2, ["no usable incident", "--severity"]),
+        (["P1", "P2"], ["--severity", "P1=3", "--severity", "p2=2"], 0, []),
+        (["high", "P2"], [], 0, ["read 2, accepted 1, quarantined 1", "--severity"]),
+        (["P1"], ["--severity", "P1=top"], 2, ["--severity P1=top", "whole number"]),
+        (["P1"], ["--severity", "P1=0"], 2, ["whole number >= 1"]),
+    ],
+)
+def test_backtest_incident_severity_labels(
+    tmp_path: Path,
+    history: Path,
+    capsys: pytest.CaptureFixture,
+    severities: list[str],
+    options: list[str],
+    status: int,
+    stderr_has: list[str],
+) -> None:
+    log = _incident_log(tmp_path, severities)
+    args = ["backtest", "--mentions", str(history), "--incidents", str(log)]
+    assert main([*args, "--policy", str(POLICY), *options]) == status
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    if stderr_has:
+        assert len(captured.err.strip().splitlines()) == 1
+    else:
+        assert captured.err == ""
+    for text in stderr_has:
+        assert text in captured.err
+    if status == 0:
+        assert f"{len(severities) - (1 if stderr_has else 0)} incidents evaluated" in captured.out
+
+
+def test_backtest_prints_readable_durations(
+    tmp_path: Path, history: Path, capsys: pytest.CaptureFixture
+) -> None:
+    log = _incident_log(tmp_path, ["1", "2", "3"])
+    args = ["backtest", "--mentions", str(history), "--incidents", str(log)]
+    assert main([*args, "--policy", str(POLICY)]) == 0
+    table = capsys.readouterr().out.split("incident_id", 1)[1]
+    assert "days" not in table and "NaT" not in table

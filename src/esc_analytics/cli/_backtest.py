@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from ._calibrate import add_input_options, load_features, load_incident_file
+from ._calibrate import add_input_options, load_features, load_incident_file, parse_severity
 
 
 def register(subparsers: Any) -> None:
@@ -17,7 +17,7 @@ def register(subparsers: Any) -> None:
         description="Which incidents the policy would have caught, at which tier, how early, "
         "and how many false notifications per week.",
     )
-    add_input_options(parser, incidents=True)
+    add_input_options(parser, incidents=True, severity=True)
     parser.add_argument("--policy", required=True, metavar="FILE", help="policy YAML")
     parser.add_argument("--max-early", default="24h")
     parser.add_argument("--nab-profile", default=None, help="also print the NAB score")
@@ -41,12 +41,12 @@ def load_policy_for(path: str, features: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Print per-tier figures and per-incident outcomes (or JSON)."""
-    from .._backtest import backtest
+    from .._backtest import _fmt_td, backtest
     from .._evaluate import evaluate
 
     features = load_features(args)
     policy = load_policy_for(args.policy, features)
-    incidents = load_incident_file(args.incidents, args.tz)
+    incidents = load_incident_file(args.incidents, args.tz, parse_severity(args.severity))
     result = backtest(
         evaluate(policy, features),
         incidents,
@@ -66,5 +66,8 @@ def run(args: argparse.Namespace) -> int:
         "detection_delay",
         "lead_time",
     ]
-    print(result.incidents.loc[:, cols].to_string(index=False))
+    table = result.incidents.loc[:, cols].copy()
+    for name in ("detection_delay", "lead_time"):  # "-42 min", not "-1 days +23:18:00"
+        table[name] = table[name].map(_fmt_td)
+    print(table.to_string(index=False))
     return 0

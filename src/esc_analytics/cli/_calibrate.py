@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from .._errors import DataLoadError, EscAnalyticsError
+from .._schema import REASON_BAD_SEVERITY
 from ._common import parse_mapping
 
 
-def add_input_options(parser: argparse.ArgumentParser, *, incidents: bool) -> None:
-    """--mentions/--series FILE..., --column, --tz, --freq (and --incidents)."""
+def add_input_options(
+    parser: argparse.ArgumentParser, *, incidents: bool, severity: bool = False
+) -> None:
+    """--mentions/--series FILE..., --column, --tz, --freq (and --incidents, --severity)."""
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--mentions", nargs="+", metavar="FILE", help="mention files")
     source.add_argument(
@@ -43,6 +47,14 @@ def add_input_options(parser: argparse.ArgumentParser, *, incidents: bool) -> No
             help="incident log (CSV/JSON: incident_id, topic, started_at, ended_at, severity) "
             "or NAB's anomaly_windows.json",
         )
+    if severity:
+        parser.add_argument(
+            "--severity",
+            action="append",
+            metavar="LABEL=TIER",
+            help="map a severity label of your incident log to a tier (higher = more severe), "
+            "e.g. --severity P1=3 --severity P2=2 --severity P3=1 (repeatable)",
+        )
 
 
 def load_features(args: argparse.Namespace) -> Any:
@@ -59,11 +71,13 @@ def load_features(args: argparse.Namespace) -> Any:
         loaded = load_mentions(list(args.mentions), columns=columns or None, tz=args.tz)
         if loaded.data.empty:
             raise DataLoadError(f"no usable mention ({loaded.summary})")
+        _report_quarantine("mentions", loaded.summary)
         features = build_features(loaded.data, freq=args.freq or "1h")
     else:
         loaded = load_series(list(args.series), columns=columns or None, tz=args.tz)
         if loaded.data.empty:
             raise DataLoadError(f"no usable volume row ({loaded.summary})")
+        _report_quarantine("series", loaded.summary)
         parts = [
             features_from_series(frame, freq=args.freq)
             for _, frame in loaded.data.groupby("topic", sort=True)
@@ -75,8 +89,23 @@ def load_features(args: argparse.Namespace) -> Any:
         return features
 
 
-def load_incident_file(path: str, tz: str | None = None) -> Any:
-    """An incident log; NAB's ``{file: [{start, end}, ...]}`` JSON is recognised."""
+def _report_quarantine(what: str, summary: Any) -> None:
+    """One line on stderr when rows were set aside, so nothing is dropped without a word."""
+    if summary.quarantined:
+        print(f"{what}: {summary}", file=sys.stderr)
+
+
+_SEVERITY_HINT = (
+    "severity must be a tier 1..N (higher = more severe) or low/medium/high/critical; "
+    "map your labels with --severity, e.g. --severity P1=3 --severity P2=2 --severity P3=1"
+)
+
+
+def load_incident_file(
+    path: str, tz: str | None = None, severity_map: dict[str, int] | None = None
+) -> Any:
+    """An incident log; NAB's ``{file: [{start, end}, ...]}`` JSON is recognised. Quarantined
+    incidents are reported on stderr (with how to map unknown severity labels)."""
     from .._io import incidents_from_nab_windows, load_incidents
 
     file = Path(path)
@@ -89,10 +118,32 @@ def load_incident_file(path: str, tz: str | None = None) -> Any:
             payload = None
         if isinstance(payload, dict) and all(isinstance(v, list) for v in payload.values()):
             return incidents_from_nab_windows(file)
-    loaded = load_incidents(path, tz=tz)
+    loaded = load_incidents(path, tz=tz, severity_map=severity_map)
+    bad_severity = loaded.summary.reasons.get(REASON_BAD_SEVERITY, 0)
+    hint = f"; {_SEVERITY_HINT}" if bad_severity else ""
     if loaded.data.empty:
-        raise DataLoadError(f"no usable incident ({loaded.summary})", source=path)
+        raise DataLoadError(f"no usable incident ({loaded.summary}){hint}", source=path)
+    if loaded.summary.quarantined:
+        print(f"{path}: incidents {loaded.summary}{hint}", file=sys.stderr)
     return loaded.data
+
+
+def parse_severity(pairs: list[str] | None) -> dict[str, int] | None:
+    """``["P1=3", ...]`` -> ``{"P1": 3}``; None when no --severity was given."""
+    mapping = parse_mapping(pairs, "--severity")
+    tiers: dict[str, int] = {}
+    for label, tier in mapping.items():
+        try:
+            tiers[label] = int(tier)
+        except ValueError:
+            raise EscAnalyticsError(
+                f"--severity {label}={tier}: the tier must be a whole number >= 1"
+            ) from None
+        if tiers[label] < 1:
+            raise EscAnalyticsError(
+                f"--severity {label}={tier}: the tier must be a whole number >= 1"
+            )
+    return tiers or None
 
 
 def register(subparsers: Any) -> None:
@@ -103,7 +154,7 @@ def register(subparsers: Any) -> None:
         description="Sweep thresholds, persistence and cooldown of a tiered policy over your "
         "history and write the best policy for the objective as YAML.",
     )
-    add_input_options(parser, incidents=True)
+    add_input_options(parser, incidents=True, severity=True)
     parser.add_argument("--objective", choices=("recall", "cost", "nab"), default="recall")
     parser.add_argument(
         "--max-false-per-week",
@@ -168,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
     if args.tiers < 1:
         raise EscAnalyticsError(f"--tiers must be >= 1, got {args.tiers}")
     features = load_features(args)
-    incidents = load_incident_file(args.incidents, args.tz)
+    incidents = load_incident_file(args.incidents, args.tz, parse_severity(args.severity))
     if args.policy:
         from .._calibrate_template import calibrate_policy
         from .._policy import load_policy
