@@ -75,6 +75,9 @@ _EXPORTS: dict[str, str] = {
     "load_model": "._models",
     "save_model": "._models",
     "tree_to_policy": "._models",
+    "fit_plan_tree": "._models",
+    "ModelComparison": "._compare",
+    "compare_with_policy": "._compare",
     # retrospectives and what-if
     "IncidentReview": "._retro",
     "pick_instructive_incident": "._retro",

@@ -7,6 +7,7 @@ template live in :mod:`esc_analytics.plots._style`.
 from __future__ import annotations
 
 from ._backtest import plot_backtest, plot_lead_times, plot_matrix, plot_tier_tradeoff
+from ._compare import comparison_metrics_figure, importance_figure
 from ._explain import explanation_figure
 from ._frontier import calibration_figure, walk_forward_figure
 from ._policy_tree import plot_policy_tree
@@ -21,7 +22,9 @@ __all__ = [
     "apply_style",
     "calibration_figure",
     "comparison_figure",
+    "comparison_metrics_figure",
     "explanation_figure",
+    "importance_figure",
     "milestone_figure",
     "plot_backtest",
     "plot_lead_times",
