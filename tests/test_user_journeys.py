@@ -182,3 +182,35 @@ def test_backtest_prints_readable_durations(
     assert main([*args, "--policy", str(POLICY)]) == 0
     table = capsys.readouterr().out.split("incident_id", 1)[1]
     assert "days" not in table and "NaT" not in table
+
+
+# --- tiny histories through the Python API ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("starts", "kwargs", "message"),
+    [
+        # one week, incidents only at its end: the first training period holds none
+        (["2015-02-06T10:00:00Z"], {"n_folds": 4}, ["fold 0", "0 incident(s)", "n_folds="]),
+        ([], {"n_folds": 2}, ["fold 0", "0 incident(s)"]),
+        (["2015-02-06T10:00:00Z"], {"scheme": "topics"}, ["at least two topics"]),
+    ],
+)
+def test_walk_forward_on_a_short_history_names_the_fold(
+    starts: list[str], kwargs: dict, message: list[str]
+) -> None:
+    times = pd.date_range("2015-02-01", "2015-02-07 23:00", freq="20min", tz="UTC")
+    mentions = esc.load_mentions(_export(times, "%Y-%m-%dT%H:%M:%SZ")).data
+    features = esc.build_features(mentions)
+    incidents = pd.DataFrame(
+        {
+            "incident_id": [f"I{k}" for k in range(len(starts))],
+            "topic": "Acme",
+            "started_at": pd.to_datetime(starts, utc=True),
+            "severity": 1,
+        }
+    )
+    with pytest.raises(esc.EscAnalyticsError) as raised:
+        esc.walk_forward(features, incidents, **kwargs)
+    for text in message:
+        assert text in str(raised.value)

@@ -91,6 +91,20 @@ def fold_boundaries(
     return [*cuts, end + pd.Timedelta(1, "ns")]
 
 
+def _fold_context(spec: dict[str, Any], train_incidents: pd.DataFrame, scheme: str) -> str:
+    """Which fold failed to calibrate, with its training incidents and how to get more."""
+    n = len(train_incidents)
+    if scheme == "expanding":
+        until = pd.Timestamp(spec["train_until"]).strftime("%Y-%m-%d %H:%M UTC")
+        hint = "; use fewer folds (n_folds=), a shorter min_train= or a longer history" if (
+            n == 0
+        ) else ""
+        return (f"walk-forward fold {spec['fold']} calibrates on data before {until}, "
+                f"which holds {n} incident(s){hint}")
+    return (f"walk-forward fold {spec['fold']} (topic {spec['topic']!r} held out) calibrates "
+            f"on the other topics, which hold {n} incident(s)")
+
+
 def walk_forward(
     features: pd.DataFrame,
     incidents: pd.DataFrame,
@@ -155,7 +169,10 @@ def walk_forward(
             train_f, train_i = feats[feats["topic"] != topic], inc[inc["topic"] != topic]
             test_f, test_i = feats[feats["topic"] == topic], inc[inc["topic"] == topic]
             period = None
-        fit = calibrate(train_f, train_i, **kwargs)
+        try:
+            fit = calibrate(train_f, train_i, **kwargs)
+        except CalibrationError as exc:  # say which fold, and what to change
+            raise CalibrationError(f"{_fold_context(spec, train_i, scheme)}: {exc}") from exc
         esc = evaluate(fit.policy, test_f)
         bt = backtest(esc, test_i, period=period, **bt_kwargs)
         fits.append(fit)
