@@ -87,6 +87,20 @@ def test_review_milestones_and_sentences():
     assert md.count("\n## ") == 5 and "Retrospective INC-1" in md
 
 
+def test_markdown_shows_user_markup_as_text():
+    # Titles, categories and topics come from incident logs; notebook 04 displays
+    # to_markdown() and the rendered report turns it into HTML.
+    nbconvert_filters = pytest.importorskip("nbconvert.filters.markdown_mistune")
+    hostile = "<img src=x onerror=alert(1)> `<b>x</b>`"
+    r = _review(_incidents(title=hostile, category="<script>alert(2)</script>"))
+    md = r.to_markdown()
+    assert "<img" not in md and "<script" not in md and "<b>" not in md
+    page = nbconvert_filters.markdown2html_mistune(md)
+    assert "<img" not in page and "<script" not in page and "<b>" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # shown, as text
+    assert r.sections["scope"].startswith("**&lt;img src=x onerror=alert(1)&gt; \\`&lt;b&gt;")
+
+
 def test_under_escalation_and_improvement_quantified():
     r = _review(_incidents(severity=2), policy=POLICY.set_params(tier2__volume_ratio=8.0))
     assert r.facts["tier_reached"] == 1

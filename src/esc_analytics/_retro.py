@@ -7,6 +7,7 @@ that would have alerted earlier, and costed in extra escalations per month.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -230,9 +231,9 @@ class IncidentReview:
 
     def to_markdown(self) -> str:
         """The draft as a Markdown document with the five template headings."""
-        title = f"Retrospective {self.incident_id}"
+        title = f"Retrospective {_md_text(self.incident_id)}"
         if self.incident.get("title"):
-            title += f": {self.incident['title']}"
+            title += f": {_md_text(self.incident['title'])}"
         return notes_to_markdown(self.to_notes(), title=title)
 
     def plot(self, **kwargs: Any) -> go.Figure:
@@ -240,6 +241,17 @@ class IncidentReview:
         from .plots._retro import milestone_figure
 
         return milestone_figure(self, **kwargs)
+
+
+def _md_text(value: Any) -> str:
+    """User text (ids, titles) inside Markdown that notebooks and reports render as HTML: markup
+    is shown literally, never interpreted, and a backtick cannot open a code span."""
+    return html.escape(str(value), quote=False).replace("`", "\\`")
+
+
+def _md_code(value: Any) -> str:
+    """User text inside a generated code span (literal already): no backtick to break out."""
+    return str(value).replace("`", "'")
 
 
 def _incident_row(incidents: pd.DataFrame, incident_id: str) -> pd.Series:
@@ -733,10 +745,10 @@ def _draft_sections(
     start = _ts(incident["started_at"])
     sev, reached, target = f["severity"], f["tier_reached"], f["target_tier"]
     # Scope and milestones.
-    name = incident.get("title") or incident["incident_id"]
+    name = _md_text(incident.get("title") or incident["incident_id"])
     scope = [
-        f"**{name}** on topic `{incident['topic']}`, severity {sev}"
-        + (f" ({incident['category']})" if incident.get("category") else "")
+        f"**{name}** on topic `{_md_code(incident['topic'])}`, severity {sev}"
+        + (f" ({_md_text(incident['category'])})" if incident.get("category") else "")
         + f"; started on social at {format_time(start)}"
         + (f", lasted {format_hours(f['duration_h'])}." if f["duration_h"] is not None else "."),
         "",
