@@ -214,3 +214,30 @@ def test_walk_forward_on_a_short_history_names_the_fold(
         esc.walk_forward(features, incidents, **kwargs)
     for text in message:
         assert text in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("topics", "starts", "message"),
+    [
+        ([], [], ["no incident given"]),
+        (["Globex"], ["2015-02-03T10:00:00Z"], ["incident topics: Globex", "feature topics: Acme"]),
+        (["Acme"], ["2015-03-20T10:00:00Z"], ["time span", "2015-02-01 00:00", "2015-03-20 10:00"]),
+    ],
+)
+def test_calibrate_says_why_nothing_can_be_fitted(
+    topics: list[str], starts: list[str], message: list[str]
+) -> None:
+    times = pd.date_range("2015-02-01", "2015-02-07 23:00", freq="20min", tz="UTC")
+    features = esc.build_features(esc.load_mentions(_export(times, "%Y-%m-%dT%H:%M:%SZ")).data)
+    incidents = pd.DataFrame(
+        {
+            "incident_id": [f"I{k}" for k in range(len(starts))],
+            "topic": pd.Series(topics, dtype="str"),
+            "started_at": pd.to_datetime(starts, utc=True),
+            "severity": 1,
+        }
+    )
+    with pytest.raises(esc.EscAnalyticsError) as raised:
+        esc.calibrate(features, incidents)
+    for text in message:
+        assert text in str(raised.value)

@@ -207,6 +207,27 @@ class _IncidentRows:
     in_window: np.ndarray  # bool per grid row: inside any incident's match window
 
 
+def _nothing_to_fit(features: pd.DataFrame, incidents: pd.DataFrame) -> str:
+    """Why no incident can be fitted: none given, topics that differ, or times outside the
+    features' span — with the figures a user needs to fix their inputs."""
+    if len(incidents) == 0:
+        return "no incident given: nothing to fit"
+    topics = sorted(map(str, features["topic"].unique()))
+    theirs = sorted(map(str, incidents["topic"].unique())) if "topic" in incidents else []
+    shown = ", ".join(topics[:5]) + (", ..." if len(topics) > 5 else "")
+    if not set(theirs) & set(topics):
+        return (f"no incident is on a topic of the features (incident topics: "
+                f"{', '.join(theirs[:5])}; feature topics: {shown}): nothing to fit")
+
+    def span(values: pd.Series) -> str:
+        times = _to_utc(values)
+        return f"{times.min():%Y-%m-%d %H:%M} to {times.max():%Y-%m-%d %H:%M} UTC"
+
+    return (f"no incident falls within the features' time span (features: "
+            f"{span(features['window_start'])}; incidents start "
+            f"{span(incidents['started_at'])}): nothing to fit")
+
+
 def _incident_rows(
     grid: _Grid, incidents: pd.DataFrame, max_early: pd.Timedelta, max_delay: pd.Timedelta | None
 ) -> _IncidentRows:
@@ -275,7 +296,9 @@ def _nab_rows(grid: _Grid, inc: _IncidentRows, profile: str) -> _NabRows:
         topic = grid.topics[ti]
         mine = frame[frame["topic"] == topic]
         ts = pd.DatetimeIndex(pd.to_datetime(grid.times[seg], utc=True))
-        ends = mine["ended_at"].fillna(mine["started_at"] + pd.Timedelta("24h"))
+        # backtest's NAB windows: started_at .. match_until (ended_at, else started + 24 h, or
+        # started + max_delay when given)
+        ends = mine["match_until"]
         rows = window_rows(ts, list(zip(mine["started_at"], ends, strict=True)))
         nab_file = NabFile.from_rows(len(ts), rows)
         n_windows += nab_file.n_windows
@@ -573,7 +596,7 @@ def calibrate(
     grid = _Grid.from_features(features, None if freq is None else pd.Timedelta(freq))
     inc = _incident_rows(grid, incidents, early, delay)
     if len(inc.frame) == 0:
-        raise CalibrationError("no incident falls on a topic of the features: nothing to fit")
+        raise CalibrationError(_nothing_to_fit(features, incidents))
     severities = inc.frame["severity"].to_numpy()
     nab_by_tier = {}
     if objective == "nab":
