@@ -234,9 +234,10 @@ def test_vectorised_sweep_equals_brute_force(case):
         assert row["false_per_week"] == pytest.approx(bt.tiers["false_per_week"].iloc[0])
 
 
+@pytest.mark.parametrize("max_delay", [None, "1h"])  # "1h": NAB windows end at match_until
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_cases())
-def test_vectorised_nab_equals_backtest_nab(case):
+@given(case=_cases())
+def test_vectorised_nab_equals_backtest_nab(case, max_delay):
     topics, incidents, p, c, _ = case
     features = _features({k: [float(v) for v in vals] for k, vals in topics.items()})
     thresholds = [-0.5, 0.5, 2.5, 4.5]
@@ -250,6 +251,7 @@ def test_vectorised_nab_equals_backtest_nab(case):
         persistence_grid=(p,),
         cooldown_grid=(c,),
         max_early="0h",
+        max_delay=max_delay,
         run_backtest=False,
     )
     cand = result.candidates.set_index("threshold")
@@ -257,7 +259,8 @@ def test_vectorised_nab_equals_backtest_nab(case):
         policy = Policy(
             (Tier(1, "w", "o", all=(Condition("volume_z", ">", t),), persistence=p, cooldown=c),)
         )
-        bt = backtest(evaluate(policy, features), incidents, max_early="0h", nab_profile="standard")
+        esc = evaluate(policy, features)
+        bt = backtest(esc, incidents, max_early="0h", max_delay=max_delay, nab_profile="standard")
         expected = np.nan if bt.nab["score"] is None else bt.nab["score"]
         assert cand.loc[t, "nab_score"] == pytest.approx(expected, abs=1e-9, nan_ok=True)
 
