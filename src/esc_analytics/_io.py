@@ -232,13 +232,9 @@ class LoadResult:
 
     def write_quarantine(self, path: str | Path) -> Path:
         """Write the quarantined rows to CSV (or Parquet for a ``.parquet`` path)."""
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".parquet":
-            self.quarantine.to_parquet(out, index=False)
-        else:
-            self.quarantine.to_csv(out, index=False)
-        return out
+        from ._atomic import write_table
+
+        return write_table(self.quarantine, path)
 
 
 # --- shared machinery ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from .._atomic import write_table
 from .._errors import DataLoadError, EscAnalyticsError
 from ._common import parse_mapping
 
@@ -143,13 +144,10 @@ def run(args: argparse.Namespace) -> int:
             )
             summary, quarantine = loaded.summary, loaded.quarantine
             bar.update(1)
-        if out.suffix.lower() == ".parquet":
-            features.to_parquet(out, index=False)
-        else:
-            features.to_csv(out, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+        write_table(features, out, date_format="%Y-%m-%dT%H:%M:%SZ")
         bar.update(1)
     if args.quarantine:
-        quarantine.to_csv(args.quarantine, index=False)
+        write_table(quarantine, args.quarantine)
     print(str(summary))
     note = getattr(summary, "timezone_note", "")
     if note:

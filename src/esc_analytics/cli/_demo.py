@@ -44,6 +44,7 @@ def _step(message: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo; returns the exit status."""
+    from .._atomic import atomic_write_text, write_table
     from .._backtest import backtest
     from .._calibrate import calibrate
     from .._evaluate import evaluate
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     _step("aggregating mentions into hourly features (baselines from the past only)")
     features = build_features(mentions.data, freq="1h", planned_events=planned)
     features_path = out / "features.parquet"
-    features.to_parquet(features_path, index=False)
+    write_table(features, features_path)
     print(
         f"    {len(features):,} windows × {features['topic'].nunique()} topics "
         f"→ {features_path}"
@@ -129,13 +130,13 @@ def run(args: argparse.Namespace) -> int:
         max_false_per_week=args.max_false_per_week,
     )
     print(_indent(folds.summary()))
-    folds.to_frame().to_csv(out / "walk_forward_folds.csv", index=False)
+    write_table(folds.to_frame(), out / "walk_forward_folds.csv")
 
     _step("backtesting the calibrated plan against the whole incident log (in sample)")
     result = backtest(evaluate(calibration.policy, features), incidents.data)
     print(_indent(result.summary()))
-    (out / "backtest.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
-    result.to_frame().to_csv(out / "incidents_outcomes.csv", index=False)
+    atomic_write_text(out / "backtest.json", json.dumps(result.to_dict(), indent=2, default=str))
+    write_table(result.to_frame(), out / "incidents_outcomes.csv")
 
     rendered = None
     if not args.no_render:

@@ -73,11 +73,9 @@ def run(args: argparse.Namespace) -> int:
         key = windows["topic"].astype(str).map(lambda t: rank.get(t, len(rank)))
         windows = windows.assign(_k=key.to_numpy()).sort_values("_k", kind="stable")
         windows = windows.drop(columns="_k").reset_index(drop=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".csv":
-        windows.to_csv(out, index=False)
-    else:
-        windows.to_parquet(out, index=False)
+    from .._atomic import write_table
+
+    write_table(windows, out)  # .csv or .parquet (checked above), atomically
     n_alerts = int(windows["escalation"].sum())
     print(f"{len(windows)} windows, {n_alerts} notifications -> {out}")
     return 0
