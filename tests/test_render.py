@@ -295,6 +295,19 @@ def test_cli_renders_with_parameters(
     assert 'PARAMS={"n": 12, "label": "hi", "items": []}' in out.read_text()
 
 
+@pytest.mark.parametrize("hide_code", [False, True])
+def test_hide_code_keeps_outputs_and_drops_the_code(
+    echo_notebook: Path, tmp_path: Path, hide_code: bool
+) -> None:
+    out = tmp_path / "r.html"
+    argv = ["render", str(echo_notebook), "-p", "n=5", "--out", str(out)]
+    assert main([*argv, "--hide-code"] if hide_code else argv) == 0
+    html_text = out.read_text()
+    assert 'PARAMS={"n": 5' in html_text  # the output is always there
+    # Code editors (the cells' source) appear only when code is shown.
+    assert ("jp-InputArea-editor" in html_text) is (not hide_code)
+
+
 # --- figure export ----------------------------------------------------------------------------
 
 

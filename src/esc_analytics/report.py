@@ -381,9 +381,10 @@ def _inline_js() -> dict[str, str]:
     return {key: _script_safe(text) for key, text in texts.items()}
 
 
-def render_html(nb: Any) -> str:
+def render_html(nb: Any, *, hide_code: bool = False) -> str:
     """Render an executed notebook to ONE self-contained HTML document (JupyterLab look):
-    plotly.js, widget state and the widget JavaScript inlined; nothing loads from the network."""
+    plotly.js, widget state and the widget JavaScript inlined; nothing loads from the network.
+    ``hide_code`` leaves the code cells out (outputs and narrative only), for a meeting."""
     import jinja2
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
@@ -392,6 +393,9 @@ def render_html(nb: Any) -> str:
         template_name="lab",
         extra_loaders=[jinja2.DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
         template_file=_TEMPLATE_NAME,
+        exclude_input=hide_code,
+        exclude_input_prompt=hide_code,
+        exclude_output_prompt=hide_code,
     )
     exporter.register_preprocessor(
         TagRemovePreprocessor(
@@ -427,16 +431,18 @@ def render_notebook(
     timeout: int = 600,
     cwd: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
+    hide_code: bool = False,
 ) -> Path:
     """Execute ``path`` with ``parameters`` and write the self-contained HTML to ``out_html``
-    atomically (a failed run leaves any previous file untouched); returns the output path."""
+    atomically (a failed run leaves any previous file untouched); returns the output path.
+    ``hide_code`` drops the code cells from the HTML (see :func:`render_html`)."""
     report = progress or _no_progress
     out = Path(out_html)
     if out.suffix.lower() not in {".html", ".htm"}:
         raise EscAnalyticsError(f"--out {out}: expected a .html file name")
     nb = execute_notebook(path, parameters, timeout=timeout, cwd=cwd, progress=report)
     report("rendering HTML (plotly.js, widget state and widget scripts inlined)")
-    html_text = render_html(nb)
+    html_text = render_html(nb, hide_code=hide_code)
     _write_atomic(out, html_text)
     report(f"wrote {out} ({len(html_text.encode('utf-8')) / 1e6:.1f} MB)")
     return out

@@ -153,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
                 "notes_dir": str((out / "retro-notes").resolve()),
             },
             progress=lambda message: print(f"    {message}", file=sys.stderr, flush=True),
+            hide_code=True,  # read in the meeting: narrative, tables and charts only
         )
 
     print()

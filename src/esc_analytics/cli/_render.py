@@ -62,6 +62,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="working directory of the kernel (default: the notebook's folder)",
     )
+    parser.add_argument(
+        "--hide-code",
+        action="store_true",
+        help="leave the code cells out: narrative, tables and charts only (for a meeting)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -81,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         cwd=args.cwd,
         progress=progress,
+        hide_code=args.hide_code,
     )
     print(out)
     return 0
