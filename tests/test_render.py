@@ -305,7 +305,7 @@ def test_hide_code_keeps_outputs_and_drops_the_code(
     html_text = out.read_text()
     assert 'PARAMS={"n": 5' in html_text  # the output is always there
     # Code editors (the cells' source) appear only when code is shown.
-    assert ("jp-InputArea-editor" in html_text) is (not hide_code)
+    assert ('class="jp-InputArea jp-Cell-inputArea"' in html_text) is (not hide_code)
 
 
 # --- figure export ----------------------------------------------------------------------------
