@@ -126,23 +126,45 @@ def incident_shapes(incidents: pd.DataFrame | None, topic: str) -> list[dict[str
     return shapes
 
 
-def incident_labels(incidents: pd.DataFrame | None, topic: str) -> list[dict[str, Any]]:
-    """Annotations naming the topic's incidents (escaped: titles come from users)."""
+def incident_labels(
+    incidents: pd.DataFrame | None,
+    topic: str,
+    span: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+) -> list[dict[str, Any]]:
+    """Annotations naming the topic's incidents (escaped: titles come from users). Labels of
+    incidents that start close together (under 1/12 of the charted ``span``, default: the
+    incidents' own span) are stacked on up to three rows so they stay readable."""
     if incidents is None or incidents.empty:
         return []
-    inc = incidents[incidents["topic"] == topic]
-    return [
-        {
-            "x": pd.Timestamp(rec.started_at),
-            "y": 1,
-            "yref": "paper",
-            "text": plotly_safe(f"{rec.incident_id} (sev {rec.severity})"),
-            "showarrow": False,
-            "yanchor": "bottom",
-            "font": {"size": 9, "color": "#a00"},
-        }
-        for rec in inc.itertuples(index=False)
-    ]
+    inc = incidents[incidents["topic"] == topic].sort_values(["started_at", "incident_id"])
+    if inc.empty:
+        return []
+    starts = [pd.Timestamp(t) for t in inc["started_at"]]
+    first, last = span if span is not None else (min(starts), max(starts))
+    crowd = max(pd.Timestamp(last) - pd.Timestamp(first), pd.Timedelta("1D")) / 12
+    labels, previous, row = [], None, 0
+    for rec, start in zip(inc.itertuples(index=False), starts, strict=True):
+        row = (row + 1) % 3 if previous is not None and start - previous < crowd else 0
+        previous = start
+        labels.append(
+            {
+                "x": start,
+                "y": 1 + 0.06 * row,
+                "yref": "paper",
+                "text": plotly_safe(f"{rec.incident_id} (sev {rec.severity})"),
+                "showarrow": False,
+                "yanchor": "bottom",
+                "xanchor": "left",
+                "font": {"size": 9, "color": "#a00"},
+            }
+        )
+    return labels
+
+
+def _data_span(data: dict[str, dict[str, Any]]) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last time of the volume trace (None when empty)."""
+    x = pd.to_datetime(pd.Series(list(data.get("volume", {}).get("x", []))))
+    return (x.min(), x.max()) if len(x) else None
 
 
 def timeline_figure(
@@ -230,9 +252,9 @@ def figure_from_timeline_data(
     fig.update_layout(
         title=title or plotly_safe(f"{topic}: volume, baseline and escalations"),
         height=height,
-        margin={"l": 50, "r": 20, "t": 50, "b": 40},
+        margin={"l": 50, "r": 20, "t": 70, "b": 40},
         shapes=incident_shapes(incidents, topic),
-        annotations=incident_labels(incidents, topic),
+        annotations=incident_labels(incidents, topic, span=_data_span(data)),
         legend={"orientation": "h", "y": -0.15},
         yaxis_title="mentions per window",
         hovermode="x",
