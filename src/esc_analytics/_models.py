@@ -106,9 +106,17 @@ def incident_tier_labels(
     *,
     horizon: pd.Timedelta,
     default_duration: str | pd.Timedelta = "24h",
+    onset: float | None = None,
 ) -> np.ndarray:
     """Tier per window: the highest severity of an incident of the same topic that starts within
-    ``horizon`` after the window or is ongoing during it (0 where none)."""
+    ``horizon`` after the window or is ongoing during it (0 where none).
+
+    ``onset`` (a fraction in (0, 1]) labels only the start of each incident: from
+    ``started_at − horizon`` to ``started_at + onset · (ended_at − started_at)``. Detections are
+    worth most early (an alert late in a long incident helps nobody), so a model trained on the
+    onset learns the ramp instead of the whole plateau."""
+    if onset is not None and not 0.0 < float(onset) <= 1.0:
+        raise ModelError(f"onset must be a fraction in (0, 1], got {onset}")
     labels = np.zeros(len(keys), dtype=int)
     if incidents is None or len(incidents) == 0:
         return labels
@@ -124,7 +132,10 @@ def incident_tier_labels(
             ended = getattr(row, "ended_at", pd.NaT)
             if pd.isna(ended):
                 ended = started + pd.Timedelta(default_duration)
-            inside = np.asarray((times >= started - horizon) & (times <= pd.Timestamp(ended)))
+            ended = pd.Timestamp(ended)
+            if onset is not None:
+                ended = started + float(onset) * max(ended - started, pd.Timedelta(0))
+            inside = np.asarray((times >= started - horizon) & (times <= ended))
             topic_labels[inside] = np.maximum(topic_labels[inside], int(row.severity))
         labels[mask] = topic_labels
     return labels
@@ -139,11 +150,21 @@ def build_dataset(
     rolling: Sequence[int] = (3, 6, 24),
     mentions: pd.DataFrame | None = None,
     text_max_chars: int = 4000,
+    burst_levels: Sequence[tuple[int, float, float]] = (),
+    scale_free: bool = False,
+    onset: float | None = None,
 ) -> EscalationDataset:
     """Features (+ optional mentions with text) → a time-ordered :class:`EscalationDataset`.
 
     Lags and rolling means/maxima are computed per topic from earlier windows only, so a row
     never sees its future; the label uses the incident log (the future, by design: it is y).
+
+    ``burst_levels``: ``(smooth, lookback_days, quantile)`` triples adding rule calibration's
+    burst features (``level_q99_7d_s3``: mean ``log1p(volume)`` over the last ``smooth`` windows
+    minus its ``quantile`` over the previous days, past only) with their lags and rolling shape.
+    ``scale_free`` keeps only inputs that do not depend on a topic's size (ratios, shares,
+    z-scores, burst levels, differences of log volume), so one model transfers across topics
+    whose volumes differ by orders of magnitude. ``onset``: see :func:`incident_tier_labels`.
     """
     missing = [c for c in _KEY_COLUMNS if c not in features.columns]
     if missing:
@@ -157,6 +178,8 @@ def build_dataset(
         raise ModelError("lags must be ≥ 1 and rolling windows ≥ 2")
     freq = infer_freq(features)
     frame = features.sort_values(["topic", "window_start"], kind="stable").reset_index(drop=True)
+    if burst_levels:
+        frame = _add_burst_levels(frame, burst_levels, freq)
     numeric = [
         c
         for c in frame.columns
@@ -167,7 +190,8 @@ def build_dataset(
     if "volume" in frame.columns:
         derived["log_volume"] = np.log1p(frame["volume"].astype(float).clip(lower=0))
     grouped = frame.groupby("topic", sort=False)
-    for column in [c for c in _SHAPE_COLUMNS if c in frame.columns] + (
+    bursts = [c for c in frame.columns if c.startswith("level_q")]
+    for column in [c for c in (*_SHAPE_COLUMNS, *bursts) if c in frame.columns] + (
         ["log_volume"] if "log_volume" in derived else []
     ):
         series = derived[column] if column in derived else frame[column].astype(float)
@@ -185,13 +209,17 @@ def build_dataset(
     X = pd.concat(
         [frame[numeric].astype(float), pd.DataFrame(derived, index=frame.index)], axis=1
     )
+    if scale_free:
+        X = X[[c for c in X.columns if _is_scale_free(c)]]
     keys = frame[list(_KEY_COLUMNS)].copy()
     if mentions is not None:
         texts = _window_texts(mentions, freq, text_max_chars)
         merged = keys.merge(texts, on=["topic", "window_start"], how="left")
         X[TEXT_COLUMN] = merged["text"].fillna("").astype(str).to_numpy()
-    tiers = incident_tier_labels(keys, incidents, horizon=horizon) if incidents is not None else (
-        np.zeros(len(keys), dtype=int)
+    tiers = (
+        incident_tier_labels(keys, incidents, horizon=horizon, onset=onset)
+        if incidents is not None
+        else np.zeros(len(keys), dtype=int)
     )
     # Time order: window_start, then topic (stable) — any prefix is the past.
     order = np.lexsort((keys["topic"].astype(str).to_numpy(), keys["window_start"].to_numpy()))
@@ -211,6 +239,40 @@ def build_dataset(
         horizon=horizon,
         numeric_columns=tuple(c for c in X.columns if c != TEXT_COLUMN),
     )
+
+
+# Inputs whose value does not depend on a topic's size (prefixes of the derived columns too).
+_SCALE_FREE_PREFIXES = (
+    "volume_ratio", "volume_z", "negative_share", "level_q", "log_volume_diff", "planned_event",
+)
+
+
+def _is_scale_free(column: str) -> bool:
+    return column.startswith(_SCALE_FREE_PREFIXES)
+
+
+def _add_burst_levels(
+    frame: pd.DataFrame, burst_levels: Sequence[tuple[int, float, float]], freq: pd.Timedelta
+) -> pd.DataFrame:
+    """Rule calibration's past-only burst levels (``level_q{Q}_{D}d_s{S}``) for the model."""
+    from ._calibrate import add_detection_features
+
+    if "volume" not in frame.columns:
+        raise ModelError("burst_levels need the column 'volume' in the features")
+    triples = [tuple(t) for t in burst_levels]
+    if any(len(t) != 3 for t in triples):
+        raise ModelError("burst_levels are (smooth, lookback_days, quantile) triples")
+    out = frame
+    for smooth, days, quantile in triples:
+        if int(smooth) < 1 or float(days) <= 0 or not 0.0 < float(quantile) < 1.0:
+            raise ModelError(
+                f"burst level {(smooth, days, quantile)}: smooth ≥ 1, days > 0, 0 < quantile < 1"
+            )
+        out = add_detection_features(
+            out, smooth=(int(smooth),), lookback_days=(float(days),),
+            quantiles=(float(quantile),), freq=freq,
+        )
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -305,6 +367,7 @@ class EscalationClassifier(ClassifierMixin, BaseEstimator):
     calibrate : wrap the model in sigmoid :class:`CalibratedClassifierCV` on a time-series split.
     n_splits : folds of the :class:`TimeSeriesSplit` used for threshold tuning and calibration.
     text_column : name of a text column in ``X`` (a DataFrame) fed to TF-IDF; None = no text.
+    text_max_features : vocabulary size of the TF-IDF (uni- and bigrams); smaller is faster.
 
     Learned attributes end in ``_``: ``classes_``, ``threshold_``, ``estimator_`` (the tuned
     meta-estimator), ``n_features_in_``.
@@ -322,6 +385,7 @@ class EscalationClassifier(ClassifierMixin, BaseEstimator):
         calibrate: bool = True,
         n_splits: int = 3,
         text_column: str | None = None,
+        text_max_features: int = 2000,
         random_state: int | None = 0,
     ) -> None:
         self.model = model
@@ -333,6 +397,7 @@ class EscalationClassifier(ClassifierMixin, BaseEstimator):
         self.calibrate = calibrate
         self.n_splits = n_splits
         self.text_column = text_column
+        self.text_max_features = text_max_features
         self.random_state = random_state
 
     def __sklearn_tags__(self):
@@ -351,6 +416,8 @@ class EscalationClassifier(ClassifierMixin, BaseEstimator):
             raise ModelError(f"max_false_rate must be in [0, 1], got {self.max_false_rate}")
         if int(self.n_splits) < 2:
             raise ModelError(f"n_splits must be ≥ 2, got {self.n_splits}")
+        if int(self.text_max_features) < 1:
+            raise ModelError(f"text_max_features must be ≥ 1, got {self.text_max_features}")
 
     def _pipeline(
         self, columns: Sequence[str] | None, calibrate: bool | None = None
@@ -368,7 +435,8 @@ class EscalationClassifier(ClassifierMixin, BaseEstimator):
                     (
                         "text",
                         TfidfVectorizer(
-                            max_features=2000, min_df=2, sublinear_tf=True, ngram_range=(1, 2)
+                            max_features=int(self.text_max_features), min_df=2,
+                            sublinear_tf=True, ngram_range=(1, 2),
                         ),
                         self.text_column,
                     ),
@@ -530,6 +598,18 @@ class TieredEscalationModel:
 
     ``max_false_per_week`` (alert-fatigue budget per tier) is turned into a false-positive rate
     per window from the window length, so rule calibration and models share one budget.
+
+    Options for real, event-scored use (all choices are made on the training data only):
+
+    * ``burst_levels``, ``scale_free``, ``onset``: dataset options of :func:`build_dataset`
+      (rule calibration's burst features, size-independent inputs, onset-only labels).
+    * ``tune_events=True``: after fitting, each tier's threshold, persistence and cooldown are
+      chosen on **events**, as rule calibration does — escalations replayed against the
+      training incidents and scored by the objective (NAB's scorer with ``nab_profile`` for
+      "nab", event recall under the weekly budget for "recall", the backtest cost for "cost") —
+      on out-of-fold scores: leave one topic out when several topics have incidents, else
+      the later blocks of a time-series split. ``persistence_grid`` and ``cooldown_grid``
+      (None = only ``persistence`` / ``cooldown``) are searched with the threshold.
     """
 
     def __init__(
@@ -545,6 +625,14 @@ class TieredEscalationModel:
         use_text: bool = True,
         calibrate: bool = True,
         n_splits: int = 3,
+        text_max_features: int = 2000,
+        burst_levels: Sequence[tuple[int, float, float]] = (),
+        scale_free: bool = False,
+        onset: float | None = None,
+        tune_events: bool = False,
+        nab_profile: str = "standard",
+        persistence_grid: Sequence[int] | None = None,
+        cooldown_grid: Sequence[int] | None = None,
         random_state: int | None = 0,
     ) -> None:
         self.n_tiers = n_tiers
@@ -557,17 +645,50 @@ class TieredEscalationModel:
         self.use_text = use_text
         self.calibrate = calibrate
         self.n_splits = n_splits
+        self.text_max_features = text_max_features
+        self.burst_levels = burst_levels
+        self.scale_free = scale_free
+        self.onset = onset
+        self.tune_events = tune_events
+        self.nab_profile = nab_profile
+        self.persistence_grid = persistence_grid
+        self.cooldown_grid = cooldown_grid
         self.random_state = random_state
+
+    _PARAMS = (
+        "n_tiers", "model", "objective", "max_false_per_week", "horizon", "persistence",
+        "cooldown", "use_text", "calibrate", "n_splits", "text_max_features", "burst_levels",
+        "scale_free", "onset", "tune_events", "nab_profile", "persistence_grid",
+        "cooldown_grid", "random_state",
+    )
 
     def get_params(self) -> dict[str, Any]:
         """The settings given at construction (for saving and display)."""
-        return {
-            name: getattr(self, name)
-            for name in (
-                "n_tiers", "model", "objective", "max_false_per_week", "horizon",
-                "persistence", "cooldown", "use_text", "calibrate", "n_splits", "random_state",
-            )
-        }
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def _build(
+        self,
+        features: pd.DataFrame,
+        incidents: pd.DataFrame | None,
+        mentions: pd.DataFrame | None,
+    ) -> EscalationDataset:
+        return build_dataset(
+            features, incidents, horizon=self.horizon, mentions=mentions,
+            burst_levels=tuple(tuple(t) for t in self.burst_levels),
+            scale_free=bool(self.scale_free), onset=self.onset,
+        )
+
+    def _classifier(self, max_rate: float, use_text: bool) -> EscalationClassifier:
+        return EscalationClassifier(
+            self.model,
+            objective=self.objective,
+            max_false_rate=max_rate,
+            calibrate=self.calibrate,
+            n_splits=self.n_splits,
+            text_column=TEXT_COLUMN if use_text else None,
+            text_max_features=self.text_max_features,
+            random_state=self.random_state,
+        )
 
     def fit(
         self,
@@ -581,10 +702,20 @@ class TieredEscalationModel:
             raise ModelError(f"n_tiers must be ≥ 1, got {self.n_tiers}")
         if float(self.max_false_per_week) < 0:
             raise ModelError("max_false_per_week must be ≥ 0")
+        if self.tune_events:
+            from ._nab import get_profile
+
+            try:
+                get_profile(self.nab_profile)
+            except Exception as exc:
+                raise ModelError(f"unknown nab_profile {self.nab_profile!r}") from exc
+            grids = [*(self.persistence_grid or ()), *(self.cooldown_grid or ())]
+            if any(int(v) < 0 for v in grids) or any(
+                int(v) < 1 for v in (self.persistence_grid or ())
+            ):
+                raise ModelError("persistence_grid needs values ≥ 1, cooldown_grid values ≥ 0")
         use_text = bool(self.use_text and mentions is not None and "text" in mentions.columns)
-        data = build_dataset(
-            features, incidents, horizon=self.horizon, mentions=mentions if use_text else None
-        )
+        data = self._build(features, incidents, mentions if use_text else None)
         windows_per_week = pd.Timedelta("7D") / data.freq * max(data.keys["topic"].nunique(), 1)
         max_rate = min(float(self.max_false_per_week) / windows_per_week, 1.0)
         self.freq_ = data.freq
@@ -592,6 +723,10 @@ class TieredEscalationModel:
         self.use_text_ = use_text
         self.models_: dict[int, EscalationClassifier] = {}
         self.skipped_tiers_: dict[int, str] = {}
+        self.thresholds_: dict[int, float] = {}
+        self.persistence_: dict[int, int] = {}
+        self.cooldown_: dict[int, int] = {}
+        X = data.X if use_text else data.X[list(data.numeric_columns)]
         for tier in range(1, int(self.n_tiers) + 1):
             y = data.y(tier)
             if y.sum() < 2 * int(self.n_splits) or (y == 0).sum() < 2:
@@ -599,29 +734,116 @@ class TieredEscalationModel:
                     f"only {int(y.sum())} positive windows for tier ≥ {tier}"
                 )
                 continue
-            classifier = EscalationClassifier(
-                self.model,
-                objective=self.objective,
-                max_false_rate=max_rate,
-                calibrate=self.calibrate,
-                n_splits=self.n_splits,
-                text_column=TEXT_COLUMN if use_text else None,
-                random_state=self.random_state,
-            )
-            X = data.X if use_text else data.X[list(data.numeric_columns)]
-            self.models_[tier] = classifier.fit(X, y)
+            self.models_[tier] = self._classifier(max_rate, use_text).fit(X, y)
+            self.thresholds_[tier] = float(self.models_[tier].threshold_)
+            self.persistence_[tier] = int(self.persistence)
+            self.cooldown_[tier] = int(self.cooldown)
         if not self.models_:
             raise ModelError(
                 "no tier has enough incident windows to learn from: "
                 + "; ".join(self.skipped_tiers_.values())
             )
+        self.event_tuning_ = pd.DataFrame()
+        if self.tune_events:
+            self._tune_on_events(data, X, incidents, max_rate, use_text)
         return self
 
+    # ---- event-level tuning -----------------------------------------------------------------
+    def _out_of_fold_scores(
+        self, data: EscalationDataset, X: pd.DataFrame, tier: int, max_rate: float,
+        use_text: bool,
+    ) -> np.ndarray:
+        """Scores of tier ``tier`` for rows a classifier did not see (NaN where none could be
+        given): leave one topic out when ≥ 2 topics have positives, else time-series blocks."""
+        y = data.y(tier)
+        topics = data.keys["topic"].astype(str).to_numpy()
+        positive_topics = sorted(set(topics[y == 1]))
+        scores = np.full(len(y), np.nan)
+        if len(positive_topics) >= 2:
+            folds = [(topics != t, topics == t) for t in sorted(set(topics))]
+        else:
+            folds = []
+            for train, test in TimeSeriesSplit(n_splits=int(self.n_splits)).split(y):
+                fit_rows = np.zeros(len(y), dtype=bool)
+                fit_rows[train] = True
+                score_rows = np.zeros(len(y), dtype=bool)
+                score_rows[test] = True
+                folds.append((fit_rows, score_rows))
+        for fit_rows, score_rows in folds:
+            y_fit = y[fit_rows]
+            if y_fit.sum() < 2 * int(self.n_splits) or (y_fit == 0).sum() < 2:
+                continue
+            clf = self._classifier(max_rate, use_text).fit(
+                X[fit_rows].reset_index(drop=True), y_fit
+            )
+            scores[score_rows] = clf.decision_score(X[score_rows].reset_index(drop=True))
+        return scores
+
+    def _event_objective(self, escalations: Any, incidents: pd.DataFrame) -> float:
+        if self.objective == "nab":
+            from ._nab import nab_from_escalations
+
+            return float(
+                nab_from_escalations(escalations, incidents, profile=self.nab_profile).normalised
+            )
+        from ._backtest import backtest
+
+        result = backtest(escalations, incidents)
+        if self.objective == "cost":
+            return -float(result.cost)
+        excess = float(result.false_per_week) - float(self.max_false_per_week)
+        return float(result.recall) if excess <= 0 else -excess
+
+    def _tune_on_events(
+        self, data: EscalationDataset, X: pd.DataFrame, incidents: pd.DataFrame,
+        max_rate: float, use_text: bool,
+    ) -> None:
+        from ._evaluate import escalations_from_tiers
+
+        persistences = [int(v) for v in (self.persistence_grid or (self.persistence,))]
+        cooldowns = [int(v) for v in (self.cooldown_grid or (self.cooldown,))]
+        rows = []
+        for tier in sorted(self.models_):
+            scores = self._out_of_fold_scores(data, X, tier, max_rate, use_text)
+            scored = ~np.isnan(scores)
+            if scored.sum() == 0:
+                continue
+            keys = data.keys[scored].reset_index(drop=True)
+            values = scores[scored]
+            first = keys["window_start"].min()
+            events = incidents[
+                (incidents["severity"] >= tier)
+                & (pd.to_datetime(incidents["started_at"], utc=True) >= first)
+                & incidents["topic"].astype(str).isin(set(keys["topic"].astype(str)))
+            ]
+            if len(events) == 0:
+                continue
+            # Thresholds at exceedance rates from 50 % down to 0.05 % of the scored windows.
+            grid = np.unique(np.quantile(values, 1.0 - np.geomspace(0.5, 0.0005, 60)))
+            best: tuple[float, float, int, int] | None = None
+            for threshold in grid:
+                windows = keys.assign(tier=(values >= threshold).astype(int))
+                for persistence in persistences:
+                    for cooldown in cooldowns:
+                        esc = escalations_from_tiers(
+                            windows, freq=data.freq, persistence=persistence, cooldown=cooldown
+                        )
+                        value = self._event_objective(esc, events)
+                        if best is None or value > best[0]:
+                            best = (value, float(threshold), persistence, cooldown)
+            if best is None:
+                continue
+            self.thresholds_[tier], self.persistence_[tier], self.cooldown_[tier] = best[1:]
+            rows.append({"tier": tier, "objective": self.objective, "score": best[0],
+                         "threshold": best[1], "persistence": best[2], "cooldown": best[3],
+                         "scored_windows": int(scored.sum())})
+        self.event_tuning_ = pd.DataFrame(rows)
+
+    # ---- prediction ---------------------------------------------------------------------------
     def _dataset(self, features: pd.DataFrame, mentions: pd.DataFrame | None) -> EscalationDataset:
         if not hasattr(self, "models_"):
             raise ModelError("this model is not fitted yet: call fit(features, incidents) first")
-        data = build_dataset(features, None, horizon=self.horizon,
-                             mentions=mentions if self.use_text_ else None)
+        data = self._build(features, None, mentions if self.use_text_ else None)
         if self.use_text_ and mentions is None:
             raise ModelError("this model was trained with mention texts: pass mentions=")
         missing = [c for c in self.columns_ if c not in data.X.columns]
@@ -645,6 +867,11 @@ class TieredEscalationModel:
         order = features[["topic", "window_start"]].reset_index(drop=True)
         return order.merge(out, on=["topic", "window_start"], how="left")
 
+    def threshold(self, tier: int) -> float:
+        """The decision threshold in use for ``tier`` (event-tuned when ``tune_events``)."""
+        thresholds = getattr(self, "thresholds_", {})
+        return float(thresholds.get(tier, self.models_[tier].threshold_))
+
     def predict_tiers(
         self, features: pd.DataFrame, *, mentions: pd.DataFrame | None = None
     ) -> pd.DataFrame:
@@ -653,7 +880,7 @@ class TieredEscalationModel:
         scores = self.predict_scores(features, mentions=mentions)
         tier = np.zeros(len(scores), dtype=int)
         for k in sorted(self.models_):
-            hit = scores[f"score_tier{k}"].to_numpy() >= self.models_[k].threshold_
+            hit = scores[f"score_tier{k}"].to_numpy() >= self.threshold(k)
             tier = np.where(hit, np.maximum(tier, k), tier)
         return pd.DataFrame(
             {"topic": scores["topic"], "window_start": scores["window_start"], "tier": tier}
@@ -665,11 +892,13 @@ class TieredEscalationModel:
         """Escalations with the same episode/notification semantics as a rule policy."""
         from ._evaluate import escalations_from_tiers
 
+        persistence = getattr(self, "persistence_", None) or int(self.persistence)
+        cooldown = getattr(self, "cooldown_", None) or int(self.cooldown)
         return escalations_from_tiers(
             self.predict_tiers(features, mentions=mentions),
             freq=self.freq_,
-            persistence=int(self.persistence),
-            cooldown=int(self.cooldown),
+            persistence=persistence,
+            cooldown=cooldown,
         )
 
 
@@ -927,6 +1156,9 @@ def save_model(model: TieredEscalationModel, path: str | Path) -> Path:
         "use_text": bool(model.use_text_),
         "models": {str(k): v for k, v in model.models_.items()},
         "skipped": {str(k): v for k, v in model.skipped_tiers_.items()},
+        "thresholds": {str(k): float(v) for k, v in getattr(model, "thresholds_", {}).items()},
+        "persistence": {str(k): int(v) for k, v in getattr(model, "persistence_", {}).items()},
+        "cooldown": {str(k): int(v) for k, v in getattr(model, "cooldown_", {}).items()},
     }
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -964,6 +1196,9 @@ def load_model(path: str | Path) -> TieredEscalationModel:
     model.use_text_ = bool(payload["use_text"])
     model.models_ = {int(k): v for k, v in payload["models"].items()}
     model.skipped_tiers_ = {int(k): v for k, v in payload.get("skipped", {}).items()}
+    model.thresholds_ = {int(k): float(v) for k, v in payload.get("thresholds", {}).items()}
+    model.persistence_ = {int(k): int(v) for k, v in payload.get("persistence", {}).items()}
+    model.cooldown_ = {int(k): int(v) for k, v in payload.get("cooldown", {}).items()}
     return model
 
 
@@ -986,8 +1221,7 @@ def permutation_importance_frame(
 
     if tier not in getattr(model, "models_", {}):
         raise ModelError(f"the model has no classifier for tier {tier}")
-    data = build_dataset(features, incidents, horizon=model.horizon,
-                         mentions=mentions if model.use_text_ else None)
+    data = model._build(features, incidents, mentions if model.use_text_ else None)
     cols = [c for c in model.columns_ if model.use_text_ or c != TEXT_COLUMN]
     X, y = data.X[cols], data.y(tier)
     if period is not None:
