@@ -404,3 +404,71 @@ def test_event_tuning_chooses_threshold_persistence_and_cooldown_on_training_top
     pd.testing.assert_frame_equal(
         again.escalations(features[~train]).windows, tuned.escalations(features[~train]).windows
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "use_text", "calibrate"),
+    [
+        ("logistic", False, True),
+        ("hgb", False, True),
+        ("tree", False, False),
+        ("logistic", True, False),
+    ],
+)
+def test_saved_models_need_only_the_trusted_types(tmp_path, kind, use_text, calibrate):
+    import skops.io as sio
+
+    from esc_analytics._models import TRUSTED_MODEL_TYPES
+
+    features, incidents = _synthetic_history(hours=24 * 20)
+    mentions = None
+    if use_text:
+        rng = np.random.default_rng(0)
+        mentions = pd.DataFrame(
+            {
+                "topic": features["topic"].to_numpy(),
+                "created_at": features["window_start"].to_numpy(),
+                "text": rng.choice(["outage refund", "love the launch", "hello"], len(features)),
+            }
+        )
+    model = TieredEscalationModel(
+        n_tiers=1, model=kind, use_text=use_text, calibrate=calibrate
+    ).fit(features, incidents, mentions=mentions)
+    path = save_model(model, tmp_path / "m.skops")
+    assert set(sio.get_untrusted_types(file=path)) <= TRUSTED_MODEL_TYPES
+    assert load_model(path).models_.keys() == model.models_.keys()
+
+
+def test_a_crafted_model_file_calling_a_numpy_function_is_refused(tmp_path):
+    """A skops file whose node names numpy.testing's runstring (an exec) must not load."""
+    import datetime
+    import json
+    import zipfile
+
+    import skops.io as sio
+
+    marker = tmp_path / "ran"
+    legit = tmp_path / "legit.skops"
+    sio.dump({"format": "esc-analytics-model/1", "tz": datetime.UTC}, legit)
+    with zipfile.ZipFile(legit) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    schema = json.loads(files["schema.json"])
+    node = schema["content"]["tz"]
+    node["__module__"], node["__class__"] = "numpy.testing._private.utils", "runstring"
+    code = f"open({str(marker)!r}, 'w').write('ran')"
+    node["content"]["content"] = [
+        {"__class__": "str", "__module__": "builtins", "__loader__": "JsonNode",
+         "content": json.dumps(code), "is_json": True},
+        {"__class__": "dict", "__module__": "builtins", "__loader__": "DictNode", "content": {},
+         "key_types": {"__class__": "list", "__module__": "builtins",
+                       "__loader__": "ListNode", "content": []}},
+    ]
+    files["schema.json"] = json.dumps(schema).encode()
+    crafted = tmp_path / "crafted.skops"
+    with zipfile.ZipFile(crafted, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    assert "numpy.testing._private.utils.runstring" in sio.get_untrusted_types(file=crafted)
+    with pytest.raises(ModelError, match="untrusted"):
+        load_model(crafted)
+    assert not marker.exists()
