@@ -175,3 +175,15 @@ def test_nab_classifier_out_of_sample_floor(nab_dir):
     from nab_classifier import proxy_score
 
     assert proxy_score("standard") >= 60.0
+
+
+@pytest.mark.parametrize("naive", [False, True])
+def test_mentions_before_a_fold_boundary_compare_in_utc(naive):
+    from esc_analytics._compare import _mentions_before
+
+    times = pd.to_datetime(["2026-01-01 00:00", "2026-01-01 11:59", "2026-01-02 00:00"], utc=True)
+    mentions = pd.DataFrame({"created_at": times, "x": [1, 2, 3]})
+    if naive:  # naive times are taken as UTC
+        mentions["created_at"] = mentions["created_at"].dt.tz_localize(None)
+    kept = _mentions_before(mentions, pd.Timestamp("2026-01-01 12:00", tz="UTC"))
+    assert kept["x"].tolist() == [1, 2]

@@ -158,7 +158,9 @@ def _metrics(bt: Any, tiers: Sequence[int]) -> dict[str, Any]:
 def _mentions_before(mentions: pd.DataFrame | None, until: pd.Timestamp) -> Any:
     if mentions is None:
         return None
-    return mentions[_to_utc(mentions["created_at"]).to_numpy() < until.to_datetime64()]
+    # Compare tz-aware with tz-aware (numpy would compare naive with aware and fail).
+    keep = _to_utc(mentions["created_at"]) < pd.Timestamp(until).tz_convert("UTC")
+    return mentions[keep.to_numpy()]
 
 
 def compare_with_policy(
