@@ -22,7 +22,7 @@ from ._calibrate import CalibrationError, _to_utc, calibrate
 from ._errors import EscAnalyticsError, ModelError
 from ._evaluate import escalations_from_tiers, evaluate
 from ._models import TieredEscalationModel, clone_model, permutation_importance_frame
-from ._walkforward import SCHEMES, fold_boundaries
+from ._walkforward import SCHEMES, fold_plan, normalise_inputs, split_fold
 
 METHODS = ("policy", "model")
 METHOD_LABELS = {"policy": "rule policy (calibrated)", "model": "classifier"}
@@ -206,55 +206,30 @@ def compare_with_policy(
         "nab_profile": nab_profile,
     }
     # The same normalisation and split as walk_forward, so the folds are identical.
-    feats = features.copy()
-    feats["window_start"] = _to_utc(feats["window_start"]).to_numpy()
-    feats["topic"] = feats["topic"].astype(str)
-    inc = incidents.copy()
-    inc["topic"] = inc["topic"].astype(str)
-    inc["started_at"] = _to_utc(inc["started_at"]).to_numpy()
-    if "ended_at" in inc:
-        inc["ended_at"] = _to_utc(inc["ended_at"]).to_numpy()
+    feats, inc = normalise_inputs(features, incidents)
     texts = None
     if mentions is not None:
         texts = mentions.copy()
         texts["topic"] = texts["topic"].astype(str)
-    if scheme == "expanding":
-        try:
-            cuts = fold_boundaries(feats["window_start"], int(n_folds), min_train)
-        except CalibrationError as exc:
-            raise ModelError(str(exc)) from None
-        plan = [
-            {"fold": i, "train_until": cuts[i], "test_from": cuts[i], "test_until": cuts[i + 1]}
-            for i in range(int(n_folds))
-        ]
-    else:
-        names = list(topics) if topics is not None else sorted(feats["topic"].unique())
-        if len(names) < 2:
-            raise ModelError("leave-one-topic-out needs at least two topics")
-        plan = [{"fold": i, "topic": t} for i, t in enumerate(names)]
+    try:
+        plan = fold_plan(
+            feats, n_folds=int(n_folds), scheme=scheme, min_train=min_train, topics=topics
+        )
+    except CalibrationError as exc:
+        raise ModelError(str(exc)) from None
 
     rows: list[dict[str, Any]] = []
     outcomes: list[pd.DataFrame] = []
     importances: list[pd.DataFrame] = []
     for spec in plan:
+        fold = split_fold(spec, feats, inc, scheme)
+        train_f, train_i = fold.train_features, fold.train_incidents
+        test_f, test_i, period = fold.test_features, fold.test_incidents, fold.period
         if scheme == "expanding":
-            boundary = spec["train_until"]
-            train_f = feats[feats["window_start"] < boundary]
-            train_i = inc[inc["started_at"] < boundary].copy()
-            if "ended_at" in train_i:
-                train_i["ended_at"] = train_i["ended_at"].where(
-                    train_i["ended_at"].isna() | (train_i["ended_at"] < boundary), boundary
-                )
-            test_f = feats[feats["window_start"] < spec["test_until"]]
-            test_i = inc
-            period = (spec["test_from"], spec["test_until"])
-            train_m = _mentions_before(texts, boundary)
+            train_m = _mentions_before(texts, spec["train_until"])
             test_m = _mentions_before(texts, spec["test_until"])
         else:
             topic = spec["topic"]
-            train_f, train_i = feats[feats["topic"] != topic], inc[inc["topic"] != topic]
-            test_f, test_i = feats[feats["topic"] == topic], inc[inc["topic"] == topic]
-            period = None
             train_m = None if texts is None else texts[texts["topic"] != topic]
             test_m = None if texts is None else texts[texts["topic"] == topic]
         # Rule policy, calibrated on the training part only.

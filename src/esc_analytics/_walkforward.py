@@ -10,7 +10,7 @@ the fit never saw, per fold and pooled.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +105,87 @@ def _fold_context(spec: dict[str, Any], train_incidents: pd.DataFrame, scheme: s
             f"on the other topics, which hold {n} incident(s)")
 
 
+def normalise_inputs(
+    features: pd.DataFrame, incidents: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Copies of features and incidents with UTC times and string topics (fold splitting
+    compares them)."""
+    feats = features.copy()
+    feats["window_start"] = _to_utc(feats["window_start"]).to_numpy()
+    feats["topic"] = feats["topic"].astype(str)
+    inc = incidents.copy()
+    inc["topic"] = inc["topic"].astype(str)
+    inc["started_at"] = _to_utc(inc["started_at"]).to_numpy()
+    if "ended_at" in inc:
+        inc["ended_at"] = _to_utc(inc["ended_at"]).to_numpy()
+    return feats, inc
+
+
+def fold_plan(
+    feats: pd.DataFrame,
+    *,
+    n_folds: int,
+    scheme: str,
+    min_train: str | pd.Timedelta | None = None,
+    topics: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """The folds: ``fold, train_until, test_from, test_until`` (expanding) or ``fold, topic``
+    (leave one topic out)."""
+    if scheme == "expanding":
+        cuts = fold_boundaries(feats["window_start"], int(n_folds), min_train)
+        return [
+            {"fold": i, "train_until": cuts[i], "test_from": cuts[i], "test_until": cuts[i + 1]}
+            for i in range(int(n_folds))
+        ]
+    names = list(topics) if topics is not None else sorted(feats["topic"].unique())
+    if len(names) < 2:
+        raise CalibrationError("leave-one-topic-out needs at least two topics")
+    return [{"fold": i, "topic": t} for i, t in enumerate(names)]
+
+
+@dataclass(frozen=True)
+class FoldData:
+    """What one fold may learn from (``train_*``) and what it is scored on (``test_*``,
+    ``period``: the scored time span of an expanding fold, None for a topic fold)."""
+
+    train_features: pd.DataFrame
+    train_incidents: pd.DataFrame
+    test_features: pd.DataFrame
+    test_incidents: pd.DataFrame
+    period: tuple[pd.Timestamp, pd.Timestamp] | None
+
+
+def split_fold(
+    spec: Mapping[str, Any], feats: pd.DataFrame, inc: pd.DataFrame, scheme: str
+) -> FoldData:
+    """Cut one fold. Expanding: the training part ends at the boundary — features and
+    incidents, incident ends clipped to it — so nothing after it is ever read; the test part is
+    the history up to the fold's end, scored on (test_from, test_until) only. Topics: train on
+    the others, test on the held-out topic."""
+    if scheme == "expanding":
+        boundary = spec["train_until"]
+        train_i = inc[inc["started_at"] < boundary].copy()
+        if "ended_at" in train_i:
+            train_i["ended_at"] = train_i["ended_at"].where(
+                train_i["ended_at"].isna() | (train_i["ended_at"] < boundary), boundary
+            )
+        return FoldData(
+            feats[feats["window_start"] < boundary],
+            train_i,
+            feats[feats["window_start"] < spec["test_until"]],
+            inc,
+            (spec["test_from"], spec["test_until"]),
+        )
+    topic = spec["topic"]
+    return FoldData(
+        feats[feats["topic"] != topic],
+        inc[inc["topic"] != topic],
+        feats[feats["topic"] == topic],
+        inc[inc["topic"] == topic],
+        None,
+    )
+
+
 def walk_forward(
     features: pd.DataFrame,
     incidents: pd.DataFrame,
@@ -121,14 +202,7 @@ def walk_forward(
         raise CalibrationError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
     if int(n_folds) < 1:
         raise CalibrationError(f"n_folds must be >= 1, got {n_folds}")
-    feats = features.copy()
-    feats["window_start"] = _to_utc(feats["window_start"]).to_numpy()
-    feats["topic"] = feats["topic"].astype(str)
-    inc = incidents.copy()
-    inc["topic"] = inc["topic"].astype(str)
-    inc["started_at"] = _to_utc(inc["started_at"]).to_numpy()
-    if "ended_at" in inc:
-        inc["ended_at"] = _to_utc(inc["ended_at"]).to_numpy()
+    feats, inc = normalise_inputs(features, incidents)
     kwargs = dict(calibrate_kwargs)
     kwargs.setdefault("run_backtest", False)
     objective = kwargs.get("objective", "recall")
@@ -141,34 +215,13 @@ def walk_forward(
     }
     rows, outcomes, fits, tier_tables = [], [], [], []
     nab_raw = nab_null = nab_perfect = 0.0
-    if scheme == "expanding":
-        cuts = fold_boundaries(feats["window_start"], int(n_folds), min_train)
-        plan = [
-            {"fold": i, "train_until": cuts[i], "test_from": cuts[i], "test_until": cuts[i + 1]}
-            for i in range(int(n_folds))
-        ]
-    else:
-        names = list(topics) if topics is not None else sorted(feats["topic"].unique())
-        if len(names) < 2:
-            raise CalibrationError("leave-one-topic-out needs at least two topics")
-        plan = [{"fold": i, "topic": t} for i, t in enumerate(names)]
+    plan = fold_plan(
+        feats, n_folds=int(n_folds), scheme=scheme, min_train=min_train, topics=topics
+    )
     for spec in plan:
-        if scheme == "expanding":
-            boundary = spec["train_until"]
-            train_f = feats[feats["window_start"] < boundary]
-            train_i = inc[inc["started_at"] < boundary].copy()
-            if "ended_at" in train_i:
-                train_i["ended_at"] = train_i["ended_at"].where(
-                    train_i["ended_at"].isna() | (train_i["ended_at"] < boundary), boundary
-                )
-            test_f = feats[feats["window_start"] < spec["test_until"]]
-            test_i = inc
-            period = (spec["test_from"], spec["test_until"])
-        else:
-            topic = spec["topic"]
-            train_f, train_i = feats[feats["topic"] != topic], inc[inc["topic"] != topic]
-            test_f, test_i = feats[feats["topic"] == topic], inc[inc["topic"] == topic]
-            period = None
+        fold = split_fold(spec, feats, inc, scheme)
+        train_f, train_i = fold.train_features, fold.train_incidents
+        test_f, test_i, period = fold.test_features, fold.test_incidents, fold.period
         try:
             fit = calibrate(train_f, train_i, **kwargs)
         except CalibrationError as exc:  # say which fold, and what to change
