@@ -160,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"Done. Outputs in {out.resolve()}:")
     for path in sorted(out.iterdir()):
         if path.is_file():
-            print(f"  {path.name:28s} {path.stat().st_size / 1024:8.1f} KiB")
+            print(f"  {path.name:32s} {path.stat().st_size / 1024:8.1f} KiB")
     if rendered is not None:
         print(f"Open {rendered.resolve().as_uri()} in a browser for the retrospective.")
     return 0
