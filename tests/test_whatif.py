@@ -6,7 +6,9 @@ import pandas as pd
 import pytest
 from test_retro import POLICY, _features, _incidents
 
-from esc_analytics._whatif import compare_policies
+from esc_analytics._errors import PolicyError
+from esc_analytics._policy import Policy
+from esc_analytics._whatif import compare_policies, scale_thresholds
 
 
 def test_lower_threshold_catches_earlier_and_costs_alerts():
@@ -35,3 +37,28 @@ def test_newly_missed_and_newly_caught():
     assert t1["alerts_per_week_b"] == 0
     assert len(c.plot(topic="T").data) > 0
     assert pd.api.types.is_string_dtype(c.incidents["change"])
+
+
+def test_scale_thresholds_multiplies_thresholds_only():
+    plan = Policy.from_yaml(
+        """
+tiers:
+  - {level: 1, name: watch, owner: a, all: ["volume_ratio >= 3", "negative_share > 0.5"],
+     for: 2, cooldown: 4, min_volume: 10}
+  - {level: 2, name: esc, owner: b, all: ["volume_ratio >= 6"]}
+"""
+    )
+    scaled = scale_thresholds(plan, 0.5).get_params()
+    assert scaled["tier1__volume_ratio"] == pytest.approx(1.5)
+    assert scaled["tier1__negative_share"] == pytest.approx(0.25)
+    assert scaled["tier2__volume_ratio"] == pytest.approx(3.0)
+    # Window counts and the volume floor are not thresholds: unchanged.
+    assert (scaled["tier1__persistence"], scaled["tier1__cooldown"]) == (2, 4)
+    assert scaled["tier1__min_volume"] == 10
+    assert plan.get_params()["tier1__volume_ratio"] == 3  # the original is untouched
+
+
+@pytest.mark.parametrize("factor", [0, -1.0, float("nan"), "x"])
+def test_scale_thresholds_rejects_a_non_positive_factor(factor):
+    with pytest.raises(PolicyError, match="scale factor"):
+        scale_thresholds(POLICY, factor)

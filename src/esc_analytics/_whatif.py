@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
 
 CHANGE_LABELS = ("newly caught", "newly missed", "both caught", "both missed")
+# Flat policy parameters that are not thresholds (counts of windows, a volume floor).
+_NOT_THRESHOLDS = ("__persistence", "__cooldown", "__min_volume")
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,25 @@ def compare_escalations(
         backtest_a=bt_a,
         backtest_b=bt_b,
     )
+
+
+def scale_thresholds(policy: Any, factor: float) -> Any:
+    """A what-if variant of ``policy``: every condition threshold multiplied by ``factor``
+    (persistence, cooldown and min_volume unchanged), e.g. 0.8 for "plan A, 20 % lower"."""
+    if not hasattr(policy, "get_params"):
+        raise PolicyError(f"expected a Policy, got {type(policy).__name__}", key="policy")
+    try:
+        factor = float(factor)
+    except (TypeError, ValueError):
+        raise PolicyError(f"the scale factor must be a number, got {factor!r}") from None
+    if not np.isfinite(factor) or factor <= 0:
+        raise PolicyError(f"the scale factor must be a positive number, got {factor}")
+    thresholds = {
+        name: value * factor
+        for name, value in policy.get_params().items()
+        if value is not None and not name.endswith(_NOT_THRESHOLDS)
+    }
+    return policy.set_params(**thresholds)
 
 
 def compare_policies(
