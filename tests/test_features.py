@@ -14,6 +14,8 @@ from esc_analytics._features import (
     aggregate_mentions,
     build_features,
     features_from_series,
+    rolling_negative_share,
+    topic_overview,
     window_length,
 )
 from esc_analytics._schema import FEATURE_BASELINES, FEATURE_KEYS, FEATURE_MEASURES
@@ -295,3 +297,37 @@ def test_add_baselines_is_fast_enough_for_a_year_of_ten_topics() -> None:
     assert len(features) == 10 * len(index)
     settled = features["window_start"] >= index[24 * 30]
     assert features.loc[settled, "baseline_volume"].between(20, 60).all()
+
+
+def test_rolling_negative_share_sums_the_last_day_per_topic():
+    # 2 topics × 4 six-hour windows: a "day" is 4 windows, so the share is cumulative here;
+    # topic B starts over (no carry-over from A) and an empty stretch gives NaN.
+    feats = pd.DataFrame(
+        {
+            "topic": ["A"] * 4 + ["B"] * 4,
+            "window_start": list(pd.date_range("2024-01-01", periods=4, freq="6h", tz="UTC")) * 2,
+            "volume": [4, 0, 6, 10, 0, 0, 2, 2],
+            "negative_volume": [1, 0, 3, 0, 0, 0, 2, 0],
+        }
+    )
+    share = rolling_negative_share(feats, freq="6h", span="1D")
+    expected = [1 / 4, 1 / 4, 4 / 10, 4 / 20, np.nan, np.nan, 1.0, 2 / 4]
+    np.testing.assert_allclose(share.to_numpy(), expected)
+    # A 12-hour span keeps the last two windows only.
+    short = rolling_negative_share(feats, freq="6h", span="12h")
+    np.testing.assert_allclose(short.to_numpy()[:4], [1 / 4, 1 / 4, 3 / 6, 3 / 16])
+
+
+def test_topic_overview_counts_per_topic(seven_mentions: pd.DataFrame) -> None:
+    mentions = seven_mentions.assign(sentiment=[-0.5, 0.2, np.nan, -0.05, 0.0, -0.9, 0.1])
+    incidents = pd.DataFrame({"topic": ["B", "B", "nowhere"]})
+    overview = topic_overview(mentions, incidents)
+    assert list(overview.columns) == ["mentions", "first", "last", "negative_share", "incidents"]
+    assert overview.index.tolist() == ["A", "B"]
+    assert overview["mentions"].tolist() == [3, 4]
+    assert overview["first"].tolist() == _utc("2024-01-01 00:10", "2024-01-01 00:20").tolist()
+    assert overview["last"].tolist() == _utc("2024-01-01 02:05", "2024-01-01 02:59").tolist()
+    # Negative = sentiment <= -0.05; the unknown sentiment of A counts as not negative.
+    assert overview["negative_share"].tolist() == pytest.approx([1 / 3, 2 / 4])
+    assert overview["incidents"].tolist() == [0, 2]  # "nowhere" has no mention: not listed
+    assert topic_overview(mentions)["incidents"].tolist() == [0, 0]

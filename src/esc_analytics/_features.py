@@ -45,6 +45,8 @@ __all__ = [
     "aggregate_mentions",
     "build_features",
     "features_from_series",
+    "rolling_negative_share",
+    "topic_overview",
     "window_length",
 ]
 
@@ -527,6 +529,50 @@ def build_features(
     """Mentions → Features: :func:`aggregate_mentions` then :func:`add_baselines`."""
     counts = aggregate_mentions(mentions, freq=freq, influencer_followers=influencer_followers)
     return add_baselines(counts, planned_events=planned_events, freq=freq)
+
+
+def rolling_negative_share(
+    features: pd.DataFrame, *, freq: str | pd.Timedelta = "1h", span: str | pd.Timedelta = "1D"
+) -> pd.Series:
+    """Negative share over the trailing ``span`` of each topic (sums of ``negative_volume`` over
+    sums of ``volume``; NaN where no mention): one window's share of a few posts is noisy.
+
+    Aligned with ``features`` (rows of a topic in time order, as Features are)."""
+    n = max(1, int(window_length(span) / window_length(freq)))
+    by_topic = features.groupby("topic", sort=False, observed=True)
+    negative = by_topic["negative_volume"].transform(lambda s: s.rolling(n, min_periods=1).sum())
+    volume = by_topic["volume"].transform(lambda s: s.rolling(n, min_periods=1).sum())
+    return (negative / volume.where(volume > 0)).rename("negative_share_rolling")
+
+
+def topic_overview(mentions: pd.DataFrame, incidents: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per topic of ``mentions``: ``mentions`` (count), ``first`` and ``last`` mention times,
+    ``negative_share`` (sentiment ≤ ``NEGATIVE_SENTIMENT_BAR``; unknown = not negative) and
+    ``incidents`` (count in ``incidents``, 0 when none) — what the data holds, at a glance."""
+    missing = [c for c in ("topic", "created_at") if c not in mentions]
+    if missing:
+        raise DataLoadError(f"mentions need the columns {missing} for an overview")
+    if "sentiment" in mentions:
+        sentiment = pd.to_numeric(mentions["sentiment"], errors="coerce").to_numpy(float)
+        negative = np.nan_to_num(sentiment, nan=np.inf) <= NEGATIVE_SENTIMENT_BAR
+    else:
+        negative = np.zeros(len(mentions), dtype=bool)
+    frame = pd.DataFrame(
+        {"topic": mentions["topic"], "created_at": mentions["created_at"], "negative": negative}
+    )
+    overview = frame.groupby("topic", observed=True).agg(
+        mentions=("created_at", "size"),
+        first=("created_at", "min"),
+        last=("created_at", "max"),
+        negative_share=("negative", "mean"),
+    )
+    counts = (
+        incidents.groupby("topic").size()
+        if incidents is not None and len(incidents)
+        else pd.Series(dtype="int64")
+    )
+    overview["incidents"] = counts.reindex(overview.index, fill_value=0).astype(int).to_numpy()
+    return overview
 
 
 def features_from_series(
