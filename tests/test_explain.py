@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from esc_analytics._errors import DataLoadError
-from esc_analytics._explain import explain_episode, rising_items, tokenize
+from esc_analytics._explain import episode_mentions, explain_episode, rising_items, tokenize
 
 
 def _mentions(rows):
@@ -70,3 +70,22 @@ def test_explain_episode_finds_the_rising_term_author_platform():
 def test_explain_rejects_bad_period():
     with pytest.raises(DataLoadError, match="not after"):
         explain_episode(_mentions([]), "T", "2026-01-02", "2026-01-01")
+
+
+def test_episode_mentions_selects_topic_period_and_term():
+    m = _mentions(
+        [
+            ("2026-01-01 09:59", "T", "Outage again", "a", "x"),  # before the start
+            ("2026-01-01 10:00", "T", "OUTAGES everywhere", "b", "x"),  # start is inclusive
+            ("2026-01-01 10:30", "T", "all fine", "c", "x"),
+            ("2026-01-01 10:45", "U", "outage elsewhere", "d", "x"),  # another topic
+            ("2026-01-01 11:00", "T", "outage at the end", "e", "x"),  # end is exclusive
+        ]
+    )
+    start, end = "2026-01-01 10:00", pd.Timestamp("2026-01-01 11:00", tz="UTC")
+    assert episode_mentions(m, "T", start, end)["author"].tolist() == ["b", "c"]
+    # The term is matched case-insensitively as a substring of the text.
+    assert episode_mentions(m, "T", start, end, containing="outage")["author"].tolist() == ["b"]
+    assert episode_mentions(m, None, start, end)["author"].tolist() == ["b", "c", "d"]
+    with pytest.raises(DataLoadError, match="created_at"):
+        episode_mentions(m.drop(columns="created_at"), "T", start, end)

@@ -142,6 +142,31 @@ def rising_items(
     return out.head(top).reset_index(drop=True)[cols]
 
 
+def episode_mentions(
+    mentions: pd.DataFrame,
+    topic: str | None,
+    start: Any,
+    end: Any,
+    *,
+    containing: str | None = None,
+) -> pd.DataFrame:
+    """The mentions of ``topic`` (None = all) created in ``[start, end)``; with ``containing``,
+    only those whose lower-cased text contains it — the sample posts behind an explanation."""
+    if "created_at" not in mentions:
+        raise DataLoadError("mentions lack the 'created_at' column")
+    m = mentions
+    if topic is not None and "topic" in m:
+        m = m[m["topic"] == topic]
+    at = pd.to_datetime(m["created_at"], utc=True)
+    start_ts, end_ts = (pd.Timestamp(t) for t in (start, end))
+    start_ts = start_ts.tz_localize("UTC") if start_ts.tzinfo is None else start_ts
+    end_ts = end_ts.tz_localize("UTC") if end_ts.tzinfo is None else end_ts
+    m = m[(at >= start_ts) & (at < end_ts)]
+    if containing and "text" in m:
+        m = m[m["text"].astype(str).str.lower().str.contains(containing.lower(), regex=False)]
+    return m
+
+
 def explain_episode(
     mentions: pd.DataFrame,
     topic: str | None,

@@ -8,7 +8,7 @@ import ipywidgets as W
 import pandas as pd
 import plotly.graph_objects as go
 
-from .._explain import explain_episode
+from .._explain import episode_mentions, explain_episode
 from .._html import mentions_table_html
 from ._common import DisplayMixin, html_table
 
@@ -71,16 +71,8 @@ class SpikeExplainer(DisplayMixin):
                 ("platforms", ex.platforms),
             )
         )
-        m = self.mentions
-        at = pd.to_datetime(m["created_at"], utc=True)
-        sel = m[(m["topic"] == ex.topic) & (at >= ex.start) & (at < ex.end)]
-        if len(ex.terms) and "text" in sel:
-            sel = sel[
-                sel["text"]
-                .astype(str)
-                .str.lower()
-                .str.contains(ex.terms["item"].iloc[0], regex=False)
-            ]
+        top_term = ex.terms["item"].iloc[0] if len(ex.terms) else None
+        sel = episode_mentions(self.mentions, ex.topic, ex.start, ex.end, containing=top_term)
         cols = [c for c in ("created_at", "author", "platform", "text") if c in sel]
         self.samples.value = str(
             mentions_table_html(sel, cols, max_rows=8, caption="sample mentions")
