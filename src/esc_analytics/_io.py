@@ -294,6 +294,18 @@ class _Load:
         labels = np.asarray(self.labels, dtype=object)[files]
         return pd.Series(labels, dtype=object) + ":" + self.frame["_line"].astype(str).to_numpy()
 
+    def ids(self, column: str) -> pd.Series:
+        """The id column as text; missing ids (or a missing column) generated as file:line,
+        with a note saying how many."""
+        if not self.has(column):
+            self.notes.append(f"no {column} column: ids generated as file:line")
+            return self.generated_ids()
+        ids = _id_text(self.frame[column])
+        empty = ids == ""
+        if empty.any():
+            ids = ids.where(~empty, self.generated_ids())
+            self.notes.append(f"{int(empty.sum())} missing {column} generated as file:line")
+        return ids
     def times(self, column: str, tz: str | None, *, required: bool) -> pd.Series:
         """Parse a time column to UTC, flagging missing (if required) and bad values."""
         parsed, missing, bad, notes = _parse_times(self.frame[column], tz)
@@ -840,15 +852,7 @@ def load_mentions(
     data: dict[str, Any] = {}
     created = load.times("created_at", tz, required=True)
 
-    if load.has("mention_id"):
-        ids = _id_text(f["mention_id"])
-        empty = ids == ""
-        if empty.any():
-            ids = ids.where(~empty, load.generated_ids())
-            load.notes.append(f"{int(empty.sum())} missing mention_id generated as file:line")
-    else:
-        ids = load.generated_ids()
-        load.notes.append("no mention_id column: ids generated as file:line")
+    ids = load.ids("mention_id")
     data["mention_id"] = ids.astype("str").array
     data["created_at"] = created.array
     default_topic = topic if topic is not None else DEFAULT_TOPIC
@@ -1011,15 +1015,7 @@ def load_incidents(
     f = load.frame
     data: dict[str, Any] = {}
     started = load.times("started_at", tz, required=True)
-    if load.has("incident_id"):
-        ids = _id_text(f["incident_id"])
-        empty = ids == ""
-        if empty.any():
-            ids = ids.where(~empty, load.generated_ids())
-            load.notes.append(f"{int(empty.sum())} missing incident_id generated as file:line")
-    else:
-        ids = load.generated_ids()
-        load.notes.append("no incident_id column: ids generated as file:line")
+    ids = load.ids("incident_id")
     data["incident_id"] = ids.astype("str").array
     default_topic = topic if topic is not None else DEFAULT_TOPIC
     if load.has("topic"):

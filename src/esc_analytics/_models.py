@@ -481,18 +481,9 @@ class EscalationClassifier(ClassifierMixin, BaseEstimator):
             self.n_features_in_ = X.shape[1]
             self.feature_names_in_ = np.asarray(columns, dtype=object)
             y = np.asarray(y)
-        target = type_of_target(y, input_name="y", raise_unknown=True)
-        if target != "binary":
-            raise ValueError(
-                f"Only binary classification is supported (escalate or not); got a {target} "
-                "target. Use TieredEscalationModel for several tiers."
-            )
-        self.classes_ = np.unique(y)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"y holds one class only ({self.classes_[0]!r}): a classifier needs "
-                "windows with and without escalation"
-            )
+        self.classes_ = _binary_classes(
+            y, hint=" Use TieredEscalationModel for several tiers."
+        )
         scorer = objective_scorer(
             self.objective,
             max_false_rate=self.max_false_rate,
@@ -565,6 +556,24 @@ class EscalationClassifier(ClassifierMixin, BaseEstimator):
         """Class labels with the tuned threshold applied."""
         scores = self.decision_score(X)
         return np.where(scores >= self.threshold_, self.classes_[1], self.classes_[0])
+
+
+def _binary_classes(y: Any, hint: str = "") -> np.ndarray:
+    """The two classes of a binary target; ValueError (scikit-learn's wording, which its
+    estimator checks expect) for any other target or a single class."""
+    target = type_of_target(y, input_name="y", raise_unknown=True)
+    if target != "binary":
+        raise ValueError(
+            f"Only binary classification is supported (escalate or not); got a {target} "
+            f"target.{hint}"
+        )
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise ValueError(
+            f"y holds one class only ({classes[0]!r}): a classifier needs windows with and "
+            "without escalation"
+        )
+    return classes
 
 
 def _folds_have_both_classes(y: np.ndarray, splitter: Any, inner: int) -> bool:
@@ -970,15 +979,7 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
             self.feature_names_in_ = np.asarray(list(map(str, X.columns)), dtype=object)
         else:
             X, y = validate_data(self, X, y, dtype="numeric")
-        target = type_of_target(y, input_name="y", raise_unknown=True)
-        if target != "binary":
-            raise ValueError(
-                f"Only binary classification is supported (escalate or not); got a {target} "
-                "target"
-            )
-        self.classes_ = np.unique(y)
-        if len(self.classes_) < 2:
-            raise ValueError("y holds one class only: nothing to tell escalations apart from")
+        self.classes_ = _binary_classes(y)
         if self.policy is None:
             self.policy_ = _learn_stump_policy(self._frame(X), (y == self.classes_[1]))
         else:
