@@ -17,6 +17,20 @@ from .._schema import REASON_BAD_SEVERITY
 from ._common import parse_mapping
 
 
+def add_objective_options(parser: argparse.ArgumentParser) -> None:
+    """--objective, --max-false-per-week and --tiers: what a fit optimises (calibrate and
+    fit-model share them)."""
+    parser.add_argument("--objective", choices=("recall", "cost", "nab"), default="recall")
+    parser.add_argument(
+        "--max-false-per-week",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="false escalations per week allowed per tier (recall objective; 1.0)",
+    )
+    parser.add_argument("--tiers", type=int, default=3, metavar="N", help="number of tiers (3)")
+
+
 def add_input_options(
     parser: argparse.ArgumentParser, *, incidents: bool, severity: bool = False
 ) -> None:
@@ -155,15 +169,7 @@ def register(subparsers: Any) -> None:
         "history and write the best policy for the objective as YAML.",
     )
     add_input_options(parser, incidents=True, severity=True)
-    parser.add_argument("--objective", choices=("recall", "cost", "nab"), default="recall")
-    parser.add_argument(
-        "--max-false-per-week",
-        type=float,
-        default=1.0,
-        metavar="X",
-        help="false notifications per week allowed per tier (recall; 1.0)",
-    )
-    parser.add_argument("--tiers", type=int, default=3, metavar="N", help="number of tiers (3)")
+    add_objective_options(parser)
     parser.add_argument(
         "--nab-profile", default="standard", help="standard, low_fp or low_fn (objective nab)"
     )

@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import EscAnalyticsError, ModelError
-from ._calibrate import add_input_options, load_features, load_incident_file
+from ._calibrate import (
+    add_input_options,
+    add_objective_options,
+    load_features,
+    load_incident_file,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -27,15 +32,7 @@ def register(subparsers: Any) -> None:
         "with skops (a secure format, not pickle).",
     )
     add_input_options(parser, incidents=True)
-    parser.add_argument("--objective", choices=("recall", "cost", "nab"), default="recall")
-    parser.add_argument(
-        "--max-false-per-week",
-        type=float,
-        default=1.0,
-        metavar="X",
-        help="false escalations per week allowed per tier (recall objective; 1.0)",
-    )
-    parser.add_argument("--tiers", type=int, default=3, metavar="N", help="number of tiers (3)")
+    add_objective_options(parser)
     parser.add_argument(
         "--model",
         choices=("logistic", "hgb", "tree"),
