@@ -28,7 +28,7 @@ from esc_analytics._nab import (
 
 def S(y: float) -> float:
     """NAB's scaled sigmoid, written out by hand for the expectations below."""
-    return -1.0 if y >= 3 else 2.0 / (1.0 + math.exp(5.0 * y)) - 1.0
+    return -1.0 if y > 3 else 2.0 / (1.0 + math.exp(5.0 * y)) - 1.0
 
 
 S1 = S(-1.0)  # 2 / (1 + e^-5) - 1 = 0.98661...
@@ -37,7 +37,14 @@ S1 = S(-1.0)  # 2 / (1 + e^-5) - 1 = 0.98661...
 # ----------------------------------------------------------------------------- building blocks
 @pytest.mark.parametrize(
     ("y", "expected"),
-    [(-1.0, 0.9866142981514305), (-0.5, 0.8482836399575131), (0.0, 0.0), (3.0, -1.0), (7.0, -1.0)],
+    [
+        (-1.0, 0.9866142981514305),
+        (-0.5, 0.8482836399575131),
+        (0.0, 0.0),
+        (3.0, 2.0 / (1.0 + math.exp(15.0)) - 1.0),  # NAB clamps only beyond 3
+        (3.0001, -1.0),
+        (7.0, -1.0),
+    ],
 )
 def test_scaled_sigmoid_matches_nab_values(y, expected):
     assert float(scaled_sigmoid(y)) == pytest.approx(expected, abs=1e-12)
@@ -85,7 +92,7 @@ def _score(rows, profile="standard", windows=WINDOWS, n=1000):
         ([10, 149], -2.0, 0, 2, 0),
         # Just after window 1: y = (210-209)/(10-1) = 1/9.
         ([210], 0.11 * S(1 / 9) - 2.0, 0, 2, 1),
-        # Far after window 1 (y >= 3): -0.11; after window 2 measured from window 2.
+        # Far after window 1 (y > 3): -0.11; after window 2 measured from window 2.
         ([300, 525], -0.11 + 0.11 * S(6 / 19) - 2.0, 0, 2, 2),
     ],
 )

@@ -320,7 +320,7 @@ def _nab_rows(grid: _Grid, inc: _IncidentRows, profile: str) -> _NabRows:
             after = local > right
             prev_right[after] = right
             prev_width[after] = width
-        y = np.where(prev_right >= 0, (local - prev_right) / np.maximum(prev_width - 1, 1), 3.0)
+        y = np.where(prev_right >= 0, (local - prev_right) / np.maximum(prev_width - 1, 1), np.inf)
         fpw[seg] = np.where(inside_any, 0.0, prof.fp * scaled_sigmoid(y))
         live = local >= nab_file.probation
         scored[seg] = live

@@ -79,11 +79,12 @@ def get_profile(profile: str | NabProfile) -> NabProfile:
 
 
 def scaled_sigmoid(y: np.ndarray | float) -> np.ndarray:
-    """NAB's scaled sigmoid ``S(y) = 2 / (1 + exp(5y)) − 1``, equal to −1 for ``y ≥ 3``."""
+    """NAB's scaled sigmoid ``S(y) = 2 / (1 + exp(5y)) − 1``, equal to −1 for ``y > 3`` (as
+    NAB's ``scaledSigmoid``)."""
     y = np.asarray(y, dtype=float)
     with np.errstate(over="ignore"):
         s = 2.0 / (1.0 + np.exp(5.0 * y)) - 1.0
-    return np.where(y >= 3.0, -1.0, s)
+    return np.where(y > 3.0, -1.0, s)
 
 
 # S(−1): a detection at a window's left edge earns the full ``tp`` (reward tp · S(y) / S(−1)).
@@ -173,7 +174,7 @@ class NabFile:
         out = det[~inside]
         prev = j[~inside] - 1  # windows before j all end before the detection
         has_prev = prev >= 0
-        y_fp = np.full(len(out), 3.0)
+        y_fp = np.full(len(out), np.inf)  # no window before: the full -fp
         if has_prev.any():
             p = prev[has_prev]
             y_fp[has_prev] = (out[has_prev] - right[p]) / np.maximum(width[p] - 1, 1)
