@@ -105,6 +105,38 @@ def test_detect_with_model_matches_the_library_in_input_order(files, fitted, tmp
             assert part.loc[h : h + 4, "tier"].max() >= 1
 
 
+def test_fit_model_dataset_and_event_options_reach_the_saved_model(files, tmp_path):
+    """--burst-level, --scale-free, --tune-events and --nab-profile are the model's settings;
+    detect --model then finds the burst feature it learned from on its own."""
+    from esc_analytics._models import _is_scale_free, load_model
+
+    out = tmp_path / "burst.skops"
+    argv = [
+        "fit-model", "--series", str(files / "alpha.csv"), str(files / "beta.csv"),
+        "--incidents", str(files / "incidents.csv"), "--tiers", "1", "--folds", "0",
+        "--objective", "nab", "--nab-profile", "low_fp", "--burst-level", "2,3,0.9",
+        "--scale-free", "--tune-events", "--out", str(out),
+    ]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(argv) == 0
+    text = printed.getvalue()
+    assert "objective nab (low_fp)" in text and "tuned on escalations" in text
+    assert "NAB reward_low_FP_rate:" in text  # the in-sample backtest scores that profile
+    model = load_model(out)
+    assert tuple(map(tuple, model.burst_levels)) == ((2, 3.0, 0.9),)
+    assert model.scale_free and model.tune_events and model.nab_profile == "low_fp"
+    assert "level_q90_3d_s2" in model.columns_
+    assert all(_is_scale_free(c) for c in model.columns_)
+    assert not any(c in model.columns_ for c in ("volume", "log_volume"))
+    detected = tmp_path / "d.csv"
+    rc = main(["detect", "--series", str(files / "alpha.csv"), "--model", str(out),
+               "--out", str(detected)])
+    assert rc == 0
+    part = pd.read_csv(detected)
+    assert all(part.loc[h : h + 4, "tier"].max() >= 1 for h in SPIKES)
+
+
 def test_mentions_with_text_round_trip(tmp_path):
     rng = np.random.default_rng(3)
     start = pd.Timestamp("2026-03-02", tz="UTC")
@@ -181,6 +213,10 @@ def test_a_skops_file_of_something_else_is_refused(files, tmp_path, capsys):
         (["--tiers", "0"], "--tiers"),
         (["--horizon", "soon"], "--horizon"),
         (["--out-suffix"], "--out must end in .skops"),
+        (["--burst-level", "3,7"], "--burst-level expects SMOOTH,DAYS,QUANTILE"),
+        (["--burst-level", "3,7,1.5"], "quantile strictly between 0 and 1"),
+        (["--burst-level", "0,7,0.99"], "smoothing must be >= 1"),
+        (["--nab-profile", "lowest"], "unknown NAB profile 'lowest'"),
     ],
 )
 def test_fit_model_option_errors_exit_2(files, tmp_path, capsys, extra, message):

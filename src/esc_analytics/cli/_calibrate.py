@@ -18,9 +18,12 @@ from ._common import parse_mapping
 
 
 def add_objective_options(parser: argparse.ArgumentParser) -> None:
-    """--objective, --max-false-per-week and --tiers: what a fit optimises (calibrate and
-    fit-model share them)."""
+    """--objective, --nab-profile, --max-false-per-week and --tiers: what a fit optimises
+    (calibrate and fit-model share them)."""
     parser.add_argument("--objective", choices=("recall", "cost", "nab"), default="recall")
+    parser.add_argument(
+        "--nab-profile", default="standard", help="standard, low_fp or low_fn (objective nab)"
+    )
     parser.add_argument(
         "--max-false-per-week",
         type=float,
@@ -170,9 +173,6 @@ def register(subparsers: Any) -> None:
     )
     add_input_options(parser, incidents=True, severity=True)
     add_objective_options(parser)
-    parser.add_argument(
-        "--nab-profile", default="standard", help="standard, low_fp or low_fn (objective nab)"
-    )
     parser.add_argument(
         "--max-early",
         default="24h",

@@ -48,6 +48,25 @@ def register(subparsers: Any) -> None:
                         help="windows after an episode during which no new alert is sent (6)")
     parser.add_argument("--no-text", action="store_true", help="ignore mention texts")
     parser.add_argument(
+        "--burst-level",
+        action="append",
+        metavar="S,D,Q",
+        help="add the burst feature level_q{Q}_{D}d_s{S} (mean log volume over S windows minus "
+        "its Q quantile over the previous D days) with its lags; repeatable, e.g. 3,7,0.99",
+    )
+    parser.add_argument(
+        "--scale-free",
+        action="store_true",
+        help="only inputs that do not depend on a topic's size (ratios, shares, burst levels), "
+        "so one model transfers across topics of very different volumes",
+    )
+    parser.add_argument(
+        "--tune-events",
+        action="store_true",
+        help="after fitting, tune each tier's score threshold, persistence and cooldown on the "
+        "escalations they produce (the objective scored on events, not on windows)",
+    )
+    parser.add_argument(
         "--folds",
         type=int,
         default=3,
@@ -69,6 +88,28 @@ def load_texts(args: argparse.Namespace) -> Any:
     data = load_mentions(list(args.mentions), columns=columns or None, tz=args.tz,
                          score_sentiment=False).data
     return data if "text" in data.columns else None
+
+
+def parse_burst_levels(values: list[str] | None) -> tuple[tuple[int, float, float], ...]:
+    """``["3,7,0.99", ...]`` → ``((3, 7.0, 0.99), ...)``, with an error naming the option."""
+    levels = []
+    for text in values or ():
+        parts = [p.strip() for p in text.split(",")]
+        try:
+            smooth, days, quantile = int(parts[0]), float(parts[1]), float(parts[2])
+            if len(parts) != 3:
+                raise ValueError
+        except (ValueError, IndexError):
+            raise EscAnalyticsError(
+                f"--burst-level expects SMOOTH,DAYS,QUANTILE like 3,7,0.99, got {text!r}"
+            ) from None
+        if smooth < 1 or days <= 0 or not 0.0 < quantile < 1.0:
+            raise EscAnalyticsError(
+                f"--burst-level {text!r}: smoothing must be >= 1 window, days > 0 and the "
+                "quantile strictly between 0 and 1"
+            )
+        levels.append((smooth, days, quantile))
+    return tuple(levels)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -93,6 +134,10 @@ def run(args: argparse.Namespace) -> int:
         raise EscAnalyticsError(
             f"--horizon must be a duration like 3h, got {args.horizon!r}"
         ) from None
+    burst_levels = parse_burst_levels(args.burst_level)
+    from .._nab import get_profile
+
+    get_profile(args.nab_profile)  # an unknown profile fails before the (long) fit
     features = load_features(args)
     incidents = load_incident_file(args.incidents, args.tz)
     mentions = None if args.no_text else load_texts(args)
@@ -105,19 +150,31 @@ def run(args: argparse.Namespace) -> int:
         persistence=args.persistence,
         cooldown=args.cooldown,
         use_text=mentions is not None,
+        burst_levels=burst_levels,
+        scale_free=args.scale_free,
+        tune_events=args.tune_events,
+        nab_profile=args.nab_profile,
     )
     try:
         model.fit(features, incidents, mentions=mentions)
     except ValueError as exc:  # scikit-learn's own messages (e.g. one class only)
         raise ModelError(str(exc)) from None
-    print(f"model: {args.model}, objective {args.objective}, "
+    print(f"model: {args.model}, objective {args.objective}"
+          f"{f' ({args.nab_profile})' if args.objective == 'nab' else ''}, "
           f"{'with' if model.use_text_ else 'without'} mention texts, {len(model.columns_)} inputs")
     for tier, classifier in sorted(model.models_.items()):
-        tuned = "tuned" if classifier.tuned_ else "default (history too short to tune)"
-        print(f"  tier {tier}: score threshold {classifier.threshold_:.3f} ({tuned})")
+        if args.tune_events:
+            tuned = (f"tuned on escalations, for {model.persistence_[tier]} "
+                     f"cd {model.cooldown_[tier]}")
+        else:
+            tuned = "tuned" if classifier.tuned_ else "default (history too short to tune)"
+        print(f"  tier {tier}: score threshold {model.threshold(tier):.3f} ({tuned})")
     for tier, why in sorted(model.skipped_tiers_.items()):
         print(f"  tier {tier}: no classifier ({why})")
-    in_sample = backtest(model.escalations(features, mentions=mentions), incidents)
+    in_sample = backtest(
+        model.escalations(features, mentions=mentions), incidents,
+        nab_profile=args.nab_profile if args.objective == "nab" else None,
+    )
     print("in sample (optimistic):")
     print("\n".join("  " + line for line in in_sample.summary().splitlines()))
     if args.folds:
