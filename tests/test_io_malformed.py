@@ -274,3 +274,26 @@ def test_bad_json_lines_are_quarantined(tmp_path):
     assert list(zip(result.quarantine["line"], result.quarantine["reason"], strict=True)) == [
         (3, "malformed_row"), (4, "malformed_row")
     ]
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "refused"),
+    [
+        # A mention export passed as the incident log: every post would become an incident.
+        ("id,created_at,topic,text,author", "1,2024-01-01,acme,late again,@bo", True),
+        ("tweet_id,date,brand,followers", "9,2024-01-02,acme,1200", True),
+        # Incident logs, even minimal ones or with a 'name' (title) column, load.
+        ("incident_id,topic,started_at", "INC-1,acme,2024-01-01", False),
+        ("incident_id,topic,started_at,name", "INC-1,acme,2024-01-01,outage", False),
+        ("id,topic,created_at,text,severity", "INC-2,acme,2024-01-01,a note,2", False),
+    ],
+)
+def test_a_mention_file_is_refused_as_an_incident_log(tmp_path, header, row, refused):
+    path = tmp_path / "log.csv"
+    path.write_text(f"{header}\n{row}\n")
+    if refused:
+        with pytest.raises(DataLoadError, match="looks like a mention file") as err:
+            load_incidents(path)
+        assert str(path) in str(err.value) and "load_mentions" in str(err.value)
+    else:
+        assert len(load_incidents(path).data) == 1

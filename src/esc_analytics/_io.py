@@ -240,6 +240,31 @@ class LoadResult:
 # --- shared machinery ------------------------------------------------------------------------
 
 
+_INCIDENT_ONLY = ("severity", "ended_at", "detected_at", "escalated_at", "resolved_at")
+_MENTION_ONLY = ("text", "author", "author_followers", "engagement", "sentiment")
+
+
+def _refuse_mention_table(table: Any, mapping: Mapping[str, str]) -> None:
+    """An incident log read from a mention export would turn every post into an incident
+    (its date column read as started_at): refuse a table with post columns (text, author...)
+    and none of an incident's own (severity, ended_at, detected_at...)."""
+    if any(c in mapping for c in _INCIDENT_ONLY):
+        return
+    as_mentions = resolve_columns(table.frame.columns, None, "mentions", source=table.source)
+    used = set(mapping.values())
+    post = [
+        as_mentions[c] for c in _MENTION_ONLY if c in as_mentions and as_mentions[c] not in used
+    ]
+    if post:
+        raise DataLoadError(
+            f"this looks like a mention file (columns {', '.join(map(repr, post))}), not an "
+            "incident log: an incident log has started_at and at least one of "
+            f"{', '.join(_INCIDENT_ONLY)}. Load posts with load_mentions (--mentions); "
+            "incidents with load_incidents (--incidents)",
+            source=table.source,
+        )
+
+
 class _Load:
     """Working state of one load: the tables read, the combined frame, reasons per row."""
 
@@ -260,6 +285,8 @@ class _Load:
             time_col = _REQUIRED_TIME[kind]
             if time_col not in mapping:
                 _raise_missing_column(table, kind, time_col)
+            if kind == "incidents":
+                _refuse_mention_table(table, mapping)
             self.mapped.append(mapping)
             part = pd.DataFrame({c: table.frame[s] for c, s in mapping.items()})
             part["_file"] = i
