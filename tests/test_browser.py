@@ -12,6 +12,7 @@ Screenshots go to test-artifacts/ (git-ignored).
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -182,6 +183,16 @@ def _wait_data_changed(page, selector: str, before: list, timeout_ms: int = 60_0
         page.wait_for_timeout(200)
 
 
+# anywidget rejects a model's `ready` promise when its module takes over 2 s to load (each
+# plotly FigureWidget imports a ≈5 MB bundle); on a loaded machine that fires although the
+# widget then renders. The assertions on the drawn data are what these tests check.
+_ANYWIDGET_SLOW_INIT = "[anywidget] Failed to initialize model."
+
+
+def _real_errors(errors: list[str]) -> list[str]:
+    return [e for e in errors if e != _ANYWIDGET_SLOW_INIT]
+
+
 def _open_offline(page, html_path: Path, minimum_plots: int) -> None:
     page.goto(html_path.resolve().as_uri())
     wait_for_js(page, PLOTS_DRAWN, minimum_plots, timeout_ms=60_000)
@@ -200,7 +211,7 @@ def test_rendered_widget_notebook_draws_offline(tiny_notebook: Path) -> None:
         bars = [t for plot in plotly_traces(page) for t in plot if t["type"] == "bar"]
         assert [b["y"] for b in bars] == [[3, 6, 9]]
         screenshot(page.locator(".esc-test-box").first, "offline-tiny-widgets.png")
-        assert errors == []
+        assert _real_errors(errors) == []
         assert log.aborted == [], f"requests tried to leave the machine: {log.aborted}"
         assert all(url.startswith("file:") for url in log.allowed if "://" in url)
 
@@ -235,7 +246,37 @@ def test_rendered_figure_widget_shows_its_final_state(tmp_path: Path) -> None:
             ("second", [1.5, 2.5, 3.5]),
         ]
         assert "updated after display" in page.locator(".esc-updated-chart .gtitle").text_content()
-        assert errors == []
+        assert _real_errors(errors) == []
+        assert log.aborted == []
+
+
+SECOND_FIGURE_WIDGET_CELL = """
+other = go.FigureWidget(go.Scatter(x=[0, 1], y=[n, 10 * n], name="other"))
+other.add_class("esc-second-chart")
+other
+"""
+
+
+def test_two_figure_widgets_share_one_bundle_and_both_draw(tmp_path: Path) -> None:
+    """Each FigureWidget saves plotly.js (≈5 MB) as its module source; the report stores it
+    once and puts it back before the widgets are built: both charts still draw offline."""
+    require_browser()
+    notebook = write_notebook(
+        tmp_path / "two.ipynb", "n = 2", UPDATED_FIGURE_WIDGET_CELL, SECOND_FIGURE_WIDGET_CELL
+    )
+    out = report.render_notebook(notebook, artifact_path("two-widgets.html"), timeout=120)
+    html = out.read_text(encoding="utf-8")
+    assert 'id="esc-shared-widget-texts"' in html
+    assert len(re.findall(r'"esc_shared_text":\s*0\b', html)) == 2
+    with browser_page(allow_local_http=False) as (page, log):
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        _open_offline(page, out, 2)
+        first = plotly_traces(page, chart_selector("esc-updated-chart"))[0]
+        second = plotly_traces(page, chart_selector("esc-second-chart"))[0]
+        assert [t["y"] for t in first] == [[2, 4, 6], [1.5, 2.5, 3.5]]
+        assert [(t["name"], t["y"]) for t in second] == [("other", [2, 20])]
+        assert _real_errors(errors) == []
         assert log.aborted == []
 
 

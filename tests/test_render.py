@@ -175,6 +175,33 @@ def test_inlined_javascript_cannot_close_its_script_tag() -> None:
 
 
 @pytest.mark.slow
+def test_repeated_long_widget_texts_are_stored_once() -> None:
+    """Long strings occurring in several widget models become references (in a stable order);
+    short or unique ones stay inline."""
+    big_a, big_b, unique = "a" * 20_000, "b" * 20_000, "u" * 20_000
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["widgets"] = {
+        "application/vnd.jupyter.widget-state+json": {
+            "state": {
+                "m1": {"state": {"_esm": big_b, "_css": big_a, "name": "x"}},
+                "m2": {"state": {"_esm": big_b, "_css": big_a, "name": "x"}},
+                "m3": {"state": {"_esm": unique, "short": "x"}},
+                "m4": {},
+            },
+            "version_major": 2,
+        }
+    }
+    shared = report.share_repeated_widget_texts(nb)
+    assert shared == [big_a, big_b]
+    models = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    for name in ("m1", "m2"):
+        assert models[name]["state"] == {
+            "_esm": {"esc_shared_text": 1}, "_css": {"esc_shared_text": 0}, "name": "x"
+        }
+    assert models["m3"]["state"] == {"_esm": unique, "short": "x"}
+    assert report.share_repeated_widget_texts(nbformat.v4.new_notebook()) == []
+
+
 def test_render_notebook_writes_atomically_and_keeps_old_file_on_failure(tmp_path: Path) -> None:
     good = write_notebook(tmp_path / "good.ipynb", "n = 1", "print(n)")
     out = tmp_path / "out" / "report.html"

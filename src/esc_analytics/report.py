@@ -88,10 +88,42 @@ _TEMPLATE = """\
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {% block jupyter_widgets %}
 {%- if "widgets" in nb.metadata -%}
+{%- if resources.esc_shared_texts -%}
+<script type="application/json" id="esc-shared-widget-texts">
+{{ resources.esc_shared_texts | json_dumps | escape_html_script }}
+</script>
+<script>{{ resources.esc_restore_shared_js }}</script>
+{%- endif -%}
 <script>{{ resources.esc_inline_js.anywidget }}</script>
 <script>{{ resources.esc_inline_js.widget_renderer }}</script>
 {%- endif -%}
 {% endblock jupyter_widgets %}
+"""
+
+#: Long strings repeated in the widget state are stored once in the HTML: every plotly
+#: FigureWidget carries the whole plotly.js bundle (≈5 MB) as its ``_esm``.
+_SHARED_TEXT_MIN_CHARS = 10_000
+_SHARED_TEXT_KEY = "esc_shared_text"  # also spelled out in _RESTORE_SHARED_JS
+# Registered before the widget embedder (which renders on DOMContentLoaded), so it runs first:
+# it puts the shared strings back into the widget state before any widget is built.
+_RESTORE_SHARED_JS = """\
+document.addEventListener("DOMContentLoaded", function () {
+  var shared = document.getElementById("esc-shared-widget-texts");
+  var node = document.querySelector('script[type="application/vnd.jupyter.widget-state+json"]');
+  if (!shared || !node) { return; }
+  var texts = JSON.parse(shared.textContent);
+  var saved = JSON.parse(node.textContent);
+  Object.keys(saved.state || {}).forEach(function (id) {
+    var state = saved.state[id].state || {};
+    Object.keys(state).forEach(function (name) {
+      var value = state[name];
+      if (value && typeof value === "object" && typeof value.esc_shared_text === "number") {
+        state[name] = texts[value.esc_shared_text];
+      }
+    });
+  });
+  node.textContent = JSON.stringify(saved);
+});
 """
 
 Progress = Callable[[str], None]
@@ -381,6 +413,28 @@ def _inline_js() -> dict[str, str]:
     return {key: _script_safe(text) for key, text in texts.items()}
 
 
+def share_repeated_widget_texts(nb: Any) -> list[str]:
+    """Replace each long string that occurs more than once in ``nb``'s saved widget state by
+    ``{"esc_shared_text": i}`` (in place) and return the strings, in a deterministic order;
+    the rendered page puts them back before widgets are built. Halves the size of a report
+    with two plotly FigureWidgets."""
+    key = "application/vnd.jupyter.widget-state+json"
+    models = nb.metadata.get("widgets", {}).get(key, {}).get("state", {})
+    counts: dict[str, int] = {}
+    for model in models.values():
+        for value in (model.get("state") or {}).values():
+            if isinstance(value, str) and len(value) >= _SHARED_TEXT_MIN_CHARS:
+                counts[value] = counts.get(value, 0) + 1
+    shared = sorted(text for text, n in counts.items() if n > 1)
+    index = {text: i for i, text in enumerate(shared)}
+    for model in models.values():
+        state = model.get("state") or {}
+        for name, value in state.items():
+            if isinstance(value, str) and value in index:
+                state[name] = {_SHARED_TEXT_KEY: index[value]}
+    return shared
+
+
 def render_html(nb: Any, *, hide_code: bool = False) -> str:
     """Render an executed notebook to ONE self-contained HTML document (JupyterLab look):
     plotly.js, widget state and the widget JavaScript inlined; nothing loads from the network.
@@ -403,8 +457,15 @@ def render_html(nb: Any, *, hide_code: bool = False) -> str:
         ),
         enabled=True,
     )
+    nb = copy.deepcopy(nb)
+    shared = share_repeated_widget_texts(nb)
     body, _ = exporter.from_notebook_node(
-        copy.deepcopy(nb), resources={"esc_inline_js": _inline_js()}
+        nb,
+        resources={
+            "esc_inline_js": _inline_js(),
+            "esc_shared_texts": shared,
+            "esc_restore_shared_js": _RESTORE_SHARED_JS,
+        },
     )
     # plotly's notebook renderer always adds MathJax from a CDN to each figure; offline reports
     # do without (LaTeX in titles stays as source text).
