@@ -17,7 +17,15 @@ Behaviours chosen (documented for users):
 - Naive times are UTC unless ``tz=`` is given. With ``tz``, a wall time repeated by a DST
   fall-back is taken as its first occurrence and one skipped by a spring-forward is shifted
   forward; both are counted in the summary notes. Numeric time columns are epoch seconds,
-  milliseconds, microseconds or nanoseconds (told by magnitude).
+  milliseconds, microseconds or nanoseconds (told by magnitude). ``GMT+1``, ``UTC-05:30`` and
+  an hour-only ``+02`` are offsets (ISO sign: ``GMT+1`` is one hour ahead of UTC), never
+  localised again by ``tz``.
+- Numbers: a comma is a thousands separator only when every comma in the column (per file) is
+  well-formed grouping (``1,234``, ``12,345.5``); otherwise it is the decimal mark (``12,5``)
+  and dots that group are thousands (``1.234,5``). A column of single groups only (``1,234``)
+  is read as thousands with a note. ``nan`` and ``±inf`` counts are quarantined (bad_number).
+- A file with a time column and a numeric count column (value, volume...) and no mention
+  column is refused by load_mentions (it is a volume series: load_series).
 - Mentions keep input order (files in the order given, rows in file order); series are sorted
   by (topic, window_start) and incidents by (started_at, incident_id).
 - ``detected_at`` earlier than ``started_at`` is kept (the social onset may be estimated
@@ -265,6 +273,33 @@ def _refuse_mention_table(table: Any, mapping: Mapping[str, str]) -> None:
         )
 
 
+_MENTION_COLUMNS_OWN = ("mention_id", *_MENTION_ONLY, "platform", "is_verified")
+
+
+def _refuse_series_table(table: Any, mapping: Mapping[str, str]) -> None:
+    """Mentions read from a volume series would make each count one post (its value ignored):
+    refuse a table with a time column and a numeric count column (value, volume, count...) and
+    none of a mention's own columns (id, text, author, followers...)."""
+    if any(c in mapping for c in _MENTION_COLUMNS_OWN):
+        return
+    as_series = resolve_columns(table.frame.columns, None, "series", source=table.source)
+    count = as_series.get("volume")
+    if count is None or count in mapping.values():
+        return
+    sample = table.frame[count].head(1000)
+    _, bad, _ = _parse_numbers(sample)
+    present = sample.notna().to_numpy() & (_text(sample) != "").to_numpy()
+    if not present.any() or (bad & present).sum() > 0.1 * present.sum():
+        return
+    raise DataLoadError(
+        f"this looks like a volume series (a time column {mapping['created_at']!r} and a count "
+        f"column {count!r}), not a mention file: mentions have one row per post with columns "
+        "such as id, text or author, and a count column would be ignored. Load counts per "
+        "window with load_series (--series)",
+        source=table.source,
+    )
+
+
 class _Load:
     """Working state of one load: the tables read, the combined frame, reasons per row."""
 
@@ -287,6 +322,8 @@ class _Load:
                 _raise_missing_column(table, kind, time_col)
             if kind == "incidents":
                 _refuse_mention_table(table, mapping)
+            elif kind == "mentions":
+                _refuse_series_table(table, mapping)
             self.mapped.append(mapping)
             part = pd.DataFrame({c: table.frame[s] for c, s in mapping.items()})
             part["_file"] = i
@@ -333,6 +370,25 @@ class _Load:
             ids = ids.where(~empty, self.generated_ids())
             self.notes.append(f"{int(empty.sum())} missing {column} generated as file:line")
         return ids
+
+    def per_file(self, column: str, parse: Any, reason: str) -> pd.Series:
+        """Parse ``column`` one input at a time with ``parse(values, european)`` -> (values,
+        bad, notes), so each file's number conventions (decimal comma...) are its own; bad
+        rows are flagged with ``reason`` and notes name the file and its column."""
+        values = self.frame[column]
+        files = self.frame["_file"].to_numpy()
+        out = pd.Series(np.nan, index=values.index, dtype="float64")
+        bad = np.zeros(len(values), dtype=bool)
+        for i, table in enumerate(self.tables):
+            rows = files == i if len(self.tables) > 1 else slice(None)
+            part, part_bad, notes = parse(values[rows], table.delimiter == ";")
+            out[rows] = part.to_numpy()
+            bad[rows] = part_bad
+            source = self.mapped[i].get(column, column)
+            self.notes.extend(f"{self.labels[i]}: column {source!r}: {n}" for n in notes)
+        self.flag(bad, reason, column)
+        return out
+
     def times(self, column: str, tz: str | None, *, required: bool) -> pd.Series:
         """Parse a time column to UTC, flagging missing (if required) and bad values."""
         parsed, missing, bad, notes = _parse_times(self.frame[column], tz)
@@ -504,6 +560,13 @@ _AWARE = re.compile(
     r"(?:\d(?:\.\d+)?\s*(?:[zZ]|[+-]\d{2}:?\d{2}|\s(?:UTC|GMT|utc|gmt))(?:\s+\d{4})?\s*$)"
     r"|(?:\s[+-]\d{4}\s+\d{4}$)"
 )
+# "GMT+1", "UTC-05:30" (a number after the zone name) and an hour-only "+02" after a time:
+# rewritten to ISO "+01:00" before parsing (dateutil reads "GMT+1" POSIX-style, sign inverted;
+# and both forms would otherwise be taken for naive times). Bare Z / UTC / GMT stay UTC.
+_NAMED_OFFSET = re.compile(  # "(Central European Standard Time)" after it (JavaScript) dropped
+    r"\s*(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?(?:\s*\([^()]*\))?\s*$", re.IGNORECASE
+)
+_HOUR_OFFSET = re.compile(r"(\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*([+-])(\d{2})\s*$")
 _NUMERIC = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 _DATE_LIKE = re.compile(r"\d{4}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}")
 _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}(?:\D|$)")
@@ -539,6 +602,26 @@ def _epoch(numbers: pd.Series) -> pd.Series:
     unit = "s" if scale < 1e11 else "ms" if scale < 1e14 else "us" if scale < 1e17 else "ns"
     out = pd.to_datetime(numbers, unit=unit, utc=True, errors="coerce")
     return out.astype(TIME_DTYPE)
+
+
+def _iso_offsets(text: pd.Series) -> pd.Series:
+    """Rewrite ``GMT±h[:mm]`` / ``UTC±h[:mm]`` and hour-only ``±hh`` offsets as ISO ``±hh:mm``
+    (only the values that have one are touched)."""
+    named = _regex_mask(text, r"(?i)(?:GMT|UTC)\s*[+-]\d")
+    hour = _regex_mask(text, r":\d{2}(?:[.,]\d+)?\s*[+-]\d{2}\s*$")
+    touch = named | hour
+    if not touch.any():
+        return text
+    out = text.copy()
+    part = out[touch]
+    part = part.str.replace(
+        _NAMED_OFFSET,
+        lambda m: f"{m[1]}{int(m[2]):02d}:{m[3] or '00'}",
+        regex=True,
+    )
+    part = part.str.replace(_HOUR_OFFSET, r"\1\2\3:00", regex=True)
+    out[touch] = part
+    return out
 
 
 def _localise(wall: pd.Series, tz: str, notes: list[str]) -> pd.Series:
@@ -586,7 +669,7 @@ def _parse_times(
         return out, missing, (out.isna().to_numpy() & ~missing), notes
     text = _text(values)
     missing = (text == "").to_numpy()
-    present = text[~missing]
+    present = _iso_offsets(text[~missing])
     out = pd.Series(pd.NaT, index=index, dtype=TIME_DTYPE)
     if present.empty:
         return out, missing, np.zeros(len(text), dtype=bool), notes
@@ -671,6 +754,13 @@ def _check_tz(tz: str | None) -> None:
 # --- numbers, sentiment, flags ---------------------------------------------------------------
 
 _SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
+# A comma (dot) is a thousands separator only in well-formed 3-digit grouping; a leading 0 is
+# never a group ("0,500" is a decimal comma).
+_GROUPED_COMMA = re.compile(r"^[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?[kmb]?$")
+_ONE_GROUP_COMMA = re.compile(r"^[+-]?[1-9]\d{0,2},\d{3}[kmb]?$")
+_GROUPED_DOT = re.compile(r"^[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?[kmb]?$")
+_ONE_GROUP_DOT = re.compile(r"^[+-]?[1-9]\d{0,2}\.\d{3}$")
+_SUFFIXED = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)([kmb])$")
 
 
 def _fast_float(text: pd.Series) -> pd.Series | None:
@@ -687,45 +777,104 @@ def _fast_float(text: pd.Series) -> pd.Series | None:
     return pd.Series(numbers, index=text.index, dtype="float64")
 
 
-def _parse_numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Counts -> float (missing allowed). Understands 1,234 and 1.2K. Returns (numbers, bad)."""
+def _sample(values: pd.Series) -> str:
+    return repr(str(values.iloc[0]))
+
+
+def _numbers_from_text(text: pd.Series, european: bool = False) -> tuple[pd.Series, list[str]]:
+    """Stripped number text ("" = missing) -> float64 (NaN where unreadable), plus notes.
+
+    Understands 1,234 / 1.234,5 / 12,5 / 1.2K / 1 234. Whether a comma is a decimal mark or a
+    thousands separator is decided for the whole column (never cell by cell, never silently
+    ×1000): thousands only if every comma-bearing value is well-formed 3-digit grouping
+    (1,234 / 12,345,678.5); otherwise the comma is the decimal mark and dots are thousands
+    separators where they group (1.234,5). A column whose only commas are single groups
+    ("1,234") is ambiguous: read as thousands, with a note. ``european`` (a ';'-delimited
+    file) also notes dot values that are all single groups ("1.234", read as 1.234).
+    """
+    notes: list[str] = []
+    numbers = _fast_float(text)
+    if numbers is not None:  # plain numbers only: no comma anywhere
+        if european:
+            dotted = text[text.str.contains(".", regex=False)]
+            if len(dotted) and dotted.str.match(_ONE_GROUP_DOT.pattern).all():
+                notes.append(
+                    f"{len(dotted)} value(s) such as {_sample(dotted)} read with '.' as a "
+                    "decimal point, not a thousands separator (ambiguous in a ';'-separated "
+                    "file; write 1234 or 1,234 to mean a thousand)"
+                )
+        return numbers, notes
+    cleaned = text.str.replace(r"[_\s]", "", regex=True).str.lower()
+    has_comma = cleaned.str.contains(",", regex=False)
+    with_comma = cleaned[has_comma]
+    decimal_comma = bool(len(with_comma)) and not with_comma.str.match(
+        _GROUPED_COMMA.pattern
+    ).all()
+    if decimal_comma:
+        grouped = cleaned.str.match(_GROUPED_DOT.pattern)
+        cleaned = cleaned.where(~grouped, cleaned.str.replace(".", "", regex=False))
+        # a value with both marks that is not 1.234,5 grouping (e.g. "1,234.5") is unreadable
+        mixed = has_comma & ~grouped & cleaned.str.contains(".", regex=False)
+        cleaned = cleaned.str.replace(",", ".", regex=False).where(~mixed, "?")
+    elif len(with_comma):
+        has_dot = cleaned.str.contains(".", regex=False).any()
+        if not has_dot and with_comma.str.match(_ONE_GROUP_COMMA.pattern).all():
+            notes.append(
+                f"{len(with_comma)} value(s) such as {_sample(text[has_comma])} read with ',' "
+                "as a thousands separator, not a decimal comma (ambiguous; write 1234 or "
+                "1.234 if a decimal was meant)"
+            )
+        cleaned = cleaned.str.replace(",", "", regex=False)
+    numbers = pd.to_numeric(cleaned.where(cleaned != "", None), errors="coerce").astype(
+        "float64"
+    )
+    failed = numbers.isna() & (cleaned != "")
+    if failed.any():
+        parts = cleaned[failed].str.extract(_SUFFIXED.pattern)
+        again = pd.to_numeric(parts[0], errors="coerce") * parts[1].map(_SUFFIX).fillna(1.0)
+        numbers[failed] = again.astype("float64")
+    return numbers, notes
+
+
+def _parse_numbers(
+    values: pd.Series, european: bool = False
+) -> tuple[pd.Series, np.ndarray, list[str]]:
+    """Counts -> float (missing allowed; nan and ±inf are bad). Returns (numbers, bad, notes).
+
+    Text goes through :func:`_numbers_from_text` (decimal comma or thousands, decided per
+    column)."""
     if pd.api.types.is_bool_dtype(values.dtype):
         values = values.astype("float64")
     if pd.api.types.is_numeric_dtype(values.dtype):
-        return values.astype("float64"), np.zeros(len(values), dtype=bool)
+        numbers = values.astype("float64")
+        bad = np.isinf(numbers.to_numpy())
+        return numbers.where(~bad), bad, []
     text = _text(values)
-    numbers = _fast_float(text)
-    if numbers is None:
-        numbers = pd.to_numeric(text.where(text != "", None), errors="coerce").astype("float64")
-    failed = numbers.isna() & (text != "")
-    if failed.any():
-        cleaned = text[failed].str.replace(r"[,_\s]", "", regex=True).str.lower()
-        parts = cleaned.str.extract(r"^([+-]?\d+(?:\.\d+)?)([kmb]?)$")
-        again = pd.to_numeric(parts[0], errors="coerce") * parts[1].map(_SUFFIX).fillna(1.0)
-        numbers[failed] = again.astype("float64")
-    bad = (numbers.isna() & (text != "")).to_numpy()
-    return numbers, bad
+    numbers, notes = _numbers_from_text(text, european)
+    bad = (~np.isfinite(numbers.to_numpy()) & (text != "").to_numpy())
+    return numbers.where(~bad), bad, notes
 
 
+def _parse_sentiment(
+    values: pd.Series, european: bool = False
+) -> tuple[pd.Series, np.ndarray, list[str]]:
+    """Labels or numbers -> float; returns (scores, bad, notes) (range is checked by the schema).
 
-
-_DECIMAL_COMMA = re.compile(r"^([+-]?\d*),(\d+)$")
-
-
-def _parse_sentiment(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Labels or numbers -> float; returns (scores, bad) (range is checked by the schema)."""
+    Numbers, also with a decimal comma ("-0,25" from European exports), are read by
+    :func:`_numbers_from_text`."""
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
         values.dtype
     ):
-        return values.astype("float64"), np.zeros(len(values), dtype=bool)
+        return values.astype("float64"), np.zeros(len(values), dtype=bool), []
     text = _text(values).str.lower()
     scores = text.map(SENTIMENT_WORDS).astype("float64")
     unknown = scores.isna() & (text != "")
-    if unknown.any():  # numbers, also with a decimal comma ("-0,25" from European exports)
-        numeric = text[unknown].str.replace(_DECIMAL_COMMA.pattern, r"\1.\2", regex=True)
-        scores[unknown] = pd.to_numeric(numeric, errors="coerce")
+    notes: list[str] = []
+    if unknown.any():
+        numeric, notes = _numbers_from_text(text[unknown], european)
+        scores[unknown] = numeric
     bad = (scores.isna() & (text != "")).to_numpy()
-    return scores, bad
+    return scores, bad, notes
 
 
 _TRUE = {"true", "t", "yes", "y", "1", "1.0", "verified"}
@@ -899,15 +1048,13 @@ def load_mentions(
     numbers: dict[str, pd.Series] = {}
     for name in ("author_followers", "engagement"):
         if load.has(name):
-            values, bad = _parse_numbers(f[name])
-            load.flag(bad, REASON_BAD_NUMBER, name)
+            values = load.per_file(name, _parse_numbers, REASON_BAD_NUMBER)
             numbers[name] = values
             data[name] = values.to_numpy()
     estimated = np.zeros(n, dtype=bool)
     sentiment: pd.Series | None = None
     if load.has("sentiment"):
-        sentiment, bad = _parse_sentiment(f["sentiment"])
-        load.flag(bad, REASON_BAD_SENTIMENT, "sentiment")
+        sentiment = load.per_file("sentiment", _parse_sentiment, REASON_BAD_SENTIMENT)
     if score_sentiment and "text" in data:
         need = np.ones(n, bool) if sentiment is None else sentiment.isna().to_numpy()
         need = need & load.ok & pd.notna(data["text"])
@@ -992,9 +1139,8 @@ def load_series(
         topics = topics.where(~empty, fallback)
     else:
         topics = fallback
-    volume, bad = _parse_numbers(f["volume"])
-    missing_volume = volume.isna().to_numpy() & ~bad
-    load.flag(bad | missing_volume, REASON_BAD_NUMBER, "volume")
+    volume = load.per_file("volume", _parse_numbers, REASON_BAD_NUMBER)
+    load.flag(volume.isna().to_numpy(), REASON_BAD_NUMBER, "volume")  # missing volume
     frame = pd.DataFrame(
         {"topic": topics.astype("str").array, "window_start": starts.array,
          "volume": volume.to_numpy()}
