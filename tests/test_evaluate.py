@@ -668,3 +668,103 @@ def test_tightening_a_threshold_can_split_an_episode_and_add_a_notification() ->
     tight = evaluate(policy.set_params(tier1__volume_ratio=2.8), features)
     assert loose.windows["tier"].sum() == 3 and tight.windows["tier"].sum() == 2
     assert len(loose.notifications) == 1 and len(tight.notifications) == 2
+
+
+# --- measures the input did not carry ---------------------------------------------------------
+
+
+def _series_like(n: int = 48) -> pd.DataFrame:
+    """Features of a volume series: negative_share / influencer_mentions are zero fillers."""
+    volume = np.full(n, 10.0)
+    volume[20:23] = 80.0
+    return pd.DataFrame(
+        {
+            "topic": "a",
+            "window_start": T0 + HOUR * np.arange(n),
+            "volume": volume,
+            "volume_ratio": volume / 10.0,
+            "negative_share": 0.0,
+            "influencer_mentions": 0,
+        }
+    )
+
+
+def _policy_reading(*tiers: tuple[str, list[str], list[str]]) -> Policy:
+    return Policy(
+        tiers=tuple(
+            Tier(level=i + 1, name=name, owner="o", all=all_, any=any_)
+            for i, (name, all_, any_) in enumerate(tiers)
+        )
+    )
+
+
+def test_a_policy_reading_an_absent_measure_warns_per_tier() -> None:
+    from esc_analytics._evaluate import AbsentFeatureWarning, mark_absent_features
+
+    features = mark_absent_features(_series_like(), ["topic", "window_start", "volume"], "series")
+    policy = _policy_reading(
+        ("watch", ["volume_ratio >= 2.5"], []),
+        ("escalate", ["volume_ratio >= 2.5", "negative_share < 0.1"], []),
+        ("crisis", ["negative_share >= 0.5"], ["influencer_mentions >= 5", "volume_ratio >= 9"]),
+    )
+    with pytest.warns(AbsentFeatureWarning) as caught:
+        evaluate(policy, features)
+    assert [str(w.message) for w in caught] == [
+        "tier 2 'escalate' uses negative_share, which volume series do not carry: evaluated as 0",
+        "tier 3 'crisis' uses negative_share and influencer_mentions, which volume series do "
+        "not carry: evaluated as 0",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("carried", "feature", "words"),
+    [
+        (["created_at", "author"], "negative_share", ["no sentiment column"]),
+        (["created_at", "sentiment"], "reach", ["no author_followers column"]),
+        (["created_at"], "influencer_mentions", ["no author_followers or is_verified column"]),
+    ],
+)
+def test_mentions_lacking_a_column_name_it(carried, feature, words) -> None:
+    from esc_analytics._evaluate import AbsentFeatureWarning, mark_absent_features
+
+    features = _series_like().assign(reach=0.0)
+    mark_absent_features(features, carried, "mentions")
+    with pytest.warns(AbsentFeatureWarning) as caught:
+        evaluate(_policy_reading(("t", [f"{feature} > 1"], [])), features)
+    (message,) = [str(w.message) for w in caught]
+    assert message.startswith(f"tier 1 't' uses {feature}, which the mentions do not carry")
+    for word in words:
+        assert word in message
+
+
+@pytest.mark.parametrize(
+    ("carried", "change"),
+    [
+        (["volume", "sentiment"], None),  # the data had sentiment
+        (["volume"], "unmarked"),  # features built without the mark: nothing known
+        (["volume"], "real values"),  # a real column joined in after marking
+    ],
+)
+def test_no_warning_when_the_measure_is_real_or_unknown(carried, change) -> None:
+    import warnings
+
+    from esc_analytics._evaluate import mark_absent_features
+
+    features = _series_like()
+    if change != "unmarked":
+        mark_absent_features(features, carried, "series")
+    if change == "real values":
+        features["negative_share"] = np.linspace(0, 1, len(features))
+    policy = _policy_reading(("t", ["negative_share < 0.1", "volume_ratio >= 2"], []))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        evaluate(policy, features)
+
+
+def test_an_all_missing_filler_says_its_conditions_never_hold() -> None:
+    from esc_analytics._evaluate import AbsentFeatureWarning, mark_absent_features
+
+    features = _series_like().assign(negative_share=np.nan)
+    mark_absent_features(features, ["volume"], "series")
+    with pytest.warns(AbsentFeatureWarning, match="missing everywhere, so its conditions never"):
+        evaluate(_policy_reading(("t", ["negative_share < 0.1"], [])), features)

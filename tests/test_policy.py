@@ -414,3 +414,18 @@ def test_policy_is_clonable_by_scikit_learn_as_an_estimator_parameter(policy: Po
 
     assert clone(policy) is policy  # immutable: shared, not rebuilt from flat parameters
     assert policy.get_params(deep=False) == policy.get_params()
+
+
+@pytest.mark.parametrize("level", ["one", "0", "1.5", "true"])
+def test_a_bad_level_is_called_a_tier_number_not_a_count_of_windows(level: str) -> None:
+    text = f"tiers:\n  - level: {level}\n    all: [volume_ratio > 2]\n"
+    with pytest.raises(PolicyError) as caught:
+        Policy.from_yaml(text)
+    message = str(caught.value)
+    assert message.startswith("tiers[0].level: ") and "tier number" in message
+    assert "windows" not in message, message
+
+
+def test_counts_of_windows_still_say_windows() -> None:
+    with pytest.raises(PolicyError, match=r"cooldown: must be a whole number of windows >= 0"):
+        Policy.from_yaml(_tier("    all: [volume_ratio > 2]\n    cooldown: soon\n"))

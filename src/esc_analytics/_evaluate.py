@@ -20,8 +20,10 @@ produce comparable escalations:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -36,6 +38,92 @@ from ._schema import (
 )
 
 _COMPARE = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal}
+
+
+class AbsentFeatureWarning(UserWarning):
+    """A policy condition reads a measure the input data could not provide (e.g. a volume
+    series has no sentiment, so ``negative_share`` is a column of zeros): the condition is
+    evaluated against that filler, not against data."""
+
+
+#: Key of ``features.attrs``: ``{feature: "why it is absent"}`` for measures the input did not
+#: carry (set by :func:`mark_absent_features`, read by :func:`evaluate`).
+ABSENT_FEATURES_ATTR = "absent_features"
+
+#: Measure columns of Features -> the mention columns they are computed from. A measure is
+#: carried when one of these (or the measure itself, as in a pre-aggregated series) has data;
+#: every other column (volume, its baselines, ratios and burst levels) needs only volume.
+FEATURE_INPUTS: dict[str, tuple[str, ...]] = {
+    "negative_volume": ("sentiment",),
+    "negative_share": ("sentiment", "negative_volume"),
+    "negative_share_change": ("sentiment", "negative_volume"),
+    "negative_share_rolling": ("sentiment", "negative_volume"),
+    "unique_authors": ("author",),
+    "reach": ("author_followers",),
+    "engagement": ("engagement",),
+    "influencer_mentions": ("author_followers", "is_verified"),
+}
+
+
+def mark_absent_features(
+    features: pd.DataFrame,
+    carried: Collection[str],
+    kind: Literal["mentions", "series"] = "mentions",
+) -> pd.DataFrame:
+    """Record in ``features.attrs`` which measures of ``FEATURE_INPUTS`` the input could not
+    provide (``carried``: the input's columns that hold data), so that :func:`evaluate` warns
+    when a policy reads one of those filler columns. Returns ``features`` (marked in place)."""
+    have = set(carried)
+    absent: dict[str, str] = {}
+    for feature, inputs in FEATURE_INPUTS.items():
+        if feature in have or have.intersection(inputs):
+            continue
+        if kind == "series":
+            absent[feature] = "volume series do not carry"
+        else:
+            sources = [c for c in inputs if c not in FEATURE_INPUTS]
+            absent[feature] = (
+                f"the mentions do not carry (no {' or '.join(sources)} column)"
+            )
+    features.attrs[ABSENT_FEATURES_ATTR] = absent
+    return features
+
+
+def _filler(values: np.ndarray) -> str | None:
+    """How a filler column evaluates (``evaluated as 0``), or None when it varies (then it
+    holds data after all, e.g. a column added after the features were marked)."""
+    known = values[~np.isnan(values)]
+    if not len(known):
+        return "missing everywhere, so its conditions never hold"
+    if known.min() != known.max():
+        return None
+    return f"evaluated as {float(known[0]):g}"
+
+
+def absent_feature_uses(policy: Policy, features: pd.DataFrame) -> list[str]:
+    """One message per tier of ``policy`` reading measures marked absent in ``features``
+    (see :func:`mark_absent_features`): ``tier 2 'Escalate' uses negative_share, which volume
+    series do not carry: evaluated as 0``."""
+    absent = features.attrs.get(ABSENT_FEATURES_ATTR) or {}
+    if not absent:
+        return []
+    messages = []
+    for tier in policy.tiers:
+        used = dict.fromkeys(c.feature for c in tier.conditions)
+        groups: dict[tuple[str, str], list[str]] = {}
+        for feature in used:
+            if feature not in absent or feature not in features.columns:
+                continue
+            column = features[feature]
+            if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
+                continue
+            how = _filler(column.to_numpy(dtype=float, na_value=np.nan))
+            if how is not None:
+                groups.setdefault((absent[feature], how), []).append(feature)
+        for (why, how), names in groups.items():
+            label = f"tier {tier.level}" + (f" {tier.name!r}" if tier.name else "")
+            messages.append(f"{label} uses {' and '.join(names)}, which {why}: {how}")
+    return messages
 
 
 @dataclass(frozen=True)
@@ -464,8 +552,13 @@ def evaluate(
 ) -> Escalations:
     """Apply ``policy`` to ``features`` (one row per topic and window): the tier of every window
     (in input order), the episodes and the notifications. ``freq`` is inferred when omitted;
-    ``grid`` = :func:`prepare_grid` of these same features skips that preparation."""
+    ``grid`` = :func:`prepare_grid` of these same features skips that preparation.
+
+    Warns (:class:`AbsentFeatureWarning`) when a tier reads a measure that ``features`` mark as
+    absent from the input (:func:`mark_absent_features`): its conditions then compare fillers."""
     raw = raw_tiers(policy, features)
+    for message in absent_feature_uses(policy, features):
+        warnings.warn(message, AbsentFeatureWarning, stacklevel=2)
     if grid is None:
         grid = _grid(features, freq, "features")
     elif not isinstance(grid, _Grid) or len(grid.topic_codes) != len(features):

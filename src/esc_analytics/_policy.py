@@ -92,8 +92,9 @@ def _number(value: Any, key: str) -> float:
     return number
 
 
-def _integer(value: Any, key: str, minimum: int) -> int:
-    """Coerce a count of windows to an int >= ``minimum``, or raise PolicyError."""
+def _integer(value: Any, key: str, minimum: int, expected: str = "") -> int:
+    """Coerce a count of windows to an int >= ``minimum``, or raise PolicyError saying what was
+    ``expected`` (default: a whole number of windows >= ``minimum``)."""
     ok = not isinstance(value, bool)
     try:
         number = int(value) if ok else 0
@@ -101,7 +102,8 @@ def _integer(value: Any, key: str, minimum: int) -> int:
     except (TypeError, ValueError, OverflowError):
         ok = False
     if not ok or number < minimum:
-        raise PolicyError(f"must be a whole number of windows >= {minimum}, got {value!r}", key=key)
+        expected = expected or f"a whole number of windows >= {minimum}"
+        raise PolicyError(f"must be {expected}, got {value!r}", key=key)
     return number
 
 
@@ -227,7 +229,10 @@ class Tier:
     min_volume: float | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "level", _integer(self.level, "level", 1))
+        object.__setattr__(self, "level", _integer(
+            self.level, "level", 1, "a tier number: a whole number >= 1 (1, 2, 3..., higher = "
+            "more severe)"
+        ))
         object.__setattr__(self, "name", _text(self.name, "name"))
         object.__setattr__(self, "owner", _text(self.owner, "owner"))
         object.__setattr__(self, "all", _conditions(self.all, "all"))

@@ -12,7 +12,7 @@ from typing import Any
 
 from .._atomic import write_table
 from .._errors import DataLoadError, EscAnalyticsError
-from ._common import parse_mapping
+from ._common import parse_mapping, report_load
 
 _OUT_SUFFIXES = (".csv", ".parquet")
 
@@ -144,14 +144,17 @@ def run(args: argparse.Namespace) -> int:
             )
             summary, quarantine = loaded.summary, loaded.quarantine
             bar.update(1)
+        if features.empty:
+            if args.quarantine:
+                write_table(quarantine, args.quarantine)
+            raise DataLoadError(
+                _nothing_usable(summary, args.quarantine), source=getattr(summary, "source", None)
+            )
         write_table(features, out, date_format="%Y-%m-%dT%H:%M:%SZ")
         bar.update(1)
     if args.quarantine:
         write_table(quarantine, args.quarantine)
-    print(str(summary))
-    note = getattr(summary, "timezone_note", "")
-    if note:
-        print(note)
+    report_load(args, summary)
     print(
         f"wrote {len(features)} rows ({features['topic'].nunique()} topics × "
         f"{features['window_start'].nunique()} windows of {args.freq}) to {out}"
@@ -159,3 +162,21 @@ def run(args: argparse.Namespace) -> int:
     if args.quarantine:
         print(f"wrote {len(quarantine)} quarantined rows to {args.quarantine}")
     return 0
+
+
+def _nothing_usable(summary: Any, quarantine_path: str | None) -> str:
+    """The error when no row survived loading: how many were read and the top reasons."""
+    reasons = sorted(summary.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+    top = ", ".join(f"{reason}: {count}" for reason, count in reasons[:3])
+    if len(reasons) > 3:
+        top += f", … ({len(reasons)} reasons)"
+    if not summary.rows_read:
+        what = "no row to aggregate (the files hold no data rows)"
+    else:
+        what = f"all {summary.rows_read} rows were quarantined ({top}); nothing written"
+    where = (
+        f"; rejected rows in {quarantine_path}" if quarantine_path and summary.rows_read
+        else "; see them with --quarantine PATH" if summary.rows_read else ""
+    )
+    notes = "".join(f"; {note}" for note in getattr(summary, "notes", ()))
+    return f"{what}{notes}{where}"

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from ._calibrate import add_input_options, load_features, load_incident_file, parse_severity
+from ._common import feature_warnings, gathered_report
 
 
 def register(subparsers: Any) -> None:
@@ -40,23 +41,31 @@ def load_policy_for(path: str, features: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print per-tier figures and per-incident outcomes (or JSON)."""
+    """Print per-tier figures and per-incident outcomes (or JSON), after what was read."""
     from .._backtest import _fmt_td, backtest
     from .._evaluate import evaluate
 
+    severity = parse_severity(args.severity)
     features = load_features(args)
     policy = load_policy_for(args.policy, features)
-    incidents = load_incident_file(args.incidents, args.tz, parse_severity(args.severity))
+    incidents = load_incident_file(args.incidents, args.tz, severity, args=args)
+    with feature_warnings(args):
+        escalations = evaluate(policy, features)
     result = backtest(
-        evaluate(policy, features),
+        escalations,
         incidents,
         max_early=args.max_early,
         nab_profile=args.nab_profile,
     )
     if args.json:
-        print(json.dumps(result.to_dict(), default=str, indent=2))
+        payload = result.to_dict()
+        payload.update(gathered_report(args))
+        print(json.dumps(payload, default=str, indent=2))
         return 0
     print(result.summary())
+    reasons = not_evaluated_line(result.incidents)
+    if reasons:
+        print(reasons)
     cols = [
         "incident_id",
         "topic",
@@ -71,3 +80,26 @@ def run(args: argparse.Namespace) -> int:
         table[name] = table[name].map(_fmt_td)
     print(table.to_string(index=False))
     return 0
+
+
+def not_evaluated_line(incidents: Any) -> str:
+    """Why incidents were not evaluated, with counts (and the topics the escalations lack):
+    ``  not evaluated: 3 topic not in escalations (CVS, KO), 1 outside escalations' time span``;
+    empty when every incident was evaluated."""
+    if "not_evaluated_reason" not in incidents or not len(incidents):
+        return ""
+    skipped = incidents.loc[~incidents["evaluated"].astype(bool)]
+    if skipped.empty:
+        return ""
+    parts = []
+    counts = skipped["not_evaluated_reason"].astype(str).value_counts()
+    for reason, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        part = f"{count} {reason or 'unknown reason'}"
+        if reason == "topic not in escalations":
+            topics = sorted(map(str, skipped.loc[skipped["not_evaluated_reason"] == reason,
+                                                 "topic"].unique()))
+            shown = ", ".join(topics[:5]) + (f", … ({len(topics)} topics)" if len(topics) > 5
+                                              else "")
+            part += f" ({shown})"
+        parts.append(part)
+    return "  not evaluated: " + ", ".join(parts)

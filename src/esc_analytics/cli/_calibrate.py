@@ -7,14 +7,14 @@ Also holds the input helpers shared with ``backtest`` and ``detect`` (mentions o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from .._errors import DataLoadError, EscAnalyticsError
 from .._schema import REASON_BAD_SEVERITY
-from ._common import parse_mapping
+from ._common import parse_mapping, report_load, report_read, report_warning
 
 
 def add_objective_options(parser: argparse.ArgumentParser) -> None:
@@ -76,10 +76,13 @@ def add_input_options(
 
 def load_features(args: argparse.Namespace) -> Any:
     """Features from --mentions or --series (each series topic gets its own time span), plus
-    the burst detection feature ``level_q99_7d_s3`` (see ``add_detection_features``)."""
+    the burst detection feature ``level_q99_7d_s3`` (see ``add_detection_features``). The load
+    summary is reported, and the measures the input could not provide (no sentiment in a volume
+    series...) are marked so that evaluating a policy on them warns."""
     import pandas as pd
 
     from .._calibrate import add_detection_features
+    from .._evaluate import mark_absent_features
     from .._features import build_features, features_from_series
     from .._io import load_mentions, load_series
 
@@ -87,29 +90,35 @@ def load_features(args: argparse.Namespace) -> Any:
     if args.mentions:
         loaded = load_mentions(list(args.mentions), columns=columns or None, tz=args.tz)
         if loaded.data.empty:
-            raise DataLoadError(f"no usable mention ({loaded.summary})")
-        _report_quarantine("mentions", loaded.summary)
+            raise DataLoadError(
+                f"no usable mention ({_with_notes(loaded.summary)})", source=loaded.summary.source
+            )
+        report_load(args, loaded.summary)
         features = build_features(loaded.data, freq=args.freq or "1h")
+        kind = "mentions"
     else:
         loaded = load_series(list(args.series), columns=columns or None, tz=args.tz)
         if loaded.data.empty:
-            raise DataLoadError(f"no usable volume row ({loaded.summary})")
-        _report_quarantine("series", loaded.summary)
+            raise DataLoadError(
+                f"no usable volume row ({_with_notes(loaded.summary)})",
+                source=loaded.summary.source,
+            )
+        report_load(args, loaded.summary)
         parts = [
             features_from_series(frame, freq=args.freq)
             for _, frame in loaded.data.groupby("topic", sort=True)
         ]
         features = pd.concat(parts, ignore_index=True)
-    try:
-        return add_detection_features(features)
-    except ValueError:  # a single window per topic: no window length to learn from
-        return features
+        kind = "series"
+    with contextlib.suppress(ValueError):  # one window per topic: no window length to learn
+        features = add_detection_features(features)
+    carried = [c for c in loaded.data.columns if loaded.data[c].notna().any()]
+    return mark_absent_features(features, carried, kind)
 
 
-def _report_quarantine(what: str, summary: Any) -> None:
-    """One line on stderr when rows were set aside, so nothing is dropped without a word."""
-    if summary.quarantined:
-        print(f"{what}: {summary}", file=sys.stderr)
+def _with_notes(summary: Any) -> str:
+    """The summary and its notes on one line (an error message: why nothing was usable)."""
+    return "; ".join([str(summary), *getattr(summary, "notes", ())])
 
 
 _SEVERITY_HINT = (
@@ -119,10 +128,14 @@ _SEVERITY_HINT = (
 
 
 def load_incident_file(
-    path: str, tz: str | None = None, severity_map: dict[str, int] | None = None
+    path: str,
+    tz: str | None = None,
+    severity_map: dict[str, int] | None = None,
+    *,
+    args: argparse.Namespace | None = None,
 ) -> Any:
-    """An incident log; NAB's ``{file: [{start, end}, ...]}`` JSON is recognised. Quarantined
-    incidents are reported on stderr (with how to map unknown severity labels)."""
+    """An incident log; NAB's ``{file: [{start, end}, ...]}`` JSON is recognised. The load
+    summary is reported (with how to map unknown severity labels when some were quarantined)."""
     from .._io import incidents_from_nab_windows, load_incidents
 
     file = Path(path)
@@ -134,20 +147,26 @@ def load_incident_file(
         except (json.JSONDecodeError, UnicodeDecodeError):
             payload = None
         if isinstance(payload, dict) and all(isinstance(v, list) for v in payload.values()):
-            return incidents_from_nab_windows(file)
+            incidents = incidents_from_nab_windows(file)
+            report_read(
+                args,
+                f"incidents {path}: {len(incidents)} anomaly windows (NAB) read as incidents",
+                {"source": path, "kind": "incidents", "nab_windows": len(incidents)},
+            )
+            return incidents
     loaded = load_incidents(path, tz=tz, severity_map=severity_map)
     bad_severity = loaded.summary.reasons.get(REASON_BAD_SEVERITY, 0)
-    hint = f"; {_SEVERITY_HINT}" if bad_severity else ""
     if loaded.data.empty:
-        raise DataLoadError(f"no usable incident ({loaded.summary}){hint}", source=path)
-    if loaded.summary.quarantined:
-        print(f"{path}: incidents {loaded.summary}{hint}", file=sys.stderr)
+        hint = f"; {_SEVERITY_HINT}" if bad_severity else ""
+        raise DataLoadError(f"no usable incident ({_with_notes(loaded.summary)}){hint}",
+                            source=path)
+    report_load(args, loaded.summary, _SEVERITY_HINT if bad_severity else "")
     return loaded.data
 
 
 def parse_severity(pairs: list[str] | None) -> dict[str, int] | None:
     """``["P1=3", ...]`` -> ``{"P1": 3}``; None when no --severity was given."""
-    mapping = parse_mapping(pairs, "--severity")
+    mapping = parse_mapping(pairs, "--severity", "LABEL=TIER, e.g. P1=3")
     tiers: dict[str, int] = {}
     for label, tier in mapping.items():
         try:
@@ -219,18 +238,36 @@ def _int_list(text: str, option: str) -> tuple[int, ...]:
 
 def run(args: argparse.Namespace) -> int:
     """Calibrate and write the policy; print the chosen thresholds and fit figures."""
-    from .._calibrate import calibrate
+    import warnings
+
+    from .._evaluate import AbsentFeatureWarning, absent_feature_uses
     from .._policy import save_policy
 
     if args.tiers < 1:
         raise EscAnalyticsError(f"--tiers must be >= 1, got {args.tiers}")
+    severity = parse_severity(args.severity)
     features = load_features(args)
-    incidents = load_incident_file(args.incidents, args.tz, parse_severity(args.severity))
+    incidents = load_incident_file(args.incidents, args.tz, severity, args=args)
+    with warnings.catch_warnings():  # the sweep evaluates many candidates: judge the result
+        warnings.simplefilter("ignore", AbsentFeatureWarning)
+        result = _calibrate(args, features, incidents)
+    for message in absent_feature_uses(result.policy, features):
+        report_warning(args, message)
+    save_policy(result.policy, args.out)
+    print(result.summary())
+    print(f"policy written to {args.out}")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace, features: Any, incidents: Any) -> Any:
+    """The calibration the options ask for: a given plan's thresholds, or a fresh plan."""
+    from .._calibrate import calibrate
+
     if args.policy:
         from .._calibrate_template import calibrate_policy
         from .._policy import load_policy
 
-        result = calibrate_policy(
+        return calibrate_policy(
             load_policy(args.policy),
             features,
             incidents,
@@ -239,20 +276,15 @@ def run(args: argparse.Namespace) -> int:
             nab_profile=args.nab_profile,
             max_early=args.max_early,
         )
-    else:
-        result = calibrate(
-            features,
-            incidents,
-            n_tiers=args.tiers,
-            objective=args.objective,
-            max_false_per_week=args.max_false_per_week,
-            nab_profile=args.nab_profile,
-            max_early=args.max_early,
-            feature_candidates=args.feature,
-            persistence_grid=_int_list(args.persistence, "--persistence"),
-            cooldown_grid=_int_list(args.cooldown, "--cooldown"),
-        )
-    save_policy(result.policy, args.out)
-    print(result.summary())
-    print(f"policy written to {args.out}")
-    return 0
+    return calibrate(
+        features,
+        incidents,
+        n_tiers=args.tiers,
+        objective=args.objective,
+        max_false_per_week=args.max_false_per_week,
+        nab_profile=args.nab_profile,
+        max_early=args.max_early,
+        feature_candidates=args.feature,
+        persistence_grid=_int_list(args.persistence, "--persistence"),
+        cooldown_grid=_int_list(args.cooldown, "--cooldown"),
+    )

@@ -1,23 +1,36 @@
-"""Helpers shared by the sub-commands: option parsing and progress bars."""
+"""Helpers shared by the sub-commands: option parsing, progress bars and the command's report of
+what it read (load summaries) and of what may make its results misleading (warnings).
+
+Load summaries and warnings go to stdout, ahead of the command's results, so that stderr holds
+only the one ``error:`` line of a failure; with ``--json`` they go into the JSON instead
+(``gathered_report``), so that stdout stays one parseable document.
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from .._errors import EscAnalyticsError
 
+_REPORT = "_report"  # attribute of the parsed options holding what --json will print
 
-def parse_mapping(pairs: Sequence[str] | None, option: str = "--column") -> dict[str, str]:
-    """Turn ``["created_at=tweet_created", ...]`` into ``{"created_at": "tweet_created"}``."""
+
+def parse_mapping(
+    pairs: Sequence[str] | None,
+    option: str = "--column",
+    example: str = "CANONICAL=SOURCE, e.g. created_at=tweet_created",
+) -> dict[str, str]:
+    """Turn ``["created_at=tweet_created", ...]`` into ``{"created_at": "tweet_created"}``;
+    ``example`` is the expected form shown when a pair has no ``=``."""
     mapping: dict[str, str] = {}
     for pair in pairs or ():
         name, sep, value = pair.partition("=")
         if not sep or not name.strip() or not value.strip():
-            raise EscAnalyticsError(
-                f"{option} {pair!r}: expected CANONICAL=SOURCE, e.g. created_at=tweet_created"
-            )
+            raise EscAnalyticsError(f"{option} {pair!r}: expected {example}")
         mapping[name.strip()] = value.strip()
     return mapping
 
@@ -30,3 +43,86 @@ def progress(iterable: Iterable[Any] | None = None, **kwargs: Any) -> Any:
     kwargs.setdefault("disable", not sys.stderr.isatty())
     kwargs.setdefault("leave", False)
     return tqdm(iterable, **kwargs)
+
+
+# --- the command's report: load summaries and warnings ----------------------------------------
+
+
+def load_summary_lines(summary: Any, hint: str = "") -> list[str]:
+    """What a load did, one line each: rows read / accepted / quarantined by reason, how times
+    were read, every loader note (truncated file, DST adjustments, defaults filled...) and an
+    optional hint on how to recover the quarantined rows."""
+    kind = getattr(summary, "kind", "") or "rows"
+    source = getattr(summary, "source", "")
+    lines = [f"{kind} {source}: {summary}" if source else f"{kind}: {summary}"]
+    timezone_note = getattr(summary, "timezone_note", "")
+    if timezone_note:
+        lines.append(f"  times: {timezone_note}")
+    lines.extend(f"  note: {note}" for note in getattr(summary, "notes", ()))
+    if hint:
+        lines.append(f"  hint: {hint}")
+    return lines
+
+
+def _gathering(args: Any) -> dict[str, list[Any]] | None:
+    """The lists --json output gathers into, or None when the report is printed as it goes."""
+    if not getattr(args, "json", False):
+        return None
+    return vars(args).setdefault(_REPORT, {"load": [], "warnings": []})
+
+
+def report_load(args: Any, summary: Any, hint: str = "") -> None:
+    """Tell the user what a load did (see :func:`load_summary_lines`): printed on stdout, or
+    kept for the JSON document with ``--json``."""
+    gathered = _gathering(args)
+    if gathered is None:
+        print("\n".join(load_summary_lines(summary, hint)))
+        return
+    entry = summary.to_dict() if hasattr(summary, "to_dict") else dict(vars(summary))
+    if hint:
+        entry["hint"] = hint
+    gathered["load"].append(entry)
+
+
+def report_read(args: Any, line: str, entry: dict[str, Any]) -> None:
+    """What a read without a loader summary did (e.g. NAB anomaly windows): ``line`` printed,
+    or ``entry`` kept for the JSON document's ``load`` list."""
+    gathered = _gathering(args)
+    if gathered is None:
+        print(line)
+    else:
+        gathered["load"].append(entry)
+
+
+def report_warning(args: Any, message: str) -> None:
+    """One ``warning:`` line on stdout (or an entry of the JSON's ``warnings``)."""
+    gathered = _gathering(args)
+    if gathered is None:
+        print(f"warning: {message}")
+    else:
+        gathered["warnings"].append(message)
+
+
+def gathered_report(args: Any) -> dict[str, list[Any]]:
+    """``{"load": [summary dicts], "warnings": [...]}`` kept by ``--json`` runs."""
+    return vars(args).get(_REPORT) or {"load": [], "warnings": []}
+
+
+@contextmanager
+def feature_warnings(args: Any) -> Iterator[None]:
+    """Report each distinct :class:`~esc_analytics._evaluate.AbsentFeatureWarning` raised inside
+    (a policy reading a measure the data did not carry) once, however many policies were
+    evaluated; other warnings pass through unchanged."""
+    from .._evaluate import AbsentFeatureWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AbsentFeatureWarning)
+        yield
+    seen: dict[str, None] = {}
+    for item in caught:
+        if issubclass(item.category, AbsentFeatureWarning):
+            seen.setdefault(str(item.message))
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    for message in seen:
+        report_warning(args, message)

@@ -13,6 +13,7 @@ from typing import Any
 
 from .._errors import EscAnalyticsError
 from ._calibrate import add_input_options, load_features
+from ._common import feature_warnings
 
 
 def _from_policy(args: argparse.Namespace, features: Any) -> Any:
@@ -65,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise EscAnalyticsError(f"--out must end in .csv or .parquet, got {args.out}")
     features = load_features(args)
-    escalations = _SOURCES[given[0]](args, features)
+    with feature_warnings(args):
+        escalations = _SOURCES[given[0]](args, features)
     windows = escalations.windows.loc[:, ["topic", "window_start", "tier", "escalation"]]
     if args.series:  # files in the order given, each in time order (the loader sorts rows)
         stems = list(dict.fromkeys(Path(f).stem for f in args.series))

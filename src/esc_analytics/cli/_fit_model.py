@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
 
     get_profile(args.nab_profile)  # an unknown profile fails before the (long) fit
     features = load_features(args)
-    incidents = load_incident_file(args.incidents, args.tz)
+    incidents = load_incident_file(args.incidents, args.tz, args=args)
     mentions = None if args.no_text else load_texts(args)
     model = TieredEscalationModel(
         n_tiers=args.tiers,
@@ -178,14 +178,19 @@ def run(args: argparse.Namespace) -> int:
     print("in sample (optimistic):")
     print("\n".join("  " + line for line in in_sample.summary().splitlines()))
     if args.folds:
+        import warnings
+
         from .._compare import compare_with_policy
+        from .._evaluate import AbsentFeatureWarning
 
         try:
-            comparison = compare_with_policy(
-                features, incidents, mentions=mentions, model=model, n_folds=args.folds,
-                importance=False, n_tiers=args.tiers, objective=args.objective,
-                max_false_per_week=args.max_false_per_week,
-            )
+            with warnings.catch_warnings():  # the calibrated rule sweeps many candidate plans
+                warnings.simplefilter("ignore", AbsentFeatureWarning)
+                comparison = compare_with_policy(
+                    features, incidents, mentions=mentions, model=model, n_folds=args.folds,
+                    importance=False, n_tiers=args.tiers, objective=args.objective,
+                    max_false_per_week=args.max_false_per_week,
+                )
         except EscAnalyticsError as exc:
             print(f"walk-forward skipped: {exc}")
         else:
