@@ -6,6 +6,8 @@ on random inputs, and the monotonicity property of thresholds.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -699,7 +701,8 @@ def _policy_reading(*tiers: tuple[str, list[str], list[str]]) -> Policy:
 
 
 def test_a_policy_reading_an_absent_measure_warns_per_tier() -> None:
-    from esc_analytics._evaluate import AbsentFeatureWarning, mark_absent_features
+    from esc_analytics._evaluate import AbsentFeatureWarning
+    from esc_analytics._features import mark_absent_features
 
     features = mark_absent_features(_series_like(), ["topic", "window_start", "volume"], "series")
     policy = _policy_reading(
@@ -725,7 +728,8 @@ def test_a_policy_reading_an_absent_measure_warns_per_tier() -> None:
     ],
 )
 def test_mentions_lacking_a_column_name_it(carried, feature, words) -> None:
-    from esc_analytics._evaluate import AbsentFeatureWarning, mark_absent_features
+    from esc_analytics._evaluate import AbsentFeatureWarning
+    from esc_analytics._features import mark_absent_features
 
     features = _series_like().assign(reach=0.0)
     mark_absent_features(features, carried, "mentions")
@@ -748,7 +752,7 @@ def test_mentions_lacking_a_column_name_it(carried, feature, words) -> None:
 def test_no_warning_when_the_measure_is_real_or_unknown(carried, change) -> None:
     import warnings
 
-    from esc_analytics._evaluate import mark_absent_features
+    from esc_analytics._features import mark_absent_features
 
     features = _series_like()
     if change != "unmarked":
@@ -762,9 +766,46 @@ def test_no_warning_when_the_measure_is_real_or_unknown(carried, change) -> None
 
 
 def test_an_all_missing_filler_says_its_conditions_never_hold() -> None:
-    from esc_analytics._evaluate import AbsentFeatureWarning, mark_absent_features
+    from esc_analytics._evaluate import AbsentFeatureWarning
+    from esc_analytics._features import mark_absent_features
 
     features = _series_like().assign(negative_share=np.nan)
     mark_absent_features(features, ["volume"], "series")
     with pytest.warns(AbsentFeatureWarning, match="missing everywhere, so its conditions never"):
         evaluate(_policy_reading(("t", ["negative_share < 0.1"], [])), features)
+
+
+@pytest.mark.parametrize("source", ["series", "mentions without sentiment"])
+def test_features_built_by_the_library_carry_what_they_lack(source) -> None:
+    """build_features / features_from_series mark their filler measures themselves, so the
+    Python API (and the notebooks) warn like the CLI; a measure with data does not warn."""
+    from esc_analytics._evaluate import AbsentFeatureWarning
+    from esc_analytics._features import build_features, features_from_series
+
+    times = pd.date_range("2026-01-01", periods=48, freq="1h", tz="UTC")
+    if source == "series":
+        features = features_from_series(
+            pd.DataFrame({"topic": "acme", "window_start": times, "volume": 5.0})
+        )
+        absent = "volume series do not carry"
+    else:
+        mentions = pd.DataFrame(
+            {
+                "mention_id": [str(i) for i in range(48)],
+                "created_at": times,
+                "topic": "acme",
+                "author": [f"a{i % 7}" for i in range(48)],
+            }
+        )
+        features = build_features(mentions, freq="1h")
+        absent = "no sentiment column"
+    policy = _policy_reading(
+        ("watch", ["volume >= 1"], []), ("escalate", ["negative_share > 0.5"], [])
+    )
+    with pytest.warns(AbsentFeatureWarning, match=absent) as caught:
+        evaluate(policy, features)
+    assert len(caught) == 1 and "tier 2 'escalate'" in str(caught[0].message)
+    if source != "series":  # unique_authors comes from the author column: no warning
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", AbsentFeatureWarning)
+            evaluate(_policy_reading(("watch", ["unique_authors >= 1"], [])), features)

@@ -49,6 +49,7 @@ _EXPORTS: dict[str, str] = {
     "policy_to_mermaid": "._policy",
     "Escalations": "._escalations",
     "evaluate": "._evaluate",
+    "AbsentFeatureWarning": "._evaluate",
     "escalations_from_tiers": "._evaluate",
     # backtest, NAB, calibration
     "BacktestResult": "._backtest",

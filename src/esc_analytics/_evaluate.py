@@ -21,15 +21,15 @@ produce comparable escalations:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from ._errors import DataLoadError, PolicyError
 from ._escalations import Escalations
+from ._features import ABSENT_FEATURES_ATTR
 from ._policy import Condition, Policy
 from ._schema import (
     EPISODE_COLUMNS,
@@ -44,49 +44,6 @@ class AbsentFeatureWarning(UserWarning):
     """A policy condition reads a measure the input data could not provide (e.g. a volume
     series has no sentiment, so ``negative_share`` is a column of zeros): the condition is
     evaluated against that filler, not against data."""
-
-
-#: Key of ``features.attrs``: ``{feature: "why it is absent"}`` for measures the input did not
-#: carry (set by :func:`mark_absent_features`, read by :func:`evaluate`).
-ABSENT_FEATURES_ATTR = "absent_features"
-
-#: Measure columns of Features -> the mention columns they are computed from. A measure is
-#: carried when one of these (or the measure itself, as in a pre-aggregated series) has data;
-#: every other column (volume, its baselines, ratios and burst levels) needs only volume.
-FEATURE_INPUTS: dict[str, tuple[str, ...]] = {
-    "negative_volume": ("sentiment",),
-    "negative_share": ("sentiment", "negative_volume"),
-    "negative_share_change": ("sentiment", "negative_volume"),
-    "negative_share_rolling": ("sentiment", "negative_volume"),
-    "unique_authors": ("author",),
-    "reach": ("author_followers",),
-    "engagement": ("engagement",),
-    "influencer_mentions": ("author_followers", "is_verified"),
-}
-
-
-def mark_absent_features(
-    features: pd.DataFrame,
-    carried: Collection[str],
-    kind: Literal["mentions", "series"] = "mentions",
-) -> pd.DataFrame:
-    """Record in ``features.attrs`` which measures of ``FEATURE_INPUTS`` the input could not
-    provide (``carried``: the input's columns that hold data), so that :func:`evaluate` warns
-    when a policy reads one of those filler columns. Returns ``features`` (marked in place)."""
-    have = set(carried)
-    absent: dict[str, str] = {}
-    for feature, inputs in FEATURE_INPUTS.items():
-        if feature in have or have.intersection(inputs):
-            continue
-        if kind == "series":
-            absent[feature] = "volume series do not carry"
-        else:
-            sources = [c for c in inputs if c not in FEATURE_INPUTS]
-            absent[feature] = (
-                f"the mentions do not carry (no {' or '.join(sources)} column)"
-            )
-    features.attrs[ABSENT_FEATURES_ATTR] = absent
-    return features
 
 
 def _filler(values: np.ndarray) -> str | None:

@@ -17,9 +17,9 @@ Conventions (shared by the pandas path here and the DuckDB path in ``_duckdb``):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -89,6 +89,49 @@ class AggregateResult:
 
 
 # --- windows ---------------------------------------------------------------------------------
+
+
+#: Key of ``features.attrs``: ``{feature: "why it is absent"}`` for measures the input did not
+#: carry (set by :func:`mark_absent_features`, read by :func:`evaluate`).
+ABSENT_FEATURES_ATTR = "absent_features"
+
+#: Measure columns of Features -> the mention columns they are computed from. A measure is
+#: carried when one of these (or the measure itself, as in a pre-aggregated series) has data;
+#: every other column (volume, its baselines, ratios and burst levels) needs only volume.
+FEATURE_INPUTS: dict[str, tuple[str, ...]] = {
+    "negative_volume": ("sentiment",),
+    "negative_share": ("sentiment", "negative_volume"),
+    "negative_share_change": ("sentiment", "negative_volume"),
+    "negative_share_rolling": ("sentiment", "negative_volume"),
+    "unique_authors": ("author",),
+    "reach": ("author_followers",),
+    "engagement": ("engagement",),
+    "influencer_mentions": ("author_followers", "is_verified"),
+}
+
+
+def mark_absent_features(
+    features: pd.DataFrame,
+    carried: Collection[str],
+    kind: Literal["mentions", "series"] = "mentions",
+) -> pd.DataFrame:
+    """Record in ``features.attrs`` which measures of ``FEATURE_INPUTS`` the input could not
+    provide (``carried``: the input's columns that hold data), so that :func:`evaluate` warns
+    when a policy reads one of those filler columns. Returns ``features`` (marked in place)."""
+    have = set(carried)
+    absent: dict[str, str] = {}
+    for feature, inputs in FEATURE_INPUTS.items():
+        if feature in have or have.intersection(inputs):
+            continue
+        if kind == "series":
+            absent[feature] = "volume series do not carry"
+        else:
+            sources = [c for c in inputs if c not in FEATURE_INPUTS]
+            absent[feature] = (
+                f"the mentions do not carry (no {' or '.join(sources)} column)"
+            )
+    features.attrs[ABSENT_FEATURES_ATTR] = absent
+    return features
 
 
 def window_length(freq: str | pd.Timedelta | Any) -> pd.Timedelta:
@@ -528,7 +571,9 @@ def build_features(
 ) -> pd.DataFrame:
     """Mentions → Features: :func:`aggregate_mentions` then :func:`add_baselines`."""
     counts = aggregate_mentions(mentions, freq=freq, influencer_followers=influencer_followers)
-    return add_baselines(counts, planned_events=planned_events, freq=freq)
+    features = add_baselines(counts, planned_events=planned_events, freq=freq)
+    carried = [c for c in mentions.columns if mentions[c].notna().any()]
+    return mark_absent_features(features, carried, "mentions")
 
 
 def rolling_negative_share(
@@ -651,7 +696,9 @@ def features_from_series(
         engagement=dense("engagement", "float64"),
         influencer_mentions=dense("influencer_mentions", "i8"),
     )
-    return add_baselines(measures, planned_events=planned_events, freq=step)
+    features = add_baselines(measures, planned_events=planned_events, freq=step)
+    carried = [c for c in series.columns if series[c].notna().any()]
+    return mark_absent_features(features, carried, "series")
 
 
 # --- out of core -----------------------------------------------------------------------------

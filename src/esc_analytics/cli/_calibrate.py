@@ -82,8 +82,7 @@ def load_features(args: argparse.Namespace) -> Any:
     import pandas as pd
 
     from .._calibrate import add_detection_features
-    from .._evaluate import mark_absent_features
-    from .._features import build_features, features_from_series
+    from .._features import build_features, features_from_series, mark_absent_features
     from .._io import load_mentions, load_series
 
     columns = parse_mapping(args.column)
