@@ -74,11 +74,12 @@ def add_input_options(
         )
 
 
-def load_features(args: argparse.Namespace) -> Any:
-    """Features from --mentions or --series (each series topic gets its own time span), plus
-    the burst detection feature ``level_q99_7d_s3`` (see ``add_detection_features``). The load
-    summary is reported, and the measures the input could not provide (no sentiment in a volume
-    series...) are marked so that evaluating a policy on them warns."""
+def load_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
+    """Features and the accepted input rows, from --mentions or --series (each series topic
+    gets its own time span), plus the burst detection feature ``level_q99_7d_s3`` (see
+    ``add_detection_features``). The load summary is reported, and the measures the input
+    could not provide (no sentiment in a volume series...) are marked: evaluating a policy
+    on them warns."""
     import pandas as pd
 
     from .._calibrate import add_detection_features
@@ -112,7 +113,12 @@ def load_features(args: argparse.Namespace) -> Any:
     with contextlib.suppress(ValueError):  # one window per topic: no window length to learn
         features = add_detection_features(features)
     carried = [c for c in loaded.data.columns if loaded.data[c].notna().any()]
-    return mark_absent_features(features, carried, kind)
+    return mark_absent_features(features, carried, kind), loaded.data
+
+
+def load_features(args: argparse.Namespace) -> Any:
+    """Features from --mentions or --series (see :func:`load_inputs`)."""
+    return load_inputs(args)[0]
 
 
 def _with_notes(summary: Any) -> str:

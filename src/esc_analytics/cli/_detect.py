@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import EscAnalyticsError
-from ._calibrate import add_input_options, load_features
+from ._calibrate import add_input_options, load_inputs
 from ._common import feature_warnings
 
 
@@ -46,8 +46,9 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "detect",
         help="tier and notifications per window under a policy",
-        description="Write one row per input window, in input order: topic, window_start, "
-        "tier, escalation (1 where a notification would go out).",
+        description="Write one row per input window, in input order (files as given, each "
+        "in time order): topic, window_start, tier, escalation (1 where a notification would "
+        "go out). With --mentions the windows are those the mentions are aggregated into.",
     )
     add_input_options(parser, incidents=False)
     parser.add_argument("--policy", metavar="FILE", help="policy YAML")
@@ -58,6 +59,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and write the per-window tiers in input order."""
+    import pandas as pd
+
     given = [name for name in _SOURCES if getattr(args, name, None)]
     if len(given) != 1:
         options = " or ".join(f"--{n}" for n in _SOURCES)
@@ -65,11 +68,19 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise EscAnalyticsError(f"--out must end in .csv or .parquet, got {args.out}")
-    features = load_features(args)
+    features, rows = load_inputs(args)
     with feature_warnings(args):
         escalations = _SOURCES[given[0]](args, features)
     windows = escalations.windows.loc[:, ["topic", "window_start", "tier", "escalation"]]
-    if args.series:  # files in the order given, each in time order (the loader sorts rows)
+    filled = 0
+    if args.series:
+        # One row per input window: windows missing from a file were filled with 0 for the
+        # rolling features; they are evaluated but not written.
+        given_windows = pd.MultiIndex.from_frame(rows[["topic", "window_start"]])
+        keep = pd.MultiIndex.from_frame(windows[["topic", "window_start"]]).isin(given_windows)
+        filled = int((~keep).sum())
+        windows = windows[keep]
+        # files in the order given, each in time order (the loader sorts rows)
         stems = list(dict.fromkeys(Path(f).stem for f in args.series))
         rank = {t: i for i, t in enumerate(stems)}
         key = windows["topic"].astype(str).map(lambda t: rank.get(t, len(rank)))
@@ -79,5 +90,6 @@ def run(args: argparse.Namespace) -> int:
 
     write_table(windows, out)  # .csv or .parquet (checked above), atomically
     n_alerts = int(windows["escalation"].sum())
-    print(f"{len(windows)} windows, {n_alerts} notifications -> {out}")
+    gaps = f" ({filled} missing window(s) filled with 0, not written)" if filled else ""
+    print(f"{len(windows)} windows, {n_alerts} notifications -> {out}{gaps}")
     return 0
