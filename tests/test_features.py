@@ -331,3 +331,31 @@ def test_topic_overview_counts_per_topic(seven_mentions: pd.DataFrame) -> None:
     assert overview["negative_share"].tolist() == pytest.approx([1 / 3, 2 / 4])
     assert overview["incidents"].tolist() == [0, 2]  # "nowhere" has no mention: not listed
     assert topic_overview(mentions)["incidents"].tolist() == [0, 0]
+
+
+@pytest.mark.parametrize(
+    ("minutes", "expected"),
+    [
+        (list(range(0, 100, 5)), "5min"),  # regular
+        ([*range(0, 100, 5), 101], "5min"),  # one stray timestamp is not the window length
+        ([0, 5, 10, 20, 25, 40, 45, 50], "5min"),  # gaps
+        ([0, 1, 2, 3, 5, 6, 8], "1min"),  # minute data with gaps
+    ],
+)
+def test_infer_freq_ignores_a_stray_step(minutes, expected) -> None:
+    from esc_analytics._schema import infer_freq
+
+    times = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(minutes, unit="min")
+    frame = pd.DataFrame({"topic": "t", "window_start": times})
+    assert infer_freq(frame) == pd.Timedelta(expected)
+
+
+def test_a_stray_series_timestamp_is_named_not_turned_into_one_minute_windows() -> None:
+    times = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(
+        [*range(0, 300, 5), 101], unit="min"
+    )
+    series = pd.DataFrame({"topic": "acme", "window_start": times, "volume": 3.0})
+    with pytest.raises(DataLoadError, match="off the 5 min grid") as err:
+        features_from_series(series)
+    assert "acme 2026-01-01 01:41:00" in str(err.value) and "freq=" in str(err.value)
+    assert len(features_from_series(series, freq="1min")) == 296  # the caller's choice

@@ -620,6 +620,23 @@ def topic_overview(mentions: pd.DataFrame, incidents: pd.DataFrame | None = None
     return overview
 
 
+def _plain(step: pd.Timedelta) -> str:
+    """``5 min``, ``1 h``, ``1 day``: a window length as people write it."""
+    for unit, name in ((86_400, "day"), (3_600, "h"), (60, "min"), (1, "s")):
+        seconds = step.total_seconds()
+        if seconds >= unit and seconds % unit == 0:
+            return f"{int(seconds // unit)} {name}"
+    return str(step)
+
+
+def _some_windows(frame: pd.DataFrame, mask: np.ndarray, limit: int = 3) -> str:
+    """The first ``limit`` (topic, window_start) of ``mask``, for an error message."""
+    rows = frame.loc[np.asarray(mask, dtype=bool), ["topic", "window_start"]]
+    shown = [f"{r.topic} {r.window_start:%Y-%m-%d %H:%M:%S}" for r in rows.head(limit).itertuples()]
+    more = f" (+{len(rows) - limit} more)" if len(rows) > limit else ""
+    return ", ".join(shown) + more
+
+
 def features_from_series(
     series: pd.DataFrame,
     *,
@@ -630,7 +647,7 @@ def features_from_series(
 
     Missing windows inside the span become 0; measures the series does not carry are 0 (extra
     measure columns it has, e.g. ``negative_volume``, are kept); ``freq`` defaults to the
-    smallest step between windows."""
+    step between windows (see :func:`~esc_analytics._schema.infer_freq`)."""
     if not isinstance(series, pd.DataFrame):
         raise DataLoadError(f"series must be a DataFrame, got {type(series).__name__}")
     missing = [c for c in ("window_start", "volume") if c not in series]
@@ -657,17 +674,19 @@ def features_from_series(
     duplicated = frame.duplicated(["topic", "window_start"]).to_numpy()
     if duplicated.any():
         raise DataLoadError(
-            "the series has several rows for one topic and window",
+            "the series has several rows for one topic and window: "
+            f"{_some_windows(frame, duplicated)}",
             column="window_start",
-            lines=np.flatnonzero(duplicated) + 1,
         )
     first, last = int(t.min()), int(t.max())
     off_grid = np.mod(t - first, step_us) != 0
     if off_grid.any():
+        how = "given as freq" if freq is not None else "the step between most rows"
         raise DataLoadError(
-            f"window starts are not on a {step} grid",
+            f"{int(off_grid.sum())} window start(s) are off the {_plain(step)} grid "
+            f"({how}): {_some_windows(frame, off_grid)}; fix or remove those rows, or pass "
+            "freq= (--freq) with the real window length",
             column="window_start",
-            lines=np.flatnonzero(off_grid) + 1,
         )
     topic_codes, topic_names = pd.factorize(frame["topic"], sort=True)
     n_windows = (last - first) // step_us + 1

@@ -97,7 +97,9 @@ REASON_END_BEFORE_START = "ended_before_started"
 
 def infer_freq(frame: pd.DataFrame, column: str = "window_start") -> pd.Timedelta:
     """Return the window length of a features/escalations frame: the smallest positive step
-    between consecutive windows of one topic. Raises ValueError when it cannot be told."""
+    between consecutive windows of one topic that is not a stray (at least a tenth of all
+    steps), so one odd timestamp cannot turn 5-minute windows into 1-minute ones. Raises
+    ValueError when it cannot be told."""
     if frame.empty or column not in frame:
         raise ValueError(f"cannot infer the window length: no {column!r} values")
     keys = frame["topic"] if "topic" in frame else pd.Series(0, index=frame.index)
@@ -111,7 +113,9 @@ def infer_freq(frame: pd.DataFrame, column: str = "window_start") -> pd.Timedelt
     steps = steps[steps > pd.Timedelta(0)]
     if steps.empty:
         raise ValueError("cannot infer the window length: every topic has a single window")
-    return pd.Timedelta(steps.min())
+    counts = steps.value_counts()
+    common = counts[counts >= 0.1 * len(steps)]
+    return pd.Timedelta(common.index.min())
 
 
 # --- Sentiment -----------------------------------------------------------------------------
