@@ -172,3 +172,35 @@ def test_bad_policy_exits_2(files, tmp_path, capsys, text):
     assert rc == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "error" in err[0]
+
+
+def test_calibrate_warns_when_its_policy_catches_nothing_or_severities_exceed_tiers(
+    files, capsys
+):
+    """Incidents in quiet hours, a zero false-alarm budget: the fit can only write a policy
+    that catches none of them, and says so; severity 3 with --tiers 2 is reported too."""
+    times = pd.date_range("2026-03-02", periods=24 * 21, freq="1h")
+    quiet = pd.DataFrame(
+        {
+            "incident_id": ["q1", "q2", "q3"],
+            "topic": "alpha",
+            "started_at": [times[h].isoformat() + "Z" for h in (60, 120, 400)],
+            "ended_at": [times[h + 2].isoformat() + "Z" for h in (60, 120, 400)],
+            "severity": [1, 3, 1],
+        }
+    )
+    quiet.to_csv(files / "quiet.csv", index=False)
+    args = ["calibrate", "--series", str(files / "alpha.csv"), "--incidents",
+            str(files / "quiet.csv"), "--tiers", "2", "--max-false-per-week", "0",
+            "--out", str(files / "q.yaml")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "warning: the written policy catches none of the incidents" in out
+    assert "--max-false-per-week" in out
+    assert "warning: 1 incident(s) have a severity above the policy's 2 tier(s)" in out
+    # A history the fit can serve gets neither warning.
+    ok = ["calibrate", "--series", str(files / "alpha.csv"), "--incidents",
+          str(files / "incidents.csv"), "--tiers", "2", "--max-false-per-week", "2",
+          "--out", str(files / "ok.yaml")]
+    assert main(ok) == 0
+    assert "warning:" not in capsys.readouterr().out

@@ -258,10 +258,36 @@ def run(args: argparse.Namespace) -> int:
         result = _calibrate(args, features, incidents)
     for message in absent_feature_uses(result.policy, features):
         report_warning(args, message)
+    for message in _fit_warnings(result, incidents, args):
+        report_warning(args, message)
     save_policy(result.policy, args.out)
     print(result.summary())
     print(f"policy written to {args.out}")
     return 0
+
+
+def _fit_warnings(result: Any, incidents: Any, args: argparse.Namespace) -> list[str]:
+    """What a user should know before trusting the written policy: a policy that catches
+    nothing on its own history, severities above the number of tiers."""
+    warnings_ = []
+    n_tiers = len(result.policy.tiers)
+    above = int((incidents["severity"] > n_tiers).sum())
+    if above:
+        warnings_.append(
+            f"{above} incident(s) have a severity above the policy's {n_tiers} tier(s): they "
+            f"count as tier {n_tiers} (use --tiers to add tiers)"
+        )
+    bt = result.backtest
+    if bt is not None and len(bt.tiers) and int(bt.tiers["caught"].sum()) == 0:
+        hint = (
+            "loosen --max-false-per-week, or try --objective cost or nab"
+            if args.objective == "recall"
+            else "check that the incidents' topics and times match the data"
+        )
+        warnings_.append(
+            "the written policy catches none of the incidents on this history: " + hint
+        )
+    return warnings_
 
 
 def _calibrate(args: argparse.Namespace, features: Any, incidents: Any) -> Any:
