@@ -203,6 +203,12 @@ VALIDATION_CASES = [
     ("tiers:\n  - 3\n", "tiers[0]", ["mapping", "got int"]),
     (_tier("    all: [volume_ratio > 2\n"), None, ["invalid YAML", "line"]),
     (
+        _tier("    all: [volume_ratio > 2]\n    for: 2\n    for: 3\n"),
+        None,
+        ["invalid YAML", "line 7", "duplicate key 'for'", "first given at line 6"],
+    ),
+    ("tiers: []\ntiers: []\n", None, ["duplicate key 'tiers'"]),
+    (
         _tier("    all: [{feature: volume_ratio, op: '>', valeu: 2}]\n"),
         "tiers[0].all[0].valeu",
         ["did you mean 'value'"],
@@ -222,6 +228,15 @@ def test_invalid_policy_files_raise_policy_error_naming_the_key(
         assert message.startswith(f"{key}: ")
     for word in words:
         assert word in message, message
+
+
+def test_errors_in_a_policy_file_name_the_file_and_keep_the_key(tmp_path) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_text(_tier("    all: [volume_ratio > 2]\n    for: -1\n"))
+    with pytest.raises(PolicyError) as caught:
+        Policy.from_yaml(path)
+    assert str(caught.value).startswith(f"{path}: tiers[0].for: ")
+    assert caught.value.key == "tiers[0].for"
 
 
 def test_yaml_syntax_error_reports_the_line_number() -> None:

@@ -409,7 +409,7 @@ class Policy:
             text = path.read_text(encoding="utf-8")
             where = str(path)
         try:
-            raw = yaml.safe_load(text)
+            raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -417,7 +417,14 @@ class Policy:
             raise PolicyError(f"{where}: invalid YAML{line}: {problem}") from None
         if raw is None:
             raise PolicyError(f"{where}: empty policy; expected a mapping with a 'tiers' list")
-        return cls.from_dict(raw, known_features=known_features)
+        if where == "policy":
+            return cls.from_dict(raw, known_features=known_features)
+        try:
+            return cls.from_dict(raw, known_features=known_features)
+        except PolicyError as error:  # say which file (the key is in the message already)
+            named = PolicyError(f"{where}: {error}")
+            named.key = error.key
+            raise named from None
 
     def to_yaml(self) -> str:
         """YAML text of the policy (``for`` = persistence), readable and lossless."""
@@ -517,6 +524,31 @@ class Policy:
                 raise PolicyError(_detail(error), key=name) from None
             tiers[level - 1] = tier
         return replace(self, tiers=tuple(tiers))
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """The safe loader, refusing a key given twice in one mapping (plain YAML keeps the last
+    silently: a tier with ``for: 2`` then ``for: 3`` would lose the first without a word)."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
+    first_line: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            seen = first_line.get(key)
+        except TypeError:  # an unhashable key: the base constructor reports it
+            break
+        if seen is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first given at line {seen})",
+                key_node.start_mark,
+            )
+        first_line[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
 
 
 class _PolicyDumper(yaml.SafeDumper):
