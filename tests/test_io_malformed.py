@@ -297,3 +297,34 @@ def test_a_mention_file_is_refused_as_an_incident_log(tmp_path, header, row, ref
         assert str(path) in str(err.value) and "load_mentions" in str(err.value)
     else:
         assert len(load_incidents(path).data) == 1
+
+
+@pytest.mark.parametrize("word", ["N/A", "n/a", "-", "--", "null", "None", "#N/A", " NA "])
+def test_a_no_value_word_in_an_optional_measure_keeps_the_mention(tmp_path, word):
+    """'N/A' followers or '-' sentiment mean no value: the mention still counts in the volume
+    (quarantining it would drop a real post over an optional field)."""
+    path = tmp_path / "m.csv"
+    path.write_text(
+        "id,created_at,topic,followers,sentiment,engagement\n"
+        f"1,2024-01-01T10:00Z,acme,{word},{word},{word}\n"
+        "2,2024-01-01T11:00Z,acme,1200,negative,3\n"
+    )
+    result = load_mentions(path)
+    assert result.data["mention_id"].tolist() == ["1", "2"] and result.quarantine.empty
+    first = result.data.iloc[0]
+    assert pd.isna(first["author_followers"]) and pd.isna(first["engagement"])
+    assert result.data["author_followers"].iloc[1] == 1200
+
+
+@pytest.mark.parametrize("word", ["ongoing", "Open", "N/A", "-", "TBD", ""])
+def test_an_open_incident_has_no_end_instead_of_being_quarantined(tmp_path, word):
+    path = tmp_path / "i.csv"
+    path.write_text(
+        "incident_id,topic,started_at,ended_at,severity\n"
+        f"A,acme,2024-01-01T10:00Z,{word},1\n"
+        "B,acme,2024-01-02T10:00Z,not a date,1\n"
+    )
+    result = load_incidents(path)
+    assert result.data["incident_id"].tolist() == ["A"]
+    assert pd.isna(result.data["ended_at"].iloc[0])
+    assert result.quarantine["reason"].tolist() == ["unparseable_time"]  # B: a real bad value

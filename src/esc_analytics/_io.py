@@ -390,8 +390,12 @@ class _Load:
         return out
 
     def times(self, column: str, tz: str | None, *, required: bool) -> pd.Series:
-        """Parse a time column to UTC, flagging missing (if required) and bad values."""
-        parsed, missing, bad, notes = _parse_times(self.frame[column], tz)
+        """Parse a time column to UTC, flagging missing (if required) and bad values. In an
+        optional column (``ended_at``...) words such as ``ongoing`` or ``N/A`` mean no time."""
+        values = self.frame[column]
+        if not required:
+            values = _blank_missing_words(values, _NO_TIME_WORDS)
+        parsed, missing, bad, notes = _parse_times(values, tz)
         self.time_notes.extend(n for n in notes if n in ("aware", "naive", "epoch"))
         self.notes.extend(f"{column}: {n}" for n in notes if n not in ("aware", "naive", "epoch"))
         if required:
@@ -836,6 +840,23 @@ def _numbers_from_text(text: pd.Series, european: bool = False) -> tuple[pd.Seri
     return numbers, notes
 
 
+#: Cells that exports write for "no value" (compared lower-case, stripped): an optional
+#: measure is then missing, not bad, and the mention keeps its place in the volume.
+_MISSING_WORDS = frozenset({"n/a", "#n/a", "na", "-", "--", "—", "null", "none", "(none)"})
+#: ... and in an optional time column (an incident's ``ended_at`` while it is still open).
+_NO_TIME_WORDS = _MISSING_WORDS | {"ongoing", "open", "active", "unresolved", "tbd", "pending"}
+
+
+def _blank_missing_words(values: pd.Series, words: frozenset[str]) -> pd.Series:
+    """Text cells that are one of ``words`` become empty (missing); other cells unchanged."""
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_datetime64_any_dtype(
+        values.dtype
+    ):
+        return values
+    lowered = values.astype("string").str.strip().str.lower()
+    return values.where(~lowered.isin(words).fillna(False).to_numpy(), None)
+
+
 def _parse_numbers(
     values: pd.Series, european: bool = False
 ) -> tuple[pd.Series, np.ndarray, list[str]]:
@@ -849,7 +870,7 @@ def _parse_numbers(
         numbers = values.astype("float64")
         bad = np.isinf(numbers.to_numpy())
         return numbers.where(~bad), bad, []
-    text = _text(values)
+    text = _text(_blank_missing_words(values, _MISSING_WORDS))
     numbers, notes = _numbers_from_text(text, european)
     bad = (~np.isfinite(numbers.to_numpy()) & (text != "").to_numpy())
     return numbers.where(~bad), bad, notes
@@ -866,7 +887,7 @@ def _parse_sentiment(
         values.dtype
     ):
         return values.astype("float64"), np.zeros(len(values), dtype=bool), []
-    text = _text(values).str.lower()
+    text = _text(_blank_missing_words(values, _MISSING_WORDS)).str.lower()
     scores = text.map(SENTIMENT_WORDS).astype("float64")
     unknown = scores.isna() & (text != "")
     notes: list[str] = []
