@@ -328,3 +328,23 @@ def test_an_open_incident_has_no_end_instead_of_being_quarantined(tmp_path, word
     assert result.data["incident_id"].tolist() == ["A"]
     assert pd.isna(result.data["ended_at"].iloc[0])
     assert result.quarantine["reason"].tolist() == ["unparseable_time"]  # B: a real bad value
+
+
+@pytest.mark.parametrize(
+    ("dates", "noted"),
+    [
+        (["03/04/2024 14:05", "04/04/2024 09:00"], True),  # could be 3 April or 4 March
+        (["03/04/2024 14:05", "25/04/2024 09:00"], False),  # 25 decides: day-first
+        (["03/04/2024 14:05", "04/25/2024 09:00"], False),  # 25 decides: month-first
+        (["04/04/2024 14:05", "05/05/2024 09:00"], False),  # same either way
+        (["2024-03-04 14:05", "2024-04-04 09:00"], False),  # ISO
+    ],
+)
+def test_ambiguous_numeric_dates_are_noted(tmp_path, dates, noted):
+    path = tmp_path / "m.csv"
+    rows = "".join(f"{i},{d},acme\n" for i, d in enumerate(dates))
+    path.write_text("id,created_at,topic\n" + rows)
+    result = load_mentions(path)
+    assert len(result.data) == 2
+    notes = " ".join(result.summary.notes)
+    assert ("read month-first" in notes) is noted, notes

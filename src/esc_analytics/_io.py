@@ -587,6 +587,18 @@ def _day_first(text: pd.Series) -> bool:
     return bool((first > 12).any()) and not bool((second > 12).any())
 
 
+def _ambiguous_numeric_dates(text: pd.Series) -> int:
+    """How many numeric dates (03/04/2024) could be read either way, when nothing in the
+    column decides it (no field above 12): 0 when the column decides or the reading does not
+    matter (day equals month)."""
+    fields = text.str.extract(_NUMERIC_DATE.pattern)
+    first = pd.to_numeric(fields[0], errors="coerce")
+    second = pd.to_numeric(fields[1], errors="coerce")
+    if (first > 12).any() or (second > 12).any():
+        return 0
+    return int((first.notna() & second.notna() & (first != second)).sum())
+
+
 def _regex_mask(text: pd.Series, pattern: str) -> np.ndarray:
     """Vectorised regex search (RE2 through pyarrow when available; pandas otherwise)."""
     try:
@@ -690,6 +702,13 @@ def _parse_times(
         from pandas.tseries.api import guess_datetime_format
 
         dayfirst = _day_first(rest)
+        ambiguous = _ambiguous_numeric_dates(rest)
+        if ambiguous:
+            notes.append(
+                f"{ambiguous} numeric date(s) such as {rest.iloc[0]!r} read month-first "
+                "(MM/DD, the usual export default): no value in the column has a day above 12 "
+                "to tell; if they are day-first, export ISO dates (YYYY-MM-DD)"
+            )
         import warnings
 
         with warnings.catch_warnings():
