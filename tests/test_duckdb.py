@@ -270,3 +270,137 @@ def test_timezone_note_says_what_was_done_like_the_loader(tmp_path, times, tz, e
     path.write_text("mention_id,created_at,topic\n" + rows + "\n")
     assert load_mentions(path, tz=tz).summary.timezone_note == expected
     assert aggregate_files([path], tz=tz).summary.timezone_note == expected
+
+
+# --- malformed CSV rows (too many / too few fields): quarantined like the loader does ------
+
+
+def _good_rows(n: int) -> list[str]:
+    words = ["terrible awful", "great", "late again"]
+    return [
+        f"{i},2024-03-04T{i % 24:02d}:{i % 60:02d}:00Z,Acme,u{i % 7},,\"hi, {words[i % 3]}\""
+        for i in range(1, n + 1)
+    ]
+
+
+def _with_bad_lines(n: int, bad: list[tuple[int, str]]) -> str:
+    """n good rows with the ``bad`` lines inserted at the given data positions (0 = first)."""
+    rows = _good_rows(n)
+    for position, line in sorted(bad, reverse=True):
+        rows.insert(position, line)
+    return "mention_id,created_at,topic,author,sentiment,text\n" + "\n".join(rows) + "\n"
+
+
+PROBE_CSV = """\
+mention_id,created_at,topic,text
+1,2024-03-04T14:05:00Z,Acme,ok
+2,2024-03-04T14:06:00Z,Acme,fine
+3,2024-03-04T14:07:00Z,Acme,too,many,fields
+4,2024-03-04T14:08:00Z
+"""
+
+MALFORMED_CASES = {
+    "too many and too short": (PROBE_CSV, 2),
+    "one bad among 200": (_with_bad_lines(200, [(120, "999,2024-03-04T14:07:00Z,Acme,u,,x,y")]), 1),
+    "first and last rows": (_with_bad_lines(50, [(0, "1,a,b,c,d,e,f,g"), (50, "994,a")]), 2),
+    "consecutive": (_with_bad_lines(60, [(5, "1,a"), (5, "2,b"), (5, "3,c"), (40, "x")]), 4),
+    "with other reasons after them": (
+        _with_bad_lines(
+            40,
+            [
+                (3, "995,2024"),
+                (9, "50,not a time,Acme,u,,x"),
+                (10, "3,2024-03-04T14:08:00Z,Acme,u,,dup id"),
+                (20, "51,02/24/2015 23:40,Acme,u,,format the loader reads"),
+            ],
+        ),
+        1,
+    ),
+}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+@pytest.mark.parametrize("case", list(MALFORMED_CASES))
+def test_malformed_rows_quarantined_like_the_loader(tmp_path: Path, case: str, suffix: str):
+    text, n_malformed = MALFORMED_CASES[case]
+    path = _write(text, tmp_path / f"export{suffix}")
+    loaded = _io.load_mentions(path)
+    result = aggregate_files([path], freq="1h")
+    assert result.summary.reasons.get("malformed_row") == n_malformed
+    assert loaded.summary.reasons.get("malformed_row") == n_malformed
+    for field in ("rows_read", "accepted", "quarantined", "reasons", "sentiment_estimated"):
+        assert getattr(result.summary, field) == getattr(loaded.summary, field), field
+    ours, theirs = result.quarantine, loaded.quarantine
+    assert ours[["source", "line", "reason", "column"]].equals(
+        theirs[["source", "line", "reason", "column"]]
+    )
+    malformed = ours["reason"] == "malformed_row"
+    assert ours.loc[malformed, "raw"].tolist() == theirs.loc[malformed, "raw"].tolist()
+    _assert_same_features(result.features, build_features(loaded.data, freq="1h"))
+
+
+def test_malformed_rows_in_several_files(tmp_path: Path) -> None:
+    first = _write(MALFORMED_CASES["consecutive"][0], tmp_path / "a.csv")
+    second = _write(MALFORMED_CASES["with other reasons after them"][0], tmp_path / "b.csv.gz")
+    parquet = _write(_with_bad_lines(30, []), tmp_path / "c.parquet")
+    loaded = _io.load_mentions([first, second, parquet])
+    result = aggregate_files([first, second, parquet], freq="1h")
+    assert result.summary.reasons == loaded.summary.reasons
+    assert result.summary.reasons["malformed_row"] == 5
+    assert result.summary.rows_read == loaded.summary.rows_read
+    key = ["source", "line", "reason", "column"]
+    assert result.quarantine[key].equals(loaded.quarantine[key])
+    _assert_same_features(result.features, build_features(loaded.data, freq="1h"))
+
+
+def test_cli_quarantines_malformed_rows_like_the_pandas_engine(tmp_path: Path, capsys) -> None:
+    from esc_analytics.cli import main
+
+    path = _write(PROBE_CSV, tmp_path / "probe.csv")
+    outputs = {}
+    for engine in ("duckdb", "pandas"):
+        out, quarantine = tmp_path / f"{engine}.csv", tmp_path / f"q_{engine}.csv"
+        argv = ["aggregate", str(path), "--engine", engine, "--out", str(out)]
+        assert main([*argv, "--quarantine", str(quarantine)]) == 0
+        printed = capsys.readouterr()
+        assert "read 4, accepted 2, quarantined 2 (malformed_row: 2)" in printed.out + printed.err
+        outputs[engine] = (out.read_text(), quarantine.read_text())
+    assert outputs["duckdb"] == outputs["pandas"]
+    assert ",4,malformed_row,," in outputs["duckdb"][1]
+    assert ",5,malformed_row,," in outputs["duckdb"][1]
+
+
+def test_file_where_no_row_splits_into_the_header_raises(tmp_path: Path) -> None:
+    rows = "".join(f"{i},2024-03-04T14:05:00Z,Acme,a,b\n" for i in range(20))
+    path = _write("mention_id,created_at,topic,text\n" + rows, tmp_path / "bad.csv")
+    with pytest.raises(DataLoadError, match="no row splits into the header's 4 fields") as info:
+        aggregate_files(path)
+    assert info.value.lines == tuple(range(2, 22))
+
+
+def test_bytes_not_utf8_past_the_sniffed_sample_raise(tmp_path: Path) -> None:
+    """DuckDB's sniffer reads ~20k rows; a cp1252 byte after them is an encoding problem of
+    the file (the pandas engine decodes it), not a malformed row to quarantine."""
+    rows = "".join(f"{i},2024-03-04T14:05:00Z,Acme,ok\n" for i in range(25_000))
+    path = tmp_path / "late.csv"
+    path.write_bytes(
+        ("mention_id,created_at,topic,text\n" + rows).encode()
+        + "25000,2024-03-04T14:05:00Z,Caf\xe9,ok\n".encode("cp1252")
+    )
+    with pytest.raises(DataLoadError, match="not UTF-8") as info:
+        aggregate_files(path)
+    assert info.value.lines == (25_002,)
+
+
+def test_metadata_lines_above_the_header_still_load_with_file_line_numbers(tmp_path: Path):
+    """A strict read keeps line 1 as the header; an export with metadata lines above its header
+    still loads (DuckDB's sniffer finds it), and quarantined rows keep the file's line numbers."""
+    meta = "Report Name:,Acme\nBrand:,Acme\nExported:,2024-03-05\n\n"
+    rows = _good_rows(30)
+    rows[9] = "10,not a time,Acme,u,,x"
+    path = _write(meta + "mention_id,created_at,topic,author,sentiment,text\n"
+                  + "\n".join(rows) + "\n", tmp_path / "export.csv")
+    result = aggregate_files(path, freq="1h")
+    assert (result.summary.rows_read, result.summary.accepted) == (30, 29)
+    assert result.quarantine["line"].tolist() == [4 + 1 + 10]
+    assert result.summary.sentiment_estimated

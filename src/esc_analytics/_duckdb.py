@@ -30,6 +30,7 @@ from ._schema import (
     REASON_BAD_SENTIMENT,
     REASON_BAD_TIME,
     REASON_DUPLICATE_ID,
+    REASON_MALFORMED_ROW,
     REASON_MISSING_TIME,
     REASON_NEGATIVE_NUMBER,
     SENTIMENT_WORDS,
@@ -44,6 +45,22 @@ _CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".txt", ".csv.zst", ".gz")
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 _COUNT_COLUMNS = ("author_followers", "engagement")
 _TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0", "verified")  # as the loader's _parse_bool
+_REJECTS = "esc_rejects_"  # + file index: CSV lines DuckDB could not split (store_rejects)
+_REJECT_SCANS = "esc_reject_scans_"
+_NEWLINES = "chr(13) || chr(10)"
+#: DuckDB's reject error types that make a row malformed whatever columns a scan reads (the
+#: others, e.g. a byte that is not UTF-8, are found only in the columns read, so they raise)
+_MALFORMED_ERRORS = (
+    "TOO MANY COLUMNS",
+    "MISSING COLUMNS",
+    "UNQUOTED VALUE",
+    "LINE SIZE OVER MAXIMUM",
+)
+_RAW_LIMIT = 500  # characters of a malformed line kept in the quarantine (as the loader)
+_NOT_UTF8 = (
+    "is not UTF-8 text (perhaps cp1252 / latin-1); the DuckDB engine reads UTF-8 and UTF-16 "
+    "only: use --engine pandas, which decodes it, or re-save the file as UTF-8"
+)
 
 
 def _quote_ident(name: str) -> str:
@@ -111,12 +128,24 @@ def _resolve(available: Sequence[str], columns: Mapping[str, str] | None, source
     return dict(resolve_columns(list(available), columns, "mentions", source=source))
 
 
-def _scan_sql(path: Path, kind: str) -> str:
+def _scan_sql(path: Path, kind: str, index: int, skip: int = 0) -> str:
+    """The table function reading file number ``index`` (CSV: after ``skip`` lines).
+
+    CSV rows DuckDB cannot split into the header's fields (too many or too few, a stray quote)
+    are skipped and recorded in ``esc_rejects_<index>`` (``store_rejects``) instead of failing
+    the whole scan; with it the dialect sniffer also tolerates such rows in its sample (without
+    it one short row can make it take a data row for the header). See :func:`_collect_malformed`.
+    """
     literal = _quote_literal(str(path))
     if kind == "parquet":
         return f"read_parquet({literal}, file_row_number = true)"
     encoding = ", encoding = 'utf-16'" if _is_utf16(path) else ""
-    return f"read_csv({literal}, all_varchar = true, header = true{encoding})"
+    skipped = f", skip = {int(skip)}" if skip else ""
+    return (
+        f"read_csv({literal}, all_varchar = true, header = true{encoding}{skipped},"
+        f" store_rejects = true, rejects_table = '{_REJECTS}{index}',"
+        f" rejects_scan = '{_REJECT_SCANS}{index}')"
+    )
 
 
 def _is_utf16(path: Path) -> bool:
@@ -136,10 +165,7 @@ def _describe(con: Any, scan: str, source: str) -> list[tuple[str, str]]:
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]
         if "not utf-8" in str(exc).lower():
-            message = ("is not UTF-8 text (perhaps cp1252 / latin-1); the DuckDB engine reads "
-                       "UTF-8 and UTF-16 only: use --engine pandas, which decodes it, or "
-                       "re-save the file as UTF-8")
-            raise DataLoadError(message, source=source) from exc
+            raise DataLoadError(_NOT_UTF8, source=source) from exc
         raise DataLoadError(f"cannot be read: {message}", source=source) from exc
     return [(str(r[0]), str(r[1]).upper()) for r in rows]
 
@@ -244,15 +270,29 @@ def _file_view(
     columns: Mapping[str, str] | None,
     topic: str | None,
     time_fallback: bool = False,
+    skips: dict[int, int] | None = None,
 ) -> tuple[str, dict[str, str], bool]:
     """SQL of one file as normalised rows: src, line, id, topic, t_us, measures' inputs, reason,
-    bad_column, raw; plus the resolved mapping and whether the time column is text."""
+    bad_column, raw; plus the resolved mapping and whether the time column is text. Lines
+    skipped above the header (an export's metadata) are recorded in ``skips[index]``."""
     source = str(path)
     kind = _file_kind(path)
-    scan = _scan_sql(path, kind)
+    scan = _scan_sql(path, kind, index)
     described = _describe(con, scan, source)
     types = {name: dtype for name, dtype in described if name != "file_row_number"}
     resolved = _resolve(list(types), columns, source)
+    skip = _metadata_lines(con, path) if kind == "csv" and "created_at" not in resolved else 0
+    if skip:  # the header is below metadata lines ("Report:,...", a blank line)
+        skipped_scan = _scan_sql(path, kind, index, skip)
+        skipped = _describe(con, skipped_scan, source)
+        skipped_types = {name: dtype for name, dtype in skipped}
+        skipped_resolved = _resolve(list(skipped_types), columns, source)
+        if "created_at" in skipped_resolved:
+            scan, types, resolved = skipped_scan, skipped_types, skipped_resolved
+        else:
+            skip = 0
+    if skips is not None:
+        skips[index] = skip
     if "created_at" not in resolved:
         raise DataLoadError(
             "no timestamp column (looked for created_at and the usual export names); "
@@ -344,8 +384,8 @@ def _file_view(
     if kind == "parquet":
         selects.append("file_row_number + 1 AS line")
         inner = f"SELECT * FROM {scan}"
-    else:  # header = line 1
-        selects.append("row_number() OVER () + 1 AS line")
+    else:  # header = line skip + 1; rows DuckDB rejected not counted (see _fetch_quarantine)
+        selects.append(f"row_number() OVER () + {skip + 1} AS line")
         inner = f"SELECT * FROM {scan}"
     sql = f"SELECT {', '.join(selects)} FROM ({inner})"
     return sql, resolved, not time_type.startswith(("TIMESTAMP", "DATE"))
@@ -379,7 +419,8 @@ def aggregate_counts(
         except duckdb.Error as exc:
             raise DataLoadError(f"unknown time zone {tz!r}; use e.g. 'Europe/Paris'") from exc
         con.execute("SET preserve_insertion_order = false")
-        mappings, text_time = _create_rows_view(con, files, columns, topic)
+        skips: dict[int, int] = {}  # metadata lines above a CSV header, by file
+        mappings, text_time = _create_rows_view(con, files, columns, topic, skips=skips)
         has_ids = any("mention_id" in m for m in mappings)
 
         # 1. duplicate ids among valid rows: 64-bit hashes of every id sorted in numpy (much
@@ -389,7 +430,7 @@ def aggregate_counts(
         if len(repeated) and text_time:  # validity must be final before duplicates are known
             fallback_tried = True
             if _add_time_fallback(con, tz):
-                _create_rows_view(con, files, columns, topic, time_fallback=True)
+                _create_rows_view(con, files, columns, topic, time_fallback=True, skips=skips)
         n_dups = _mark_duplicates(con, repeated)
         accepted_filter = (
             "reason IS NULL AND NOT EXISTS (SELECT 1 FROM dup_rows d"
@@ -403,7 +444,7 @@ def aggregate_counts(
         agg, rejected = _split(con.execute(query).fetch_df())
         retry = not fallback_tried and text_time and _count(rejected, REASON_BAD_TIME)
         if retry and _add_time_fallback(con, tz):  # no duplicate ids here: none to recompute
-            _create_rows_view(con, files, columns, topic, time_fallback=True)
+            _create_rows_view(con, files, columns, topic, time_fallback=True, skips=skips)
             agg, rejected = _split(con.execute(query).fetch_df())
         _check_some_time_readable(con, rejected, files, mappings)
         reason_counts = _sum_reasons(rejected)
@@ -415,23 +456,35 @@ def aggregate_counts(
         # 3. sentiment scored from text where it is missing (only such rows are read again)
         estimated = False
         if score_sentiment and int(agg["missing_sentiment"].sum()):
-            estimated = _score_missing_sentiment(con, files, mappings, accepted_filter)
+            estimated = _score_missing_sentiment(con, files, mappings, accepted_filter, skips)
             if estimated:
                 agg = _add_scored_negatives(con, agg, step_us)
 
-        # 4. quarantined rows (bounded)
+        # 4. malformed CSV rows, recorded by the scans above (after them all: a row rejected
+        # for its bytes in one scan only would misalign the row numbers, so that raises)
+        n_malformed = _collect_malformed(con, files, skips)
+        if n_malformed:
+            reason_counts[REASON_MALFORMED_ROW] = n_malformed
+            rows_read += n_malformed
+
+        # 5. quarantined rows (bounded)
         quarantine = (
-            _fetch_quarantine(con, files, accepted_filter)
+            _fetch_quarantine(
+                con,
+                files,
+                accepted_filter,
+                malformed=bool(n_malformed),
+                others=sum(reason_counts.values()) > n_malformed,
+            )
             if sum(reason_counts.values())
             else pd.DataFrame({c: pd.Series(dtype="str") for c in QUARANTINE_COLUMNS}).astype(
                 {"line": "int64"}
             )
         )
-    except duckdb.Error as exc:  # e.g. a ragged CSV row or a corrupt Parquet page
+    except duckdb.Error as exc:  # e.g. a corrupt Parquet page
         message = str(exc).strip().splitlines()[0]
         raise DataLoadError(
-            f"cannot be aggregated with DuckDB ({message}); try --engine pandas, which "
-            "quarantines malformed rows",
+            f"cannot be aggregated with DuckDB ({message}); try --engine pandas",
             source=", ".join(str(p) for p in files),
         ) from exc
     finally:
@@ -460,17 +513,39 @@ def aggregate_counts(
 _HASH_COLLISION_BOUND = 1e-9
 
 
+def _metadata_lines(con: Any, path: Path) -> int:
+    """Lines DuckDB's sniffer would skip above the header (0 if none or it cannot tell).
+
+    Asked only when the strict read (``store_rejects``, which makes the sniffer keep line 1 as
+    the header) finds no time column: the tolerant sniff finds a header under metadata lines,
+    but also takes a malformed row for the header, so its answer is kept only if it yields a
+    time column."""
+    import duckdb
+
+    encoding = ", encoding = 'utf-16'" if _is_utf16(path) else ""
+    try:
+        row = con.execute(
+            f"SELECT SkipRows FROM sniff_csv({_quote_literal(str(path))}{encoding})"
+        ).fetchone()
+    except duckdb.Error:
+        return 0
+    return int(row[0]) if row and row[0] else 0
+
+
 def _create_rows_view(
     con: Any,
     files: list[Path],
     columns: Mapping[str, str] | None,
     topic: str | None,
     time_fallback: bool = False,
+    skips: dict[int, int] | None = None,
 ) -> tuple[list[dict], bool]:
     """(Re)create the ``rows_all`` view over all files → (mappings, any time column is text)."""
     views, mappings, text_time = [], [], False
     for index, path in enumerate(files):
-        sql, resolved, is_text = _file_view(con, index, path, columns, topic, time_fallback)
+        sql, resolved, is_text = _file_view(
+            con, index, path, columns, topic, time_fallback, skips
+        )
         views.append(sql)
         mappings.append(resolved)
         text_time = text_time or is_text
@@ -645,7 +720,11 @@ def _add_time_fallback(con: Any, tz: str | None) -> bool:
 
 
 def _score_missing_sentiment(
-    con: Any, files: list[Path], mappings: list[dict], accepted_filter: str
+    con: Any,
+    files: list[Path],
+    mappings: list[dict],
+    accepted_filter: str,
+    skips: Mapping[int, int],
 ) -> bool:
     """Score text where sentiment is missing, streaming Arrow batches; record negative rows in
     ``scored_negative(src, line)``. Returns whether any row was scored."""
@@ -662,11 +741,11 @@ def _score_missing_sentiment(
     for index, (path, resolved) in enumerate(zip(files, mappings, strict=True)):
         if "text" not in resolved:
             continue
-        kind = _file_kind(path)
-        line = "file_row_number + 1" if kind == "parquet" else "row_number() OVER () + 1"
+        kind, skip = _file_kind(path), skips.get(index, 0)
+        line = "file_row_number + 1" if kind == "parquet" else f"row_number() OVER () + {skip + 1}"
         parts.append(
             f"SELECT {index} AS src, {line} AS line, CAST({_quote_ident(resolved['text'])}"
-            f" AS VARCHAR) AS text FROM {_scan_sql(path, kind)}"
+            f" AS VARCHAR) AS text FROM {_scan_sql(path, kind, index, skip)}"
         )
     con.execute("CREATE TEMP VIEW texts AS " + " UNION ALL ".join(parts))
     reader = con.sql(
@@ -694,15 +773,107 @@ def _score_missing_sentiment(
     return True
 
 
-def _fetch_quarantine(con: Any, files: list[Path], accepted_filter: str) -> pd.DataFrame:
+def _collect_malformed(con: Any, files: list[Path], skips: Mapping[int, int]) -> int:
+    """Gather the CSV rows DuckDB rejected (recorded by every scan, so deduplicated by line)
+    into ``malformed(src, line, raw)``; their count. ``line`` is DuckDB's: the record's number
+    in the file, header = 1, like the ``line`` of ``rows_all``.
+
+    Raises, like the loader, for a file none of whose rows splits into the header's fields,
+    and for bytes that are not UTF-8 (a wrong encoding, not a malformed row)."""
+    tables = {
+        str(r[0])
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, ?)",
+            [_REJECTS],
+        ).fetchall()
+    }
+    structural = ", ".join(_quote_literal(t) for t in _MALFORMED_ERRORS)
+    parts = [
+        f"SELECT {index} AS src, line, rtrim(ltrim(any_value(csv_line), {_NEWLINES}), {_NEWLINES})"
+        f" AS raw, bool_and(error_type IN ({structural})) AS structural,"
+        " any_value(error_type) FILTER (WHERE error_type NOT IN"
+        f" ({structural})) AS other_error FROM {_REJECTS}{index} GROUP BY line"
+        for index in range(len(files))
+        if f"{_REJECTS}{index}" in tables
+    ]
+    if not parts:
+        return 0
+    con.execute("CREATE OR REPLACE TEMP TABLE malformed AS " + " UNION ALL ".join(parts))
+    per_file = dict(con.execute("SELECT src, count(*) FROM malformed GROUP BY src").fetchall())
+    if not per_file:
+        return 0
+    other = con.execute(
+        "SELECT src, line, other_error FROM malformed WHERE NOT structural"
+        " ORDER BY src, line LIMIT 1"
+    ).fetchone()
+    if other is not None:
+        index, line, error = other
+        message = (
+            _NOT_UTF8
+            if "ENCODING" in error or "UNICODE" in error
+            else f"cannot be read by DuckDB ({error.lower()}); try --engine pandas"
+        )
+        raise DataLoadError(message, source=str(files[index]), lines=[line])
+    for index in sorted(per_file):
+        scan = _scan_sql(files[index], "csv", index, skips.get(index, 0))
+        if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {scan} LIMIT 1)").fetchone()[0]:
+            continue
+        lines = con.execute(
+            f"SELECT line FROM malformed WHERE src = {index} ORDER BY line"
+            f" LIMIT {QUARANTINE_FETCH_LIMIT}"
+        ).fetchall()
+        width = len(con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall())
+        delimiter = con.execute(f"SELECT any_value(delimiter) FROM {_REJECT_SCANS}{index}")
+        raise DataLoadError(
+            f"no row splits into the header's {width} fields with delimiter "
+            f"{delimiter.fetchone()[0]!r}",
+            source=str(files[index]),
+            lines=[r[0] for r in lines],
+        )
+    return int(sum(per_file.values()))
+
+
+def _fetch_quarantine(
+    con: Any,
+    files: list[Path],
+    accepted_filter: str,
+    malformed: bool = False,
+    others: bool = True,
+) -> pd.DataFrame:
+    """Quarantined rows in file order (at most QUARANTINE_FETCH_LIMIT); ``others=False`` when
+    all are malformed rows, which then come from the small ``malformed`` table alone (no scan).
+
+    When DuckDB skipped malformed CSV rows, ``rows_all.line`` (a count of the rows it kept) is
+    shifted to the file's line: a kept row is preceded by every malformed row j (1-based, in
+    line order) with ``line_j - 1 - j`` (kept rows before it) below its own kept-row number."""
     sources = ", ".join(_quote_literal(str(p)) for p in files)
-    frame = con.execute(
-        f"SELECT list_value({sources})[src + 1] AS source, line,"
-        f" coalesce(reason, {_quote_literal(REASON_DUPLICATE_ID)}) AS reason,"
-        " CASE WHEN reason IS NULL THEN 'mention_id' ELSE bad_column END AS column,"
+    rows = (
+        f"SELECT src, line, coalesce(reason, {_quote_literal(REASON_DUPLICATE_ID)}) AS reason,"
+        " CASE WHEN reason IS NULL THEN 'mention_id' ELSE bad_column END AS \"column\","
         " CASE WHEN reason IS NULL THEN mention_id ELSE coalesce(raw, '') END AS raw"
         f" FROM rows_all r WHERE NOT ({accepted_filter})"
-        f" ORDER BY src, line LIMIT {QUARANTINE_FETCH_LIMIT}"
+    )
+    if malformed and not others:
+        rows = (
+            f"SELECT src, line, {_quote_literal(REASON_MALFORMED_ROW)} AS reason,"
+            f" '' AS \"column\", left(raw, {_RAW_LIMIT}) AS raw FROM malformed"
+        )
+    elif malformed:
+        shifts = (
+            "SELECT src, line - 1 - j AS kept_before, max(j) AS shift FROM (SELECT src, line,"
+            " row_number() OVER (PARTITION BY src ORDER BY line) AS j FROM malformed)"
+            " GROUP BY ALL"
+        )
+        rows = (
+            "SELECT q.src, q.line + coalesce(s.shift, 0) AS line, q.reason, q.\"column\", q.raw"
+            f" FROM ({rows}) q ASOF LEFT JOIN ({shifts}) s"
+            " ON q.src = s.src AND q.line - 1 > s.kept_before"
+            f" UNION ALL SELECT src, line, {_quote_literal(REASON_MALFORMED_ROW)}, '',"
+            f" left(raw, {_RAW_LIMIT}) FROM malformed"
+        )
+    frame = con.execute(
+        f"SELECT list_value({sources})[src + 1] AS source, line, reason, \"column\", raw"
+        f" FROM ({rows}) ORDER BY src, line LIMIT {QUARANTINE_FETCH_LIMIT}"
     ).fetch_df()
     frame["line"] = frame["line"].astype("int64")
     for name in ("source", "reason", "column", "raw"):
