@@ -204,3 +204,16 @@ def test_calibrate_warns_when_its_policy_catches_nothing_or_severities_exceed_ti
           "--out", str(files / "ok.yaml")]
     assert main(ok) == 0
     assert "warning:" not in capsys.readouterr().out
+
+
+def test_a_single_row_series_needs_and_takes_freq(tmp_path, capsys):
+    path = tmp_path / "one.csv"
+    path.write_text("timestamp,value\n2015-02-26 21:42:53,10\n")
+    policy = tmp_path / "p.yaml"
+    policy.write_text("tiers:\n- level: 1\n  name: watch\n  owner: desk\n  all: ['volume > 5']\n")
+    args = ["detect", "--series", str(path), "--policy", str(policy)]
+    assert main([*args, "--out", str(tmp_path / "a.csv")]) == 2
+    assert "--freq" in capsys.readouterr().err
+    assert main([*args, "--freq", "5min", "--out", str(tmp_path / "b.csv")]) == 0
+    table = pd.read_csv(tmp_path / "b.csv")
+    assert table[["tier", "escalation"]].values.tolist() == [[1, 1]]

@@ -664,7 +664,7 @@ def features_from_series(
         try:
             step = window_length(infer_freq(frame))
         except ValueError as exc:
-            raise DataLoadError(f"{exc}; pass freq=") from exc
+            raise DataLoadError(f"{exc}; pass freq= (--freq on the command line)") from exc
     else:
         step = window_length(freq)
     step_us = step.value // 1000

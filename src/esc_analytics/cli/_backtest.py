@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     policy = load_policy_for(args.policy, features)
     incidents = load_incident_file(args.incidents, args.tz, severity, args=args)
     with feature_warnings(args):
-        escalations = evaluate(policy, features)
+        escalations = evaluate(policy, features, freq=args.freq)
     result = backtest(
         escalations,
         incidents,

@@ -54,7 +54,10 @@ def add_input_options(
     )
     parser.add_argument("--tz", metavar="ZONE", help="zone of times without an offset (UTC)")
     parser.add_argument(
-        "--freq", default=None, help="window length for --mentions (1h); series keep their own"
+        "--freq",
+        default=None,
+        help="window length: of --mentions windows (1h); of --series when it cannot be told "
+        "from the file (a single row)",
     )
     if incidents:
         parser.add_argument(

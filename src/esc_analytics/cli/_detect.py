@@ -20,7 +20,7 @@ def _from_policy(args: argparse.Namespace, features: Any) -> Any:
     from .._evaluate import evaluate
     from ._backtest import load_policy_for
 
-    return evaluate(load_policy_for(args.policy, features), features)
+    return evaluate(load_policy_for(args.policy, features), features, freq=args.freq)
 
 
 def _from_model(args: argparse.Namespace, features: Any) -> Any:
