@@ -97,14 +97,31 @@ def test_utf16_excel_export_aggregates_with_duckdb(tmp_path: Path, sep: str) -> 
 def test_cp1252_with_duckdb_says_what_to_do(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
+    """cp1252 bytes in a column the aggregation reads (authors) stop the DuckDB engine with
+    what to do; in a column it never reads (the post text) they cannot change a number, and
+    both engines agree."""
     path = tmp_path / "latin.csv"
     frame = _export(TIMES[:3], "%Y-%m-%d %H:%M")
-    frame["Full Text"] = "café crème €"
+    frame["Author"] = ["renée", "josé", "renée"]
     frame.to_csv(path, index=False, encoding="cp1252")
     assert main(["aggregate", str(path), "--out", str(tmp_path / "f.csv")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "latin.csv" in err and "UTF-8" in err and "--engine pandas" in err
+
+    text_only = tmp_path / "latin_text.csv"
+    frame = _export(TIMES[:3], "%Y-%m-%d %H:%M")
+    frame["Full Text"] = "café crème €"
+    frame.to_csv(text_only, index=False, encoding="cp1252")
+    outs = {}
+    for engine in ("duckdb", "pandas"):
+        outs[engine] = tmp_path / f"{engine}.csv"
+        args = ["aggregate", str(text_only), "--engine", engine, "--out", str(outs[engine])]
+        assert main(args) == 0
+    duck, pandas_ = (pd.read_csv(outs[e]) for e in ("duckdb", "pandas"))
+    assert duck["volume"].tolist() == pandas_["volume"].tolist()
+    assert duck["volume"].sum() == 3
+    assert duck["negative_volume"].tolist() == pandas_["negative_volume"].tolist()
 
 
 # --- incident logs in other shapes, through the CLI --------------------------------------------
