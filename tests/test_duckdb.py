@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import numpy as np
@@ -404,3 +405,179 @@ def test_metadata_lines_above_the_header_still_load_with_file_line_numbers(tmp_p
     assert (result.summary.rows_read, result.summary.accepted) == (30, 29)
     assert result.quarantine["line"].tolist() == [4 + 1 + 10]
     assert result.summary.sentiment_estimated
+
+
+# --- number conventions, non-finite numbers, "no value" words, series files: same as the loader
+
+_HEAD = "mention_id,created_at,topic,author_followers,engagement,sentiment"
+_EU_HEAD = _HEAD.replace(",", ";")
+
+
+def _rows(head: str, cells: list[tuple[str, str, str]], sep: str = ",") -> str:
+    """A mention file: one row per (followers, engagement, sentiment), hourly times."""
+    lines = [head]
+    for i, (followers, engagement, sentiment) in enumerate(cells, start=1):
+        time = f"2024-03-04 {i % 24:02d}:05:00"
+        lines.append(sep.join([str(i), time, "Acme", followers, engagement, sentiment]))
+    return "\n".join(lines) + "\n"
+
+
+def _quoted(value: str) -> str:
+    return f'"{value}"' if "," in value else value
+
+
+NUMBER_CASES = {
+    # the ';' European export of the report: dots group thousands, commas are decimal marks
+    "european": _EU_HEAD + "\n1;2024-03-04 14:05:00;Acme;1.234;12,5;-0,25\n"
+    "2;2024-03-04 15:05:00;Acme;2,5;3;0,5\n",
+    "european grouped both marks": _rows(
+        _EU_HEAD,
+        [("1.234.567,5", "1,5K", "0,1"), ("0,500", "2.5", "neutral"), ("7", "1.234", "")],
+        ";",
+    ),
+    "european with a bad mix": _rows(
+        _EU_HEAD, [("1,234.5", "1", "0"), ("12,5", "2", "0"), ("1,2,3", "3", "0")], ";"
+    ),
+    "thousands grouping": _rows(
+        _HEAD,
+        [(_quoted(f), e, s) for f, e, s in [("1,234", "12,345,678.5", "0.5"), ("5", "7", "-1")]],
+    ),
+    "single groups read as thousands": _rows(
+        _HEAD, [(_quoted("1,234"), "1", "0"), (_quoted("2,500"), "1", "0"), ("3", "1", "0")]
+    ),
+    "one decimal comma decides the column": _rows(
+        _HEAD, [(_quoted("1,234"), "1", "0"), (_quoted("2,5"), "1", "0"), ("1.234", "1", "0")]
+    ),
+    "comma not a number": _rows(_HEAD, [(_quoted("1,2,3"), "1", "0"), ("4", "1", "0")]),
+    "suffixes": _rows(_HEAD, [("1.2K", "3m", "0"), ("2 500", "1_000", "0"), ("1e3", ".5k", "0")]),
+    "not finite": _rows(
+        _HEAD,
+        [
+            ("inf", "1", "0"),
+            ("5", "-inf", "0"),
+            ("Infinity", "1", "0"),
+            ("1e999", "1", "0"),
+            ("nan", "1", "0"),
+            ("4", "2", "inf"),
+            ("4", "2", "nan"),
+            ("-inf", "-2", "0"),
+            ("6", "3", "0.5"),
+        ],
+    ),
+    "no value words": _rows(
+        _HEAD,
+        [
+            ("N/A", "#N/A", "null"),
+            ("na", "-", "none"),
+            ("--", "(none)", "N/A"),
+            ("NULL", "None", "-"),
+            ("12", "n/a", "negative"),
+            ("-", "5", "0.2"),
+        ],
+    ),
+    "sentiment thousands out of range": _rows(
+        _HEAD, [("1", "1", _quoted("1,000")), ("1", "1", "0.5"), ("1", "1", "positive")]
+    ),
+    "sentiment decimal comma": _rows(
+        _HEAD, [("1", "1", _quoted("-0,25")), ("1", "1", _quoted("0,75")), ("1", "1", "neg")]
+    ),
+    # the comma convention must be final before duplicate ids are checked (valid rows only)
+    "decimal comma and duplicate ids": _HEAD.replace(",", ";") + "\n"
+    "1;2024-03-04 14:05:00;Acme;1,2,3;1;0\n1;2024-03-04 14:06:00;Acme;5;1;0\n"
+    "2;2024-03-04 15:05:00;Acme;2,5;3;0,5\n",
+    # the row deciding the convention has a bad time: it decides all the same
+    "decimal comma on a row with a bad time": _EU_HEAD + "\n"
+    "1;not a time;Acme;12,5;1;0\n2;2024-03-04 15:05:00;Acme;1.234;3;0\n",
+}
+
+
+def _assert_same_as_loader(paths: list[Path], freq: str = "1h") -> None:
+    loaded = _io.load_mentions(paths if len(paths) > 1 else paths[0])
+    result = aggregate_files(paths, freq=freq)
+    for field in ("rows_read", "accepted", "quarantined", "reasons"):
+        assert getattr(result.summary, field) == getattr(loaded.summary, field), field
+    key = ["source", "line", "reason", "column"]
+    ours = result.quarantine[key].sort_values(key).reset_index(drop=True)
+    theirs = loaded.quarantine[key].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(ours, theirs, check_dtype=False)
+    _assert_same_features(result.features, build_features(loaded.data, freq=freq))
+
+
+@pytest.mark.parametrize("case", list(NUMBER_CASES))
+def test_number_conventions_same_as_the_loader(tmp_path: Path, case: str) -> None:
+    path = _write(NUMBER_CASES[case], tmp_path / "export.csv")
+    _assert_same_as_loader([path])
+
+
+def test_european_export_values(tmp_path: Path) -> None:
+    """The report's file: followers 1234 and 2.5, engagement 12.5 and 3 (not 25 and 125)."""
+    path = _write(NUMBER_CASES["european"], tmp_path / "eu.csv")
+    result = aggregate_files(path, freq="1D")
+    assert result.summary.accepted == 2
+    assert result.features["reach"].sum() == pytest.approx(1236.5)
+    assert result.features["engagement"].sum() == pytest.approx(15.5)
+    assert result.features["negative_volume"].sum() == 1
+
+
+def test_comma_convention_is_decided_per_file(tmp_path: Path) -> None:
+    eu = _write(NUMBER_CASES["european"], tmp_path / "eu.csv")
+    us_text = re.sub(r"(?m)^(\d)", r"us\1", NUMBER_CASES["single groups read as thousands"])
+    us = _write(us_text, tmp_path / "us.csv")  # ids us1, us2...: no duplicates across files
+    _assert_same_as_loader([eu, us])
+    _assert_same_as_loader([us, eu])
+    result = aggregate_files([us, eu], freq="1D")
+    assert result.features["reach"].sum() == pytest.approx(1234 + 2500 + 3 + 1234 + 2.5)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "Int64", "object"])
+def test_typed_parquet_numbers_same_as_the_loader(tmp_path: Path, dtype: str) -> None:
+    """Parquet numeric columns: ±inf is bad_number, NaN/null missing (the mention counts)."""
+    followers = [1.0, np.inf, 3.0, -np.inf, np.nan, 5.0]
+    if dtype == "Int64":
+        followers = [1, 2, 3, 4, None, 5]
+    elif dtype == "object":
+        followers = ["1", "inf", "1,5", "N/A", None, "2.5K"]
+    frame = pd.DataFrame(
+        {
+            "mention_id": [str(i) for i in range(6)],
+            "created_at": pd.date_range("2024-03-04", periods=6, freq="20min", tz="UTC"),
+            "author_followers": pd.array(followers, dtype=dtype),
+            "engagement": [1.0, 2.0, np.nan, 4.0, np.inf, 6.0],
+            "sentiment": [0.5, -0.5, np.nan, np.inf, 0.0, 1.0],
+        }
+    )
+    path = tmp_path / "typed.parquet"
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    # NaN kept as a float NaN, not turned into a null (pandas' to_parquet makes it null)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for name in ("author_followers", "engagement", "sentiment"):
+        if frame[name].dtype == "float64":
+            column = pa.array(frame[name].to_numpy(), from_pandas=False)
+            table = table.set_column(table.schema.get_field_index(name), name, column)
+    pq.write_table(table, path)
+    _assert_same_as_loader([path])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "timestamp,value\n2015-02-26 21:42:53,104\n2015-02-26 21:47:53,100\n",
+        "date,volume\n2024-01-01,5\n2024-01-02,7\n",
+    ],
+)
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_volume_series_refused_like_the_loader(tmp_path: Path, text: str, suffix: str) -> None:
+    path = _write(text, tmp_path / f"series{suffix}")
+    with pytest.raises(DataLoadError) as theirs:
+        _io.load_mentions(path)
+    with pytest.raises(DataLoadError) as ours:
+        aggregate_files(path, freq="1h")
+    assert "--series" in str(ours.value)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_series_like_file_with_a_mention_column_still_loads(tmp_path: Path) -> None:
+    path = _write("mention_id,timestamp,value\n1,2024-01-01,5\n", tmp_path / "m.csv")
+    assert aggregate_files(path, freq="1D").summary.accepted == 1

@@ -14,7 +14,8 @@ first row (file order, files in the order given) and quarantines the others.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -196,62 +197,166 @@ def _time_sql(expr: str, dtype: str) -> tuple[str, str]:
     return f"epoch_us(TRY_CAST({normalized} AS TIMESTAMPTZ))", f"{text} IS NOT NULL"
 
 
-def _number_sql(expr: str, dtype: str) -> tuple[str, str]:
-    """(SQL double or NULL, SQL 'present but not a number')."""
-    if any(
-        dtype.startswith(t)
-        for t in (
-            "DOUBLE",
-            "FLOAT",
-            "INT",
-            "BIGINT",
-            "SMALLINT",
-            "TINYINT",
-            "HUGEINT",
-            "UINT",
-            "UBIGINT",
-            "DECIMAL",
-            "USMALLINT",
-            "UTINYINT",
-            "REAL",
+_NUMERIC_TYPES = (
+    "DOUBLE",
+    "FLOAT",
+    "INT",
+    "BIGINT",
+    "SMALLINT",
+    "TINYINT",
+    "HUGEINT",
+    "UINT",
+    "UBIGINT",
+    "DECIMAL",
+    "USMALLINT",
+    "UTINYINT",
+    "REAL",
+    "BOOLEAN",
+)
+#: Reason given, in a first pass, to a row whose number text has a comma that is not 3-digit
+#: grouping: its file's comma convention must then be decided over the whole column (one
+#: aggregate query) and the rows view rebuilt. Never reported.
+_RECHECK = "esc_recheck_numbers"
+
+
+def _is_numeric(dtype: str) -> bool:
+    return dtype.startswith(_NUMERIC_TYPES)
+
+
+def _regex(pattern: re.Pattern[str]) -> str:
+    return _quote_literal(pattern.pattern)
+
+
+def _number_text_sql(text: str, plain: str, decimal_comma: bool | None) -> tuple[str, str]:
+    """(SQL number of a trimmed text cell: NULL when missing or a "no value" word, NaN when
+    unreadable (or "nan"), else its value, ±inf included; SQL 'comma not 3-digit grouping').
+
+    The loader's rules (``_io._numbers_from_text``): "_" and spaces dropped, K/M/B suffixes;
+    ``decimal_comma`` (decided per file and column) makes "12,5" 12.5 and "1.234,5" 1234.5,
+    else commas are thousands separators; ``None`` = not decided yet: read as thousands, and
+    the second SQL flags the values that would decide otherwise. ``plain`` is
+    ``TRY_CAST(text AS DOUBLE)``: plain numbers (and, with a decimal comma, values without a
+    dot) are cast first, the regular expressions run only on the other values."""
+    from ._io import _GROUPED_COMMA, _GROUPED_DOT, _MISSING_WORDS, _SUFFIXED
+
+    cleaned = f"lower(regexp_replace({text}, '[_\\s]', '', 'g'))"
+    if decimal_comma:
+        prepared = (
+            f"(CASE WHEN regexp_full_match({cleaned}, {_regex(_GROUPED_DOT)})"
+            f" THEN replace(replace({cleaned}, '.', ''), ',', '.')"
+            f" WHEN contains({cleaned}, ',') AND contains({cleaned}, '.') THEN '?'"
+            f" ELSE replace({cleaned}, ',', '.') END)"
         )
-    ):
-        value = f"CAST({expr} AS DOUBLE)"
-        return value, f"(isnan({value}) OR isinf({value}))"
-    text = _text(expr, dtype)
-    # like the loader: plain numbers, else "1,234" / "1.2K" / "3M"
-    cleaned = f"lower(regexp_replace({text}, '[,_\\s]', '', 'g'))"
-    pattern = "'^([+-]?[0-9]+(?:[.][0-9]+)?)([kmb]?)$'"
-    suffixed = (
-        f"(TRY_CAST(regexp_extract({cleaned}, {pattern}, 1) AS DOUBLE) * CASE"
-        f" regexp_extract({cleaned}, {pattern}, 2) WHEN 'k' THEN 1e3 WHEN 'm' THEN 1e6"
-        " WHEN 'b' THEN 1e9 ELSE 1 END)"
+    else:
+        prepared = f"replace({cleaned}, ',', '')"
+    suffixed = _regex(_SUFFIXED)
+    slow = (
+        f"coalesce(TRY_CAST({prepared} AS DOUBLE), TRY_CAST(regexp_extract({prepared},"
+        f" {suffixed}, 1) AS DOUBLE) * CASE regexp_extract({prepared}, {suffixed}, 2)"
+        " WHEN 'k' THEN 1e3 WHEN 'm' THEN 1e6 WHEN 'b' THEN 1e9 END, 'NaN'::DOUBLE)"
     )
-    plain = f"TRY_CAST({text} AS DOUBLE)"
-    value = f"(CASE WHEN isnan({plain}) THEN NULL ELSE coalesce({plain}, {suffixed}) END)"
-    return value, f"({text} IS NOT NULL AND {value} IS NULL)"
+    words = ", ".join(_quote_literal(w) for w in sorted(_MISSING_WORDS))
+    missing = f"{text} IS NULL OR lower({text}) IN ({words})"
+    if decimal_comma:
+        comma = f"TRY_CAST(replace({text}, ',', '.') AS DOUBLE)"
+        number = (
+            f"(CASE WHEN {text} IS NULL THEN NULL WHEN NOT contains({text}, '.')"
+            f" AND {comma} IS NOT NULL THEN {comma} WHEN {missing} THEN NULL ELSE {slow} END)"
+        )
+        return number, "false"
+    number = (
+        f"(CASE WHEN {plain} IS NOT NULL THEN {plain} WHEN {missing} THEN NULL ELSE {slow} END)"
+    )
+    if decimal_comma is False:
+        return number, "false"
+    recheck = (
+        f"(CASE WHEN {plain} IS NOT NULL OR {text} IS NULL THEN false ELSE contains({text}, ',')"
+        f" AND NOT regexp_full_match({cleaned}, {_regex(_GROUPED_COMMA)}) END)"
+    )
+    return number, recheck
 
 
-def _sentiment_sql(expr: str, dtype: str) -> tuple[str, str, str]:
-    """(SQL score or NULL, SQL 'not a label nor a number', SQL 'number outside -1..1')."""
-    if dtype in ("DOUBLE", "FLOAT", "REAL") or dtype.startswith(("DECIMAL", "INT", "BIGINT")):
+def _comma_decision_sql(expr: str, dtype: str) -> str:
+    """SQL aggregate: false if some value has a comma that is not 3-digit grouping (decimal
+    comma), true if all comma values are grouping, NULL if none has a comma."""
+    from ._io import _GROUPED_COMMA
+
+    text = _text(expr, dtype)
+    cleaned = f"lower(regexp_replace({text}, '[_\\s]', '', 'g'))"
+    return (
+        f"bool_and(regexp_full_match({cleaned}, {_regex(_GROUPED_COMMA)}))"
+        f" FILTER (WHERE contains({text}, ','))"
+    )
+
+
+class _Prepared:
+    """Subquery levels computing each text number once (trimmed text, its plain cast, then
+    the number and the comma recheck): DuckDB would otherwise evaluate an expression as many
+    times as the reason, column and raw cases repeat it."""
+
+    def __init__(self) -> None:
+        self.levels: list[list[str]] = [[], [], []]
+
+    def text_number(self, canonical: str, expr: str, dtype: str, decimal_comma: bool | None,
+                    labels: bool = False) -> tuple[str, str]:
+        """(column: number as in :func:`_number_text_sql`, column: recheck); with ``labels``
+        the sentiment words are read first (NaN = neither a label nor a number)."""
+        t, p = _quote_ident(f"__esc_t_{canonical}"), _quote_ident(f"__esc_p_{canonical}")
+        n, r = _quote_ident(f"__esc_n_{canonical}"), _quote_ident(f"__esc_r_{canonical}")
+        number, recheck = _number_text_sql(t, p, decimal_comma)
+        if labels:  # labels are words: a value that casts as a number is none of them
+            words = " ".join(
+                f"WHEN {_quote_literal(k)} THEN {v!r}" for k, v in SENTIMENT_WORDS.items()
+            )
+            number = (
+                f"(CASE WHEN {p} IS NULL AND {t} IS NOT NULL"
+                f" THEN (CASE lower({t}) {words} ELSE {number} END) ELSE {number} END)"
+            )
+        self.levels[0].append(f"{_text(expr, dtype)} AS {t}")
+        self.levels[1].append(f"TRY_CAST({t} AS DOUBLE) AS {p}")
+        self.levels[2].append(f"{number} AS {n}")
+        if recheck == "false":
+            return n, "false"
+        self.levels[2].append(f"{recheck} AS {r}")
+        return n, r
+
+    def wrap(self, scan: str) -> str:
+        sql = f"SELECT * FROM {scan}"
+        for level in self.levels:
+            if level:
+                sql = f"SELECT *, {', '.join(level)} FROM ({sql})"
+        return sql
+
+
+def _number_sql(
+    expr: str, dtype: str, prepared: _Prepared, canonical: str, decimal_comma: bool | None = None
+) -> tuple[str, str, str]:
+    """(SQL double or NULL, SQL 'present but not a finite number', SQL 'recheck the comma
+    convention'). Typed columns: NaN is missing and ±inf bad, as in the loader."""
+    if _is_numeric(dtype):
+        value = f"CAST({expr} AS DOUBLE)"
+        return f"(CASE WHEN isfinite({value}) THEN {value} END)", f"isinf({value})", "false"
+    number, recheck = prepared.text_number(canonical, expr, dtype, decimal_comma)
+    valid = f"(CASE WHEN isfinite({number}) THEN {number} END)"
+    return valid, f"coalesce(NOT isfinite({number}), false)", recheck
+
+
+def _sentiment_sql(
+    expr: str, dtype: str, prepared: _Prepared, decimal_comma: bool | None = None
+) -> tuple[str, str, str, str]:
+    """(SQL score or NULL, SQL 'not a label nor a number', SQL 'number outside -1..1', SQL
+    'recheck the comma convention'). Text: labels, else numbers read as counts are."""
+    recheck = "false"
+    if _is_numeric(dtype):
         number = f"CAST({expr} AS DOUBLE)"
-        value = f"(CASE WHEN isnan({number}) THEN NULL ELSE {number} END)"
         unreadable = "false"
     else:
-        text = _text(expr, dtype)
-        labels = " ".join(
-            f"WHEN lower({text}) = {_quote_literal(k)} THEN {v!r}"
-            for k, v in SENTIMENT_WORDS.items()
-        )
-        # numbers, also with a decimal comma ("-0,25"), like the loader
-        comma = f"regexp_replace({text}, '^([+-]?[0-9]*),([0-9]+)$', '\\1.\\2')"
-        number = f"TRY_CAST({comma} AS DOUBLE)"
-        value = f"(CASE {labels} ELSE (CASE WHEN isnan({number}) THEN NULL ELSE {number} END) END)"
-        unreadable = f"({text} IS NOT NULL AND {value} IS NULL)"
+        number, recheck = prepared.text_number("sentiment", expr, dtype, decimal_comma, True)
+        unreadable = f"coalesce(isnan({number}), false)"
+    value = f"(CASE WHEN isnan({number}) THEN NULL ELSE {number} END)"
     out_of_range = f"coalesce(NOT ({value} BETWEEN -1 AND 1), false)"
-    valid = f"(CASE WHEN {out_of_range} THEN NULL ELSE {value} END)"
-    return valid, unreadable, out_of_range
+    valid = f"(CASE WHEN {number} BETWEEN -1 AND 1 THEN {number} END)"
+    return valid, unreadable, out_of_range, recheck
 
 
 def _bool_sql(expr: str, dtype: str) -> str:
@@ -271,10 +376,15 @@ def _file_view(
     topic: str | None,
     time_fallback: bool = False,
     skips: dict[int, int] | None = None,
-) -> tuple[str, dict[str, str], bool]:
+    commas: dict[int, dict[str, bool]] | None = None,
+    decide: Collection[int] = (),
+) -> tuple[str, dict[str, str], bool, bool]:
     """SQL of one file as normalised rows: src, line, id, topic, t_us, measures' inputs, reason,
-    bad_column, raw; plus the resolved mapping and whether the time column is text. Lines
-    skipped above the header (an export's metadata) are recorded in ``skips[index]``."""
+    bad_column, raw, recheck; plus the resolved mapping, whether the time column is text and
+    whether some number column's comma convention is undecided. Lines skipped above the header
+    (an export's metadata) are recorded in ``skips[index]``; the comma convention of the text
+    number columns (decimal comma or not) in ``commas[index]``, decided by one aggregate query
+    when ``index`` is in ``decide`` (else undecided: see :func:`_number_text_sql`)."""
     source = str(path)
     kind = _file_kind(path)
     scan = _scan_sql(path, kind, index)
@@ -300,6 +410,7 @@ def _file_view(
             source=source,
             column="created_at",
         )
+    _refuse_series(con, scan, resolved, source)
 
     def col(canonical: str) -> tuple[str, str] | None:
         name = resolved.get(canonical)
@@ -332,13 +443,29 @@ def _file_view(
         f"{time_text} AS time_text",
         f"{has_offset} AS has_offset",
     ]
+    commas = {} if commas is None else commas
+    text_numbers = {
+        c: found
+        for c in (*_COUNT_COLUMNS, "sentiment")
+        if (found := col(c)) is not None and not _is_numeric(found[1])
+    }
+    if index in decide and index not in commas and text_numbers:
+        aggregates = ", ".join(_comma_decision_sql(*found) for found in text_numbers.values())
+        decided = con.execute(f"SELECT {aggregates} FROM {scan}").fetchone()
+        commas[index] = {c: d is False for c, d in zip(text_numbers, decided, strict=True)}
+    decimal = commas.get(index)
+    prepared = _Prepared()
+    rechecks = []
     negatives = []
     for canonical in _COUNT_COLUMNS:
         found = col(canonical)
         if found is None:
             selects.append(f"0.0 AS {canonical}")
             continue
-        value, invalid = _number_sql(*found)
+        value, invalid, recheck = _number_sql(
+            *found, prepared, canonical, None if decimal is None else decimal.get(canonical, False)
+        )
+        rechecks.append(recheck)
         reasons.append((invalid, REASON_BAD_NUMBER, canonical))
         negatives.append((f"coalesce({value} < 0, false)", REASON_NEGATIVE_NUMBER, canonical))
         selects.append(f"coalesce({value}, 0.0) AS {canonical}")
@@ -348,7 +475,10 @@ def _file_view(
         reasons.extend(negatives)
         selects.append("CAST(NULL AS DOUBLE) AS sentiment")
     else:
-        value, unreadable, out_of_range = _sentiment_sql(*found)
+        value, unreadable, out_of_range, recheck = _sentiment_sql(
+            *found, prepared, None if decimal is None else decimal.get("sentiment", False)
+        )
+        rechecks.append(recheck)
         reasons.append((unreadable, REASON_BAD_SENTIMENT, "sentiment"))
         reasons.extend(negatives)
         reasons.append((out_of_range, REASON_BAD_SENTIMENT, "sentiment"))
@@ -366,6 +496,11 @@ def _file_view(
     found = col("text")
     selects.append(f"({_text(*found)} IS NOT NULL) AS has_text" if found else "false AS has_text")
 
+    rechecks = [r for r in rechecks if r != "false"]
+    recheck = f"({' OR '.join(rechecks)})" if rechecks else "false"
+    selects.append(f"{recheck} AS recheck")
+    if rechecks:  # first: the comma convention decides the other reasons
+        reasons.insert(0, (recheck, _RECHECK, "author_followers"))
     reason_case = " ".join(
         f"WHEN {cond} THEN {_quote_literal(reason)}" for cond, reason, _ in reasons
     )
@@ -383,12 +518,25 @@ def _file_view(
     selects.append(f"CASE {column_case} END AS bad_column")
     if kind == "parquet":
         selects.append("file_row_number + 1 AS line")
-        inner = f"SELECT * FROM {scan}"
     else:  # header = line skip + 1; rows DuckDB rejected not counted (see _fetch_quarantine)
         selects.append(f"row_number() OVER () + {skip + 1} AS line")
-        inner = f"SELECT * FROM {scan}"
+    inner = prepared.wrap(scan)
     sql = f"SELECT {', '.join(selects)} FROM ({inner})"
-    return sql, resolved, not time_type.startswith(("TIMESTAMP", "DATE"))
+    return sql, resolved, not time_type.startswith(("TIMESTAMP", "DATE")), bool(rechecks)
+
+
+def _refuse_series(con: Any, scan: str, resolved: Mapping[str, str], source: str) -> None:
+    """Like the loader, refuse a volume series (time + count column, no mention column) read as
+    mentions: each row would count as one post. Reads at most 1000 rows, and only then."""
+    from types import SimpleNamespace
+
+    from ._io import _MENTION_COLUMNS_OWN, _refuse_series_table
+
+    if any(c in resolved for c in _MENTION_COLUMNS_OWN):
+        return
+    sample = con.execute(f"SELECT * FROM {scan} LIMIT 1000").fetch_df()
+    sample = sample.drop(columns=["file_row_number"], errors="ignore")
+    _refuse_series_table(SimpleNamespace(frame=sample, source=source), resolved)
 
 
 def aggregate_counts(
@@ -420,17 +568,30 @@ def aggregate_counts(
             raise DataLoadError(f"unknown time zone {tz!r}; use e.g. 'Europe/Paris'") from exc
         con.execute("SET preserve_insertion_order = false")
         skips: dict[int, int] = {}  # metadata lines above a CSV header, by file
-        mappings, text_time = _create_rows_view(con, files, columns, topic, skips=skips)
+        commas: dict[int, dict[str, bool]] = {}  # decimal comma by file and number column
+        fallback = False  # whether the view reads times with the loader's rules too
+
+        def rebuild(decide: Collection[int] = ()) -> tuple[list[dict], bool, bool]:
+            return _create_rows_view(
+                con, files, columns, topic, fallback, skips, commas, decide
+            )
+
+        mappings, text_time, undecided = rebuild()
         has_ids = any("mention_id" in m for m in mappings)
 
         # 1. duplicate ids among valid rows: 64-bit hashes of every id sorted in numpy (much
         # cheaper than a 10-M-group hash aggregate); only repeated hashes are checked exactly
         repeated = _repeated_id_hashes(con) if has_ids else np.empty(0, dtype="uint64")
         fallback_tried = False
-        if len(repeated) and text_time:  # validity must be final before duplicates are known
+        if len(repeated) and undecided:  # validity must be final before duplicates are known
+            recheck = con.execute("SELECT DISTINCT src FROM rows_all WHERE recheck").fetchall()
+            if recheck:
+                rebuild(decide=[int(r[0]) for r in recheck])
+        if len(repeated) and text_time:
             fallback_tried = True
             if _add_time_fallback(con, tz):
-                _create_rows_view(con, files, columns, topic, time_fallback=True, skips=skips)
+                fallback = True
+                rebuild()
         n_dups = _mark_duplicates(con, repeated)
         accepted_filter = (
             "reason IS NULL AND NOT EXISTS (SELECT 1 FROM dup_rows d"
@@ -442,9 +603,16 @@ def aggregate_counts(
         # 2. one pass: measures of accepted rows per (topic, window) + rejected rows per reason
         query = _main_query(accepted_filter, step_us, influencer_followers)
         agg, rejected = _split(con.execute(query).fetch_df())
+        # a comma that is not 3-digit grouping: decide those files' convention over the whole
+        # column and count again (no duplicate ids here, else it was decided above)
+        recheck = rejected.loc[rejected["reason"] == _RECHECK, "src"].unique()
+        if len(recheck):
+            rebuild(decide=[int(i) for i in recheck])
+            agg, rejected = _split(con.execute(query).fetch_df())
         retry = not fallback_tried and text_time and _count(rejected, REASON_BAD_TIME)
         if retry and _add_time_fallback(con, tz):  # no duplicate ids here: none to recompute
-            _create_rows_view(con, files, columns, topic, time_fallback=True, skips=skips)
+            fallback = True
+            rebuild()
             agg, rejected = _split(con.execute(query).fetch_df())
         _check_some_time_readable(con, rejected, files, mappings)
         reason_counts = _sum_reasons(rejected)
@@ -539,18 +707,22 @@ def _create_rows_view(
     topic: str | None,
     time_fallback: bool = False,
     skips: dict[int, int] | None = None,
-) -> tuple[list[dict], bool]:
-    """(Re)create the ``rows_all`` view over all files → (mappings, any time column is text)."""
-    views, mappings, text_time = [], [], False
+    commas: dict[int, dict[str, bool]] | None = None,
+    decide: Collection[int] = (),
+) -> tuple[list[dict], bool, bool]:
+    """(Re)create the ``rows_all`` view over all files → (mappings, any time column is text,
+    any comma convention undecided); ``commas``/``decide`` as in :func:`_file_view`."""
+    views, mappings, text_time, undecided = [], [], False, False
     for index, path in enumerate(files):
-        sql, resolved, is_text = _file_view(
-            con, index, path, columns, topic, time_fallback, skips
+        sql, resolved, is_text, open_commas = _file_view(
+            con, index, path, columns, topic, time_fallback, skips, commas, decide
         )
         views.append(sql)
         mappings.append(resolved)
         text_time = text_time or is_text
+        undecided = undecided or open_commas
     con.execute("CREATE OR REPLACE TEMP VIEW rows_all AS " + " UNION ALL BY NAME ".join(views))
-    return mappings, text_time
+    return mappings, text_time, undecided
 
 
 def _repeated_id_hashes(con: Any) -> np.ndarray:
