@@ -340,6 +340,8 @@ def test_topic_overview_counts_per_topic(seven_mentions: pd.DataFrame) -> None:
         ([*range(0, 100, 5), 101], "5min"),  # one stray timestamp is not the window length
         ([0, 5, 10, 20, 25, 40, 45, 50], "5min"),  # gaps
         ([0, 1, 2, 3, 5, 6, 8], "1min"),  # minute data with gaps
+        # irregular (zero-suppressed) export: steps 2..30 min, none common: the smallest
+        ([int(m) for m in np.cumsum(np.arange(1, 31))], "2min"),
     ],
 )
 def test_infer_freq_ignores_a_stray_step(minutes, expected) -> None:

@@ -444,3 +444,18 @@ def test_a_bad_level_is_called_a_tier_number_not_a_count_of_windows(level: str) 
 def test_counts_of_windows_still_say_windows() -> None:
     with pytest.raises(PolicyError, match=r"cooldown: must be a whole number of windows >= 0"):
         Policy.from_yaml(_tier("    all: [volume_ratio > 2]\n    cooldown: soon\n"))
+
+
+def test_yaml_merge_keys_and_anchors_still_load() -> None:
+    """A tier built from another with ``<<: *anchor`` overrides what it brings; that is not a
+    duplicate key (only a key written twice in one mapping is)."""
+    text = (
+        "tiers:\n"
+        "  - &watch\n    level: 1\n    name: Watch\n    owner: Desk\n    for: 2\n"
+        "    cooldown: 3\n    all: [volume_ratio >= 3]\n"
+        "  - <<: *watch\n    level: 2\n    name: Escalate\n    all: [volume_ratio >= 6]\n"
+    )
+    policy = Policy.from_yaml(text)
+    second = policy.to_dict()["tiers"][1]
+    assert [second[k] for k in ("level", "owner", "for", "cooldown")] == [2, "Desk", 2, 3]
+    assert second["all"] == ["volume_ratio >= 6"]

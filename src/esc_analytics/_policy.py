@@ -534,6 +534,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
     first_line: dict[Any, int] = {}
     for key_node, _ in node.value:
+        # A merge key (<<: *anchor) brings keys the mapping may override (YAML allows it);
+        # only keys written twice in the mapping itself are refused.
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
         key = loader.construct_object(key_node, deep=deep)
         try:
             seen = first_line.get(key)

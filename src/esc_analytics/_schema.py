@@ -115,6 +115,8 @@ def infer_freq(frame: pd.DataFrame, column: str = "window_start") -> pd.Timedelt
         raise ValueError("cannot infer the window length: every topic has a single window")
     counts = steps.value_counts()
     common = counts[counts >= 0.1 * len(steps)]
+    if common.empty:  # irregular (e.g. a zero-suppressed export): no step stands out
+        return pd.Timedelta(steps.min())
     return pd.Timedelta(common.index.min())
 
 
