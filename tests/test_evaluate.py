@@ -809,3 +809,14 @@ def test_features_built_by_the_library_carry_what_they_lack(source) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("error", AbsentFeatureWarning)
             evaluate(_policy_reading(("watch", ["unique_authors >= 1"], [])), features)
+
+
+def test_a_measure_that_is_its_own_input_is_named_in_the_warning() -> None:
+    from esc_analytics._evaluate import AbsentFeatureWarning
+    from esc_analytics._features import mark_absent_features
+
+    features = _series_like().assign(engagement=0.0)
+    mark_absent_features(features, ["volume", "sentiment"], "mentions")
+    policy = _policy_reading(("watch", ["engagement > 5"], []))
+    with pytest.warns(AbsentFeatureWarning, match=r"\(no engagement column\)"):
+        evaluate(policy, features)

@@ -286,6 +286,9 @@ def test_bad_json_lines_are_quarantined(tmp_path):
         ("incident_id,topic,started_at", "INC-1,acme,2024-01-01", False),
         ("incident_id,topic,started_at,name", "INC-1,acme,2024-01-01,outage", False),
         ("id,topic,created_at,text,severity", "INC-2,acme,2024-01-01,a note,2", False),
+        # an incident id column named as such is enough, whatever else the log carries
+        ("incident_id,topic,started_at,message,author", "INC-3,acme,2024-01-01,down,@ops", False),
+        ("ticket_id,brand,date,title,engagement", "T-9,acme,2024-01-01,outage,12", False),
     ],
 )
 def test_a_mention_file_is_refused_as_an_incident_log(tmp_path, header, row, refused):
@@ -348,3 +351,16 @@ def test_ambiguous_numeric_dates_are_noted(tmp_path, dates, noted):
     assert len(result.data) == 2
     notes = " ".join(result.summary.notes)
     assert ("read month-first" in notes) is noted, notes
+
+
+def test_comma_fractional_seconds_parse(tmp_path):
+    """Python logging writes '2024-03-01 10:00:00,123' (ISO allows the comma)."""
+    path = tmp_path / "m.csv"
+    path.write_text(
+        'id,created_at,topic\n1,"2024-03-01 10:00:00,123",a\n2,"2024-03-01 11:00:00,5",a\n'
+    )
+    result = load_mentions(path)
+    assert result.data["created_at"].tolist() == [
+        pd.Timestamp("2024-03-01 10:00:00.123", tz="UTC"),
+        pd.Timestamp("2024-03-01 11:00:00.5", tz="UTC"),
+    ]

@@ -126,7 +126,7 @@ def mark_absent_features(
         if kind == "series":
             absent[feature] = "volume series do not carry"
         else:
-            sources = [c for c in inputs if c not in FEATURE_INPUTS]
+            sources = [c for c in inputs if c not in FEATURE_INPUTS or c == feature]
             absent[feature] = (
                 f"the mentions do not carry (no {' or '.join(sources)} column)"
             )

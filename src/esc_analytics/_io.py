@@ -250,13 +250,18 @@ class LoadResult:
 
 _INCIDENT_ONLY = ("severity", "ended_at", "detected_at", "escalated_at", "resolved_at")
 _MENTION_ONLY = ("text", "author", "author_followers", "engagement", "sentiment")
+_PLAIN_IDS = frozenset({"id", "key", "url", "permalink"})  # ids any export may have
 
 
 def _refuse_mention_table(table: Any, mapping: Mapping[str, str]) -> None:
     """An incident log read from a mention export would turn every post into an incident
     (its date column read as started_at): refuse a table with post columns (text, author...)
-    and none of an incident's own (severity, ended_at, detected_at...)."""
+    and none of an incident's own (severity, ended_at, detected_at...) nor an incident id
+    column named as such (``incident_id``, ``ticket``... — a plain ``id`` proves nothing)."""
     if any(c in mapping for c in _INCIDENT_ONLY):
+        return
+    id_column = mapping.get("incident_id")
+    if id_column is not None and _norm(id_column) not in _PLAIN_IDS:
         return
     as_mentions = resolve_columns(table.frame.columns, None, "mentions", source=table.source)
     used = set(mapping.values())
@@ -266,9 +271,10 @@ def _refuse_mention_table(table: Any, mapping: Mapping[str, str]) -> None:
     if post:
         raise DataLoadError(
             f"this looks like a mention file (columns {', '.join(map(repr, post))}), not an "
-            "incident log: an incident log has started_at and at least one of "
-            f"{', '.join(_INCIDENT_ONLY)}. Load posts with load_mentions (--mentions); "
-            "incidents with load_incidents (--incidents)",
+            "incident log: it has none of an incident's own columns (incident_id, "
+            f"{', '.join(_INCIDENT_ONLY)}). Load posts with load_mentions (--mentions); "
+            "incidents with load_incidents (--incidents), or map the columns with "
+            "columns={'incident_id': ...}",
             source=table.source,
         )
 
@@ -587,16 +593,17 @@ def _day_first(text: pd.Series) -> bool:
     return bool((first > 12).any()) and not bool((second > 12).any())
 
 
-def _ambiguous_numeric_dates(text: pd.Series) -> int:
+def _ambiguous_numeric_dates(text: pd.Series) -> tuple[int, str]:
     """How many numeric dates (03/04/2024) could be read either way, when nothing in the
-    column decides it (no field above 12): 0 when the column decides or the reading does not
-    matter (day equals month)."""
+    column decides it (no field above 12), and one of them; 0 when the column decides or the
+    reading does not matter (day equals month)."""
     fields = text.str.extract(_NUMERIC_DATE.pattern)
     first = pd.to_numeric(fields[0], errors="coerce")
     second = pd.to_numeric(fields[1], errors="coerce")
     if (first > 12).any() or (second > 12).any():
-        return 0
-    return int((first.notna() & second.notna() & (first != second)).sum())
+        return 0, ""
+    either = first.notna() & second.notna() & (first != second)
+    return int(either.sum()), (str(text[either].iloc[0]) if either.any() else "")
 
 
 def _regex_mask(text: pd.Series, pattern: str) -> np.ndarray:
@@ -696,16 +703,17 @@ def _parse_times(
         bad = out.isna().to_numpy() & ~missing
         return out, missing, bad, notes
     parsed = pd.to_datetime(present, format="ISO8601", utc=True, errors="coerce")
+    parsed = parsed.astype(TIME_DTYPE)  # fallbacks below may hold sub-second values
     failed = parsed.isna()
     if failed.any():
         rest = present[failed]
         from pandas.tseries.api import guess_datetime_format
 
         dayfirst = _day_first(rest)
-        ambiguous = _ambiguous_numeric_dates(rest)
+        ambiguous, example = _ambiguous_numeric_dates(rest)
         if ambiguous:
             notes.append(
-                f"{ambiguous} numeric date(s) such as {rest.iloc[0]!r} read month-first "
+                f"{ambiguous} numeric date(s) such as {example!r} read month-first "
                 "(MM/DD, the usual export default): no value in the column has a day above 12 "
                 "to tell; if they are day-first, export ISO dates (YYYY-MM-DD)"
             )

@@ -189,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
                 comparison = compare_with_policy(
                     features, incidents, mentions=mentions, model=model, n_folds=args.folds,
                     importance=False, n_tiers=args.tiers, objective=args.objective,
-                    max_false_per_week=args.max_false_per_week,
+                    max_false_per_week=args.max_false_per_week, nab_profile=args.nab_profile,
                 )
         except EscAnalyticsError as exc:
             print(f"walk-forward skipped: {exc}")
