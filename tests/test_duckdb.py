@@ -581,3 +581,19 @@ def test_volume_series_refused_like_the_loader(tmp_path: Path, text: str, suffix
 def test_series_like_file_with_a_mention_column_still_loads(tmp_path: Path) -> None:
     path = _write("mention_id,timestamp,value\n1,2024-01-01,5\n", tmp_path / "m.csv")
     assert aggregate_files(path, freq="1D").summary.accepted == 1
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2024-03-01 10:30 UTC+05:30",  # India: DuckDB's own cast dropped the minutes
+        "2024-03-01 10:30 UTC-05:30",
+        "2024-03-01 10:30:00 UTC+5:45",  # Nepal
+        "2024-03-01 10:30 GMT+1",
+        "2024-03-01 10:30:00 -0800",
+    ],
+)
+def test_named_and_half_hour_offsets_same_as_the_loader(tmp_path: Path, value: str) -> None:
+    rows = "id,created_at,topic\n" + f"1,{value},acme\n2,2024-03-01 12:00:00Z,acme\n"
+    path = _write(rows, tmp_path / "offsets.csv")
+    _assert_same_as_loader([path], freq="1min")

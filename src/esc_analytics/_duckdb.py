@@ -194,7 +194,11 @@ def _time_sql(expr: str, dtype: str) -> tuple[str, str]:
     text = _text(expr, dtype)
     # "2015-02-24 11:35:52 -0800" → "...-08:00": DuckDB wants the offset attached
     normalized = f"regexp_replace({text}, '\\s*([+-]\\d{{2}}):?(\\d{{2}})$', '\\1:\\2')"
-    return f"epoch_us(TRY_CAST({normalized} AS TIMESTAMPTZ))", f"{text} IS NOT NULL"
+    # "UTC+05:30" / "GMT+1": DuckDB's cast drops or misreads the minutes; left to the loader's
+    # own rules (the time fallback), like every value DuckDB cannot read.
+    named = f"regexp_matches({text}, '(?i)(GMT|UTC)\\s*[+-]\\d')"
+    cast = f"epoch_us(TRY_CAST({normalized} AS TIMESTAMPTZ))"
+    return f"CASE WHEN {named} THEN NULL ELSE {cast} END", f"{text} IS NOT NULL"
 
 
 _NUMERIC_TYPES = (
