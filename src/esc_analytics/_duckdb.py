@@ -532,15 +532,13 @@ def _file_view(
 def _refuse_series(con: Any, scan: str, resolved: Mapping[str, str], source: str) -> None:
     """Like the loader, refuse a volume series (time + count column, no mention column) read as
     mentions: each row would count as one post. Reads at most 1000 rows, and only then."""
-    from types import SimpleNamespace
-
     from ._io import _MENTION_COLUMNS_OWN, _refuse_series_table
 
     if any(c in resolved for c in _MENTION_COLUMNS_OWN):
         return
     sample = con.execute(f"SELECT * FROM {scan} LIMIT 1000").fetch_df()
     sample = sample.drop(columns=["file_row_number"], errors="ignore")
-    _refuse_series_table(SimpleNamespace(frame=sample, source=source), resolved)
+    _refuse_series_table(sample, source, resolved)
 
 
 def aggregate_counts(

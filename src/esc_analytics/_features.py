@@ -112,12 +112,15 @@ FEATURE_INPUTS: dict[str, tuple[str, ...]] = {
 
 def mark_absent_features(
     features: pd.DataFrame,
-    carried: Collection[str],
+    carried: Collection[str] | pd.DataFrame,
     kind: Literal["mentions", "series"] = "mentions",
 ) -> pd.DataFrame:
     """Record in ``features.attrs`` which measures of ``FEATURE_INPUTS`` the input could not
-    provide (``carried``: the input's columns that hold data), so that :func:`evaluate` warns
-    when a policy reads one of those filler columns. Returns ``features`` (marked in place)."""
+    provide (``carried``: the input's columns that hold data, or the input itself), so that
+    :func:`evaluate` warns when a policy reads one of those filler columns. Returns
+    ``features`` (marked in place)."""
+    if isinstance(carried, pd.DataFrame):
+        carried = [c for c in carried.columns if carried[c].notna().any()]
     have = set(carried)
     absent: dict[str, str] = {}
     for feature, inputs in FEATURE_INPUTS.items():
@@ -572,8 +575,7 @@ def build_features(
     """Mentions → Features: :func:`aggregate_mentions` then :func:`add_baselines`."""
     counts = aggregate_mentions(mentions, freq=freq, influencer_followers=influencer_followers)
     features = add_baselines(counts, planned_events=planned_events, freq=freq)
-    carried = [c for c in mentions.columns if mentions[c].notna().any()]
-    return mark_absent_features(features, carried, "mentions")
+    return mark_absent_features(features, mentions, "mentions")
 
 
 def rolling_negative_share(
@@ -716,8 +718,7 @@ def features_from_series(
         influencer_mentions=dense("influencer_mentions", "i8"),
     )
     features = add_baselines(measures, planned_events=planned_events, freq=step)
-    carried = [c for c in series.columns if series[c].notna().any()]
-    return mark_absent_features(features, carried, "series")
+    return mark_absent_features(features, series, "series")
 
 
 # --- out of core -----------------------------------------------------------------------------

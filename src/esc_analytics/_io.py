@@ -253,7 +253,7 @@ _MENTION_ONLY = ("text", "author", "author_followers", "engagement", "sentiment"
 _PLAIN_IDS = frozenset({"id", "key", "url", "permalink"})  # ids any export may have
 
 
-def _refuse_mention_table(table: Any, mapping: Mapping[str, str]) -> None:
+def _refuse_mention_table(frame: pd.DataFrame, source: str, mapping: Mapping[str, str]) -> None:
     """An incident log read from a mention export would turn every post into an incident
     (its date column read as started_at): refuse a table with post columns (text, author...)
     and none of an incident's own (severity, ended_at, detected_at...) nor an incident id
@@ -263,7 +263,7 @@ def _refuse_mention_table(table: Any, mapping: Mapping[str, str]) -> None:
     id_column = mapping.get("incident_id")
     if id_column is not None and _norm(id_column) not in _PLAIN_IDS:
         return
-    as_mentions = resolve_columns(table.frame.columns, None, "mentions", source=table.source)
+    as_mentions = resolve_columns(frame.columns, None, "mentions", source=source)
     used = set(mapping.values())
     post = [
         as_mentions[c] for c in _MENTION_ONLY if c in as_mentions and as_mentions[c] not in used
@@ -275,24 +275,24 @@ def _refuse_mention_table(table: Any, mapping: Mapping[str, str]) -> None:
             f"{', '.join(_INCIDENT_ONLY)}). Load posts with load_mentions (--mentions); "
             "incidents with load_incidents (--incidents), or map the columns with "
             "columns={'incident_id': ...}",
-            source=table.source,
+            source=source,
         )
 
 
 _MENTION_COLUMNS_OWN = ("mention_id", *_MENTION_ONLY, "platform", "is_verified")
 
 
-def _refuse_series_table(table: Any, mapping: Mapping[str, str]) -> None:
+def _refuse_series_table(frame: pd.DataFrame, source: str, mapping: Mapping[str, str]) -> None:
     """Mentions read from a volume series would make each count one post (its value ignored):
     refuse a table with a time column and a numeric count column (value, volume, count...) and
     none of a mention's own columns (id, text, author, followers...)."""
     if any(c in mapping for c in _MENTION_COLUMNS_OWN):
         return
-    as_series = resolve_columns(table.frame.columns, None, "series", source=table.source)
+    as_series = resolve_columns(frame.columns, None, "series", source=source)
     count = as_series.get("volume")
     if count is None or count in mapping.values():
         return
-    sample = table.frame[count].head(1000)
+    sample = frame[count].head(1000)
     _, bad, _ = _parse_numbers(sample)
     present = sample.notna().to_numpy() & (_text(sample) != "").to_numpy()
     if not present.any() or (bad & present).sum() > 0.1 * present.sum():
@@ -302,7 +302,7 @@ def _refuse_series_table(table: Any, mapping: Mapping[str, str]) -> None:
         f"column {count!r}), not a mention file: mentions have one row per post with columns "
         "such as id, text or author, and a count column would be ignored. Load counts per "
         "window with load_series (--series)",
-        source=table.source,
+        source=source,
     )
 
 
@@ -327,9 +327,9 @@ class _Load:
             if time_col not in mapping:
                 _raise_missing_column(table, kind, time_col)
             if kind == "incidents":
-                _refuse_mention_table(table, mapping)
+                _refuse_mention_table(table.frame, table.source, mapping)
             elif kind == "mentions":
-                _refuse_series_table(table, mapping)
+                _refuse_series_table(table.frame, table.source, mapping)
             self.mapped.append(mapping)
             part = pd.DataFrame({c: table.frame[s] for c, s in mapping.items()})
             part["_file"] = i
@@ -582,28 +582,21 @@ _DATE_LIKE = re.compile(r"\d{4}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}")
 _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}(?:\D|$)")
 
 
-def _day_first(text: pd.Series) -> bool:
-    """Whether numeric dates in a column are day-first (24/02/2015): decided from the whole
-    column, not its first value, so one file never mixes dd/mm and mm/dd readings. A first
-    field above 12 somewhere (and no second field above 12) means day-first; otherwise
-    month-first, the usual export default."""
+def _numeric_date_order(text: pd.Series) -> tuple[bool, int, str]:
+    """How numeric dates (24/02/2015) in a column are read, decided from the whole column, not
+    its first value, so one file never mixes dd/mm and mm/dd readings: ``(day_first,
+    ambiguous, example)``. A first field above 12 somewhere (and no second field above 12)
+    means day-first; otherwise month-first, the usual export default. ``ambiguous`` counts the
+    dates that could be read either way when no field above 12 decides it (day ≠ month), with
+    one of them as ``example``."""
     fields = text.str.extract(_NUMERIC_DATE.pattern)
     first = pd.to_numeric(fields[0], errors="coerce")
     second = pd.to_numeric(fields[1], errors="coerce")
-    return bool((first > 12).any()) and not bool((second > 12).any())
-
-
-def _ambiguous_numeric_dates(text: pd.Series) -> tuple[int, str]:
-    """How many numeric dates (03/04/2024) could be read either way, when nothing in the
-    column decides it (no field above 12), and one of them; 0 when the column decides or the
-    reading does not matter (day equals month)."""
-    fields = text.str.extract(_NUMERIC_DATE.pattern)
-    first = pd.to_numeric(fields[0], errors="coerce")
-    second = pd.to_numeric(fields[1], errors="coerce")
-    if (first > 12).any() or (second > 12).any():
-        return 0, ""
+    first_high, second_high = bool((first > 12).any()), bool((second > 12).any())
+    if first_high or second_high:
+        return first_high and not second_high, 0, ""
     either = first.notna() & second.notna() & (first != second)
-    return int(either.sum()), (str(text[either].iloc[0]) if either.any() else "")
+    return False, int(either.sum()), (str(text[either].iloc[0]) if either.any() else "")
 
 
 def _regex_mask(text: pd.Series, pattern: str) -> np.ndarray:
@@ -709,8 +702,7 @@ def _parse_times(
         rest = present[failed]
         from pandas.tseries.api import guess_datetime_format
 
-        dayfirst = _day_first(rest)
-        ambiguous, example = _ambiguous_numeric_dates(rest)
+        dayfirst, ambiguous, example = _numeric_date_order(rest)
         if ambiguous:
             notes.append(
                 f"{ambiguous} numeric date(s) such as {example!r} read month-first "

@@ -417,12 +417,12 @@ class Policy:
             raise PolicyError(f"{where}: invalid YAML{line}: {problem}") from None
         if raw is None:
             raise PolicyError(f"{where}: empty policy; expected a mapping with a 'tiers' list")
-        if where == "policy":
-            return cls.from_dict(raw, known_features=known_features)
         try:
             return cls.from_dict(raw, known_features=known_features)
-        except PolicyError as error:  # say which file (the key is in the message already)
-            named = PolicyError(f"{where}: {error}")
+        except PolicyError as error:
+            if where == "policy":  # YAML text, not a file
+                raise
+            named = PolicyError(f"{where}: {error}")  # say which file; the key stays
             named.key = error.key
             raise named from None
 

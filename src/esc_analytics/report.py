@@ -100,6 +100,7 @@ _TEMPLATE = """\
 {% endblock jupyter_widgets %}
 """
 
+_WIDGET_STATE = "application/vnd.jupyter.widget-state+json"  # key of a notebook's widgets
 #: Long strings repeated in the widget state are stored once in the HTML: every plotly
 #: FigureWidget carries the whole plotly.js bundle (≈5 MB) as its ``_esm``.
 _SHARED_TEXT_MIN_CHARS = 10_000
@@ -352,7 +353,7 @@ def _drop_stale_buffers(nb: Any) -> int:
     replaced that part of the state, the old buffer would be written over the new value when the
     HTML loads (and breaks plotly FigureWidgets). Returns how many were dropped.
     """
-    models = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    models = nb.metadata.get("widgets", {}).get(_WIDGET_STATE, {})
     dropped = 0
     for model in models.get("state", {}).values():
         buffers = model.get("buffers")
@@ -418,8 +419,7 @@ def share_repeated_widget_texts(nb: Any) -> list[str]:
     ``{"esc_shared_text": i}`` (in place) and return the strings, in a deterministic order;
     the rendered page puts them back before widgets are built. Halves the size of a report
     with two plotly FigureWidgets."""
-    key = "application/vnd.jupyter.widget-state+json"
-    models = nb.metadata.get("widgets", {}).get(key, {}).get("state", {})
+    models = nb.metadata.get("widgets", {}).get(_WIDGET_STATE, {}).get("state", {})
     counts: dict[str, int] = {}
     for model in models.values():
         for value in (model.get("state") or {}).values():

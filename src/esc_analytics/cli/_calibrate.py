@@ -34,6 +34,16 @@ def add_objective_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tiers", type=int, default=3, metavar="N", help="number of tiers (3)")
 
 
+def objective_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The fit's objective from the options of :func:`add_objective_options`, as keyword
+    arguments of the calibrations and the classifiers."""
+    return {
+        "objective": args.objective,
+        "max_false_per_week": args.max_false_per_week,
+        "nab_profile": args.nab_profile,
+    }
+
+
 def add_input_options(
     parser: argparse.ArgumentParser, *, incidents: bool, severity: bool = False
 ) -> None:
@@ -115,8 +125,8 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
         kind = "series"
     with contextlib.suppress(ValueError):  # one window per topic: no window length to learn
         features = add_detection_features(features)
-    carried = [c for c in loaded.data.columns if loaded.data[c].notna().any()]
-    return mark_absent_features(features, carried, kind), loaded.data
+    # marked again over all topics (per-topic marks of series parts do not survive concat)
+    return mark_absent_features(features, loaded.data, kind), loaded.data
 
 
 def load_features(args: argparse.Namespace) -> Any:
@@ -305,19 +315,15 @@ def _calibrate(args: argparse.Namespace, features: Any, incidents: Any) -> Any:
             load_policy(args.policy),
             features,
             incidents,
-            objective=args.objective,
-            max_false_per_week=args.max_false_per_week,
-            nab_profile=args.nab_profile,
             max_early=args.max_early,
+            **objective_kwargs(args),
         )
     return calibrate(
         features,
         incidents,
         n_tiers=args.tiers,
-        objective=args.objective,
-        max_false_per_week=args.max_false_per_week,
-        nab_profile=args.nab_profile,
         max_early=args.max_early,
+        **objective_kwargs(args),
         feature_candidates=args.feature,
         persistence_grid=_int_list(args.persistence, "--persistence"),
         cooldown_grid=_int_list(args.cooldown, "--cooldown"),

@@ -18,6 +18,7 @@ from ._calibrate import (
     add_objective_options,
     load_features,
     load_incident_file,
+    objective_kwargs,
 )
 
 
@@ -96,10 +97,10 @@ def parse_burst_levels(values: list[str] | None) -> tuple[tuple[int, float, floa
     for text in values or ():
         parts = [p.strip() for p in text.split(",")]
         try:
-            smooth, days, quantile = int(parts[0]), float(parts[1]), float(parts[2])
             if len(parts) != 3:
                 raise ValueError
-        except (ValueError, IndexError):
+            smooth, days, quantile = int(parts[0]), float(parts[1]), float(parts[2])
+        except ValueError:
             raise EscAnalyticsError(
                 f"--burst-level expects SMOOTH,DAYS,QUANTILE like 3,7,0.99, got {text!r}"
             ) from None
@@ -144,8 +145,6 @@ def run(args: argparse.Namespace) -> int:
     model = TieredEscalationModel(
         n_tiers=args.tiers,
         model=args.model,
-        objective=args.objective,
-        max_false_per_week=args.max_false_per_week,
         horizon=args.horizon,
         persistence=args.persistence,
         cooldown=args.cooldown,
@@ -153,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         burst_levels=burst_levels,
         scale_free=args.scale_free,
         tune_events=args.tune_events,
-        nab_profile=args.nab_profile,
+        **objective_kwargs(args),
     )
     try:
         model.fit(features, incidents, mentions=mentions)
@@ -188,8 +187,7 @@ def run(args: argparse.Namespace) -> int:
                 warnings.simplefilter("ignore", AbsentFeatureWarning)
                 comparison = compare_with_policy(
                     features, incidents, mentions=mentions, model=model, n_folds=args.folds,
-                    importance=False, n_tiers=args.tiers, objective=args.objective,
-                    max_false_per_week=args.max_false_per_week, nab_profile=args.nab_profile,
+                    importance=False, n_tiers=args.tiers, **objective_kwargs(args),
                 )
         except EscAnalyticsError as exc:
             print(f"walk-forward skipped: {exc}")
