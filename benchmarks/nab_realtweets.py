@@ -33,12 +33,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from esc_analytics._backtest import backtest
-from esc_analytics._calibrate import add_detection_features, calibrate, detection_feature_name
-from esc_analytics._evaluate import evaluate
-from esc_analytics._features import features_from_series
-from esc_analytics._io import incidents_from_nab_windows, load_series
-from esc_analytics._walkforward import walk_forward
+from esc_analytics.backtesting._backtest import backtest
+from esc_analytics.calibration._sweep import (
+    add_detection_features,
+    calibrate,
+    detection_feature_name,
+)
+from esc_analytics.calibration._walk_forward import walk_forward
+from esc_analytics.escalations._evaluate import evaluate
+from esc_analytics.features._build import features_from_series
+from esc_analytics.io._load import incidents_from_nab_windows, load_series
 
 NAB_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nab-realtweets-dev"
 PROFILES = {"standard": "standard", "low_FP": "reward_low_FP_rate", "low_FN": "reward_low_FN_rate"}
@@ -137,7 +141,7 @@ def anomaly_point_score(incidents: pd.DataFrame, features: pd.DataFrame) -> floa
     """Standard score of a detector firing once, exactly at the middle of every window (NAB
     centres its windows on the labelled anomaly), never elsewhere: what detecting the anomaly
     itself -- not the ramp before it -- can earn at best."""
-    from esc_analytics._nab import NabFile, window_rows
+    from esc_analytics.backtesting._nab import NabFile, window_rows
 
     raw = null = perfect = 0.0
     for topic, part in features.groupby("topic", sort=True):

@@ -17,8 +17,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from esc_analytics._backtest import backtest
-from esc_analytics._policy import Policy
+from esc_analytics.backtesting._backtest import backtest
+from esc_analytics.policy._policy import Policy
 from esc_analytics.widgets import ThresholdTuner
 from esc_analytics.widgets.tuner import _evaluate_cached
 

@@ -13,7 +13,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from .._errors import EscAnalyticsError
+from .._util.errors import EscAnalyticsError
 
 # Order is the order shown in --help.
 _COMMANDS = (

@@ -10,8 +10,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .._atomic import write_table
-from .._errors import DataLoadError, EscAnalyticsError
+from .._util.atomic import write_table
+from .._util.errors import DataLoadError, EscAnalyticsError
 from ._common import parse_mapping, report_load
 
 _OUT_SUFFIXES = (".csv", ".parquet")
@@ -93,12 +93,12 @@ def _read_planned_events(path: str) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Aggregate, write the features and the quarantine, print the load summary."""
-    from .._features import (
+    from .._util.schema import DEFAULT_INFLUENCER_FOLLOWERS
+    from ..features._build import (
         aggregate_files,
         build_features,
         window_length,
     )
-    from .._schema import DEFAULT_INFLUENCER_FOLLOWERS
 
     out = Path(args.out)
     if out.suffix.lower() not in _OUT_SUFFIXES:
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             features, summary, quarantine = result.features, result.summary, result.quarantine
             bar.update(2)
         else:
-            from .._io import load_mentions
+            from ..io._load import load_mentions
 
             loaded = load_mentions(
                 list(args.files), columns=columns or None, tz=args.tz, topic=args.topic

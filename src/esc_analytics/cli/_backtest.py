@@ -28,13 +28,13 @@ def register(subparsers: Any) -> None:
 
 def load_policy_for(path: str, features: Any) -> Any:
     """The policy file, with the feature frame's numeric columns as known features."""
-    from .._policy import load_policy
+    from ..policy._policy import load_policy
 
     known = [c for c in features.columns if c not in ("topic", "window_start")]
     policy = load_policy(path, known_features=known)
     missing = [f for f in policy.features_used if f not in features.columns]
     if missing:
-        from .._errors import PolicyError
+        from .._util.errors import PolicyError
 
         raise PolicyError(f"{path}: the policy uses feature(s) {missing} absent from the data")
     return policy
@@ -42,8 +42,8 @@ def load_policy_for(path: str, features: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Print per-tier figures and per-incident outcomes (or JSON), after what was read."""
-    from .._backtest import _fmt_td, backtest
-    from .._evaluate import evaluate
+    from ..backtesting._backtest import _fmt_td, backtest
+    from ..escalations._evaluate import evaluate
 
     severity = parse_severity(args.severity)
     features = load_features(args)

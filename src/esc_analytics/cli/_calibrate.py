@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .._errors import DataLoadError, EscAnalyticsError
-from .._schema import REASON_BAD_SEVERITY
+from .._util.errors import DataLoadError, EscAnalyticsError
+from .._util.schema import REASON_BAD_SEVERITY
 from ._common import parse_mapping, report_load, report_read, report_warning
 
 
@@ -95,9 +95,9 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
     on them warns."""
     import pandas as pd
 
-    from .._calibrate import add_detection_features
-    from .._features import build_features, features_from_series, mark_absent_features
-    from .._io import load_mentions, load_series
+    from ..calibration._sweep import add_detection_features
+    from ..features._build import build_features, features_from_series, mark_absent_features
+    from ..io._load import load_mentions, load_series
 
     columns = parse_mapping(args.column)
     if args.mentions:
@@ -154,7 +154,7 @@ def load_incident_file(
 ) -> Any:
     """An incident log; NAB's ``{file: [{start, end}, ...]}`` JSON is recognised. The load
     summary is reported (with how to map unknown severity labels when some were quarantined)."""
-    from .._io import incidents_from_nab_windows, load_incidents
+    from ..io._load import incidents_from_nab_windows, load_incidents
 
     file = Path(path)
     if not file.is_file():
@@ -258,8 +258,8 @@ def run(args: argparse.Namespace) -> int:
     """Calibrate and write the policy; print the chosen thresholds and fit figures."""
     import warnings
 
-    from .._evaluate import AbsentFeatureWarning, absent_feature_uses
-    from .._policy import save_policy
+    from ..escalations._evaluate import AbsentFeatureWarning, absent_feature_uses
+    from ..policy._policy import save_policy
 
     if args.tiers < 1:
         raise EscAnalyticsError(f"--tiers must be >= 1, got {args.tiers}")
@@ -305,11 +305,11 @@ def _fit_warnings(result: Any, incidents: Any, args: argparse.Namespace) -> list
 
 def _calibrate(args: argparse.Namespace, features: Any, incidents: Any) -> Any:
     """The calibration the options ask for: a given plan's thresholds, or a fresh plan."""
-    from .._calibrate import calibrate
+    from ..calibration._sweep import calibrate
 
     if args.policy:
-        from .._calibrate_template import calibrate_policy
-        from .._policy import load_policy
+        from ..calibration._template import calibrate_policy
+        from ..policy._policy import load_policy
 
         return calibrate_policy(
             load_policy(args.policy),

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from .._errors import EscAnalyticsError
+from .._util.errors import EscAnalyticsError
 
 _REPORT = "_report"  # attribute of the parsed options holding what --json will print
 
@@ -110,10 +110,10 @@ def gathered_report(args: Any) -> dict[str, list[Any]]:
 
 @contextmanager
 def feature_warnings(args: Any) -> Iterator[None]:
-    """Report each distinct :class:`~esc_analytics._evaluate.AbsentFeatureWarning` raised inside
+    """Report each distinct :class:`~esc_analytics.AbsentFeatureWarning` raised inside
     (a policy reading a measure the data did not carry) once, however many policies were
     evaluated; other warnings pass through unchanged."""
-    from .._evaluate import AbsentFeatureWarning
+    from ..escalations._evaluate import AbsentFeatureWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AbsentFeatureWarning)

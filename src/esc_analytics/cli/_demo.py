@@ -44,14 +44,14 @@ def _step(message: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo; returns the exit status."""
-    from .._atomic import atomic_write_text, write_table
-    from .._backtest import backtest
-    from .._calibrate import calibrate
-    from .._evaluate import evaluate
-    from .._features import build_features
-    from .._io import load_incidents, load_mentions
-    from .._paths import notebooks_dir, sample_dir
-    from .._policy import load_policy, save_policy
+    from .._util.atomic import atomic_write_text, write_table
+    from .._util.paths import notebooks_dir, sample_dir
+    from ..backtesting._backtest import backtest
+    from ..calibration._sweep import calibrate
+    from ..escalations._evaluate import evaluate
+    from ..features._build import build_features
+    from ..io._load import load_incidents, load_mentions
+    from ..policy._policy import load_policy, save_policy
 
     data = args.data or sample_dir()
     out: Path = args.out
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         starter_result = backtest(evaluate(starter, features), incidents.data)
         print(_indent(starter_result.summary()))
 
-        from .._calibrate_template import calibrate_policy
+        from ..calibration._template import calibrate_policy
 
         _step("calibrating the starter plan's own thresholds (tiers, conditions, owners kept)")
         fitted = calibrate_policy(
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"    calibrated plan → {policy_path}")
 
     _step("out of sample: walk-forward (calibrate on the past, score the next period)")
-    from .._walkforward import walk_forward
+    from ..calibration._walk_forward import walk_forward
 
     folds = walk_forward(
         features,
@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     rendered = None
     if not args.no_render:
         _step("rendering the retrospective notebook for the meeting (self-contained HTML)")
-        from ..report import render_notebook
+        from ..report._render import render_notebook
 
         rendered = out / "retrospective.html"
         render_notebook(

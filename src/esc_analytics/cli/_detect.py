@@ -11,20 +11,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .._errors import EscAnalyticsError
+from .._util.errors import EscAnalyticsError
 from ._calibrate import add_input_options, load_inputs
 from ._common import feature_warnings
 
 
 def _from_policy(args: argparse.Namespace, features: Any) -> Any:
-    from .._evaluate import evaluate
+    from ..escalations._evaluate import evaluate
     from ._backtest import load_policy_for
 
     return evaluate(load_policy_for(args.policy, features), features, freq=args.freq)
 
 
 def _from_model(args: argparse.Namespace, features: Any) -> Any:
-    from .._models import load_model
+    from ..models._classifiers import load_model
     from ._fit_model import load_texts
 
     model = load_model(args.model)
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         key = windows["topic"].astype(str).map(lambda t: rank.get(t, len(rank)))
         windows = windows.assign(_k=key.to_numpy()).sort_values("_k", kind="stable")
         windows = windows.drop(columns="_k").reset_index(drop=True)
-    from .._atomic import write_table
+    from .._util.atomic import write_table
 
     write_table(windows, out)  # .csv or .parquet (checked above), atomically
     n_alerts = int(windows["escalation"].sum())

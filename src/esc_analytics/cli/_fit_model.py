@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .._errors import EscAnalyticsError, ModelError
+from .._util.errors import EscAnalyticsError, ModelError
 from ._calibrate import (
     add_input_options,
     add_objective_options,
@@ -82,7 +82,7 @@ def load_texts(args: argparse.Namespace) -> Any:
     """The mentions (with text) of ``--mentions`` for TF-IDF, or None."""
     if not getattr(args, "mentions", None):
         return None
-    from .._io import load_mentions
+    from ..io._load import load_mentions
     from ._common import parse_mapping
 
     columns = parse_mapping(args.column)
@@ -115,8 +115,8 @@ def parse_burst_levels(values: list[str] | None) -> tuple[tuple[int, float, floa
 
 def run(args: argparse.Namespace) -> int:
     """Fit, print thresholds and figures, save the model."""
-    from .._backtest import backtest
-    from .._models import TieredEscalationModel, save_model
+    from ..backtesting._backtest import backtest
+    from ..models._classifiers import TieredEscalationModel, save_model
 
     if args.tiers < 1:
         raise EscAnalyticsError(f"--tiers must be >= 1, got {args.tiers}")
@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
             f"--horizon must be a duration like 3h, got {args.horizon!r}"
         ) from None
     burst_levels = parse_burst_levels(args.burst_level)
-    from .._nab import get_profile
+    from ..backtesting._nab import get_profile
 
     get_profile(args.nab_profile)  # an unknown profile fails before the (long) fit
     features = load_features(args)
@@ -179,8 +179,8 @@ def run(args: argparse.Namespace) -> int:
     if args.folds:
         import warnings
 
-        from .._compare import compare_with_policy
-        from .._evaluate import AbsentFeatureWarning
+        from ..escalations._evaluate import AbsentFeatureWarning
+        from ..models._compare import compare_with_policy
 
         try:
             with warnings.catch_warnings():  # the calibrated rule sweeps many candidate plans

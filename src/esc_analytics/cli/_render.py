@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from .._errors import EscAnalyticsError
+from .._util.errors import EscAnalyticsError
 
 
 def parse_parameter(pair: str) -> tuple[str, Any]:
@@ -72,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute and render; progress messages go to stderr, the output path to stdout."""
-    from ..report import render_notebook
+    from ..report._render import render_notebook
 
     parameters = dict(parse_parameter(pair) for pair in args.parameters)
 

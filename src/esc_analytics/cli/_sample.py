@@ -9,7 +9,7 @@ from pathlib import Path
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``sample`` sub-command."""
-    from .._sample import DEFAULT_DAYS, DEFAULT_SEED, DEFAULT_START
+    from ..sample._generate import DEFAULT_DAYS, DEFAULT_SEED, DEFAULT_START
 
     parser = subparsers.add_parser(
         "sample",
@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Generate the sample and write it; prints what was written. Returns the exit status."""
-    from .._sample import generate_sample, write_sample
+    from ..sample._generate import generate_sample, write_sample
 
     sample = generate_sample(
         seed=args.seed,

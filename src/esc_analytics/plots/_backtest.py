@@ -10,11 +10,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .._html import plotly_safe_many
+from .._util.html import plotly_safe_many
 from ._style import TIER_COLORS, apply_style, tier_color
 
 if TYPE_CHECKING:
-    from .._backtest import BacktestResult
+    from ..backtesting._backtest import BacktestResult
 
 OUTCOME_COLORS: dict[str, str] = {
     "exact": "#2e7d32",

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .._html import plotly_safe, plotly_safe_many
+from .._util.html import plotly_safe, plotly_safe_many
 
 
 def explanation_figure(explanation: Any, *, top: int = 10, height: int = 380) -> go.Figure:

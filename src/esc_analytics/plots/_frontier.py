@@ -8,7 +8,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .._html import plotly_safe_many
+from .._util.html import plotly_safe_many
 from ._tradeoff import tradeoff_figure
 
 

@@ -8,8 +8,8 @@ import textwrap
 
 import plotly.graph_objects as go
 
-from .._errors import PolicyError
-from .._policy import Policy, Tier
+from .._util.errors import PolicyError
+from ..policy._policy import Policy, Tier
 from ._style import TEXT_COLOR, apply_style, tier_color, tier_fill
 
 _ROW = 2.0  # vertical distance between decision rows (data units)

@@ -6,7 +6,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from .._html import plotly_safe, plotly_safe_many
+from .._util.html import plotly_safe, plotly_safe_many
 from ._timeline import tier_color
 
 MILESTONE_COLORS = {

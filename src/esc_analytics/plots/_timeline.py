@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .._escalations import Escalations
-from .._html import plotly_safe
+from .._util.html import plotly_safe
+from ..escalations._escalations import Escalations
 from ._style import tier_color, tier_fill
 
 __all__ = ["FIXED_TRACES", "tier_color", "tier_fill", "timeline_data", "timeline_figure"]

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .._html import plotly_safe
+from .._util.html import plotly_safe
 from ._timeline import incident_shapes, tier_color, topic_slice
 
 

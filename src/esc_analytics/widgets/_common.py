@@ -9,7 +9,7 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 
-from .._html import escape_text
+from .._util.html import escape_text
 
 
 def html_table(

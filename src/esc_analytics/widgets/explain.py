@@ -8,8 +8,8 @@ import ipywidgets as W
 import pandas as pd
 import plotly.graph_objects as go
 
-from .._explain import episode_mentions, explain_episode
-from .._html import mentions_table_html
+from .._util.html import mentions_table_html
+from ..retro._explain import episode_mentions, explain_episode
 from ._common import DisplayMixin, html_table
 
 

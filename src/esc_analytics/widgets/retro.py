@@ -16,11 +16,11 @@ import ipywidgets as W
 import pandas as pd
 import plotly.graph_objects as go
 
-from .._atomic import atomic_write_text
-from .._backtest import backtest
-from .._evaluate import evaluate
-from .._html import escape_text
-from .._notes import (
+from .._util.atomic import atomic_write_text
+from .._util.html import escape_text
+from ..backtesting._backtest import backtest
+from ..escalations._evaluate import evaluate
+from ..retro._notes import (
     SECTION_TITLES,
     carry_over,
     combine_texts,
@@ -30,7 +30,7 @@ from .._notes import (
     notes_to_markdown,
     save_notes,
 )
-from .._retro import IncidentReview, pick_instructive_incident, review_incident
+from ..retro._review import IncidentReview, pick_instructive_incident, review_incident
 from ._common import DisplayMixin
 
 

@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .._atomic import atomic_write_text
-from .._backtest import backtest
-from .._evaluate import evaluate, prepare_grid
-from .._policy import Policy, load_policy, save_policy
-from .._tuning import PreparedBacktest
+from .._util.atomic import atomic_write_text
+from ..backtesting._backtest import backtest
+from ..backtesting._live import PreparedBacktest
+from ..escalations._evaluate import evaluate, prepare_grid
 from ..plots._timeline import figure_from_timeline_data, timeline_data
 from ..plots._tradeoff import current_point, tradeoff_figure
+from ..policy._policy import Policy, load_policy, save_policy
 from ._common import DisplayMixin, html_table
 
 _VERSION_RE = re.compile(r"^policy-v(\d{3,})\.yaml$")

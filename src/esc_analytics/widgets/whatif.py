@@ -8,8 +8,8 @@ import ipywidgets as W
 import pandas as pd
 import plotly.graph_objects as go
 
-from .._html import escape_text
-from .._whatif import PolicyComparison, compare_policies
+from .._util.html import escape_text
+from ..backtesting._whatif import PolicyComparison, compare_policies
 from ._common import DisplayMixin, html_table
 
 

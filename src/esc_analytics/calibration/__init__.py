@@ -1,0 +1,19 @@
+"""Calibration: thresholds, persistence and cooldown fitted to the incident history.
+
+``calibrate`` sweeps a fresh tiered plan, ``calibrate_policy`` fits the team's own plan, and
+``walk_forward`` checks either out of sample (fit on the past, score the next period).
+"""
+
+from ._sweep import CalibrationError, CalibrationResult, calibrate
+from ._template import TemplateCalibrationResult, calibrate_policy
+from ._walk_forward import WalkForwardResult, walk_forward
+
+__all__ = [
+    "CalibrationError",
+    "CalibrationResult",
+    "TemplateCalibrationResult",
+    "WalkForwardResult",
+    "calibrate",
+    "calibrate_policy",
+    "walk_forward",
+]

@@ -1,0 +1,862 @@
+"""Threshold calibration: search a tiered policy's thresholds (and persistence and cooldown from
+small grids) for an objective, and return the chosen policy with its whole trade-off frontier.
+
+The sweep is vectorised. For one detection feature ``f``, persistence ``k`` and cooldown ``c``
+let ``g`` be ``f`` after persistence (the rolling minimum over the last ``k`` windows: the
+condition ``f > t`` held ``k`` windows in a row iff ``g > t``) and ``M`` the largest ``g`` over
+the ``c + 1`` windows before. A notification goes out at window ``j`` for threshold ``t`` exactly
+when ``M[j] <= t < g[j]`` (escalated now, nothing escalated within the cooldown before). Every
+window is thus an *interval of thresholds*, and for all candidate thresholds at once
+notifications, false alerts (weighted or not) and caught incidents (a union of intervals per
+incident) follow from sorting and cumulative counts (``searchsorted``). Only the small
+feature × persistence × cooldown grid is a Python loop.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .._util.errors import EscAnalyticsError
+from .._util.schema import infer_freq
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..policy._policy import Policy
+
+OBJECTIVES = ("recall", "cost", "nab")
+DEFAULT_FEATURE_CANDIDATES = (
+    "level_q99_7d_s3",  # add_detection_features' default
+    "volume_z",
+    "volume_ratio",
+    "log_volume_ratio",
+    "negative_share",
+    "negative_share_change",
+    "reach",
+)
+DEFAULT_TIER_NAMES = {1: "watch", 2: "escalate", 3: "crisis"}
+
+
+class CalibrationError(EscAnalyticsError, ValueError):
+    """Calibration cannot run on these inputs (no candidate feature, no incidents, ...)."""
+
+
+# ------------------------------------------------------------------------------------------
+# Stacked per-topic arrays
+# ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Grid:
+    """Features sorted by (topic, window_start) as flat arrays with per-topic offsets."""
+
+    frame: pd.DataFrame  # sorted copy, RangeIndex
+    topics: tuple[str, ...]
+    offsets: np.ndarray  # len(topics) + 1
+    times: np.ndarray  # int64 ns since epoch, per row
+    pos: np.ndarray  # position of the row inside its topic
+    freq: pd.Timedelta
+    weeks: float
+
+    @classmethod
+    def from_features(cls, features: pd.DataFrame, freq: pd.Timedelta | None = None) -> _Grid:
+        for col in ("topic", "window_start"):
+            if col not in features.columns:
+                raise CalibrationError(f"features lack the column {col!r}")
+        if features.empty:
+            raise CalibrationError("features are empty: nothing to calibrate on")
+        frame = features.copy()
+        frame["window_start"] = _to_utc(frame["window_start"])
+        frame["topic"] = frame["topic"].astype(str)
+        frame = frame.sort_values(["topic", "window_start"], kind="stable").reset_index(drop=True)
+        topic_codes, topics = pd.factorize(frame["topic"], sort=True)
+        counts = np.bincount(topic_codes, minlength=len(topics))
+        offsets = np.concatenate([[0], np.cumsum(counts)])
+        pos = np.arange(len(frame)) - np.repeat(offsets[:-1], counts)
+        times = _ns(frame["window_start"])
+        if freq is None:
+            try:
+                freq = infer_freq(frame)
+            except ValueError as exc:
+                raise CalibrationError(str(exc)) from None
+        freq = pd.Timedelta(freq)
+        span = (frame["window_start"].max() - frame["window_start"].min()) + freq
+        weeks = max(span / pd.Timedelta(days=7), 1e-9)
+        return cls(frame, tuple(str(t) for t in topics), offsets, times, pos, freq, float(weeks))
+
+    def values(self, feature: str) -> np.ndarray:
+        """Feature values as float; missing values can never escalate (−inf)."""
+        if feature not in self.frame.columns:
+            raise CalibrationError(f"feature {feature!r} is not in the features frame")
+        x = pd.to_numeric(self.frame[feature], errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+        return np.where(np.isnan(x), -np.inf, x)
+
+    def segments(self) -> list[slice]:
+        return [slice(a, b) for a, b in zip(self.offsets[:-1], self.offsets[1:], strict=True)]
+
+    def rows_between(self, topic: str, start_ns: np.ndarray, end_ns: np.ndarray) -> tuple:
+        """Row index range [lo, hi) of windows with start_ns <= window_start <= end_ns."""
+        i = self.topics.index(topic)
+        a, b = int(self.offsets[i]), int(self.offsets[i + 1])
+        t = self.times[a:b]
+        lo = a + np.searchsorted(t, start_ns, side="left")
+        hi = a + np.searchsorted(t, end_ns, side="right")
+        return lo, hi
+
+
+def _to_utc(values: Any) -> pd.Series:
+    s = pd.Series(pd.to_datetime(values))
+    if s.dt.tz is None:
+        return s.dt.tz_localize("UTC")
+    return s.dt.tz_convert("UTC")
+
+
+def _trailing(values: np.ndarray, grid: _Grid, size: int, how: str) -> np.ndarray:
+    """Trailing rolling min/max over ``size`` windows ending at each row, within each topic."""
+    from scipy.ndimage import maximum_filter1d, minimum_filter1d
+
+    if size <= 1:
+        return values.copy()
+    out = np.empty_like(values)
+    origin = (size - 1) // 2
+    for seg in grid.segments():
+        x = values[seg]
+        if how == "min":
+            out[seg] = minimum_filter1d(x, size, origin=origin, mode="constant", cval=np.inf)
+        else:
+            out[seg] = maximum_filter1d(x, size, origin=origin, mode="constant", cval=-np.inf)
+    return out
+
+
+def notification_intervals(
+    values: np.ndarray, grid: _Grid, persistence: int, cooldown: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per window the threshold interval ``[low, high)`` for which ``feature > t`` sends a
+    notification there (persistence ``k``, cooldown ``c``); empty where ``low >= high``."""
+    held = _trailing(values, grid, persistence, "min")
+    held[grid.pos < persistence - 1] = -np.inf  # not yet k windows in this topic
+    before = np.full_like(held, -np.inf)
+    prior = _trailing(held, grid, cooldown + 1, "max")  # max over rows j-c .. j
+    before[1:] = prior[:-1]
+    before[grid.pos == 0] = -np.inf
+    return before, held
+
+
+def _count_covering(low: np.ndarray, high: np.ndarray, t: np.ndarray, weights=None) -> np.ndarray:
+    """For each threshold in ``t``: number (or weight) of intervals ``[low, high)`` holding it."""
+    ok = low < high
+    low, high = low[ok], high[ok]
+    if weights is None:
+        return np.searchsorted(np.sort(low), t, "right") - np.searchsorted(
+            np.sort(high), t, "right"
+        )
+    w = weights[ok]
+    ol, oh = np.argsort(low, kind="stable"), np.argsort(high, kind="stable")
+    cl = np.concatenate([[0.0], np.cumsum(w[ol])])
+    ch = np.concatenate([[0.0], np.cumsum(w[oh])])
+    return cl[np.searchsorted(low[ol], t, "right")] - ch[np.searchsorted(high[oh], t, "right")]
+
+
+def _covered_groups(
+    group: np.ndarray, low: np.ndarray, high: np.ndarray, t: np.ndarray
+) -> np.ndarray:
+    """For each threshold: number of groups (incidents) whose union of intervals holds it."""
+    ok = low < high
+    group, low, high = group[ok], low[ok], high[ok]
+    if len(group) == 0:
+        return np.zeros(len(t), dtype=np.int64)
+    order = np.lexsort((low, group))
+    group, low, high = group[order], low[order], high[order]
+    run_high = pd.Series(high).groupby(group).cummax().to_numpy()
+    prev_high = np.concatenate([[-np.inf], run_high[:-1]])
+    new_group = np.concatenate([[True], group[1:] != group[:-1]])
+    starts_block = new_group | (low > prev_high)
+    block = np.cumsum(starts_block) - 1
+    b_low = low[starts_block]
+    b_high = pd.Series(run_high).groupby(block).max().to_numpy()
+    return np.searchsorted(np.sort(b_low), t, "right") - np.searchsorted(
+        np.sort(b_high), t, "right"
+    )
+
+
+def _first_hits(low: np.ndarray, high: np.ndarray, rows: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """For the windows ``rows`` (in time order) and each threshold: the index into ``rows`` of
+    the first notification, or −1 when none."""
+    if len(rows) == 0:
+        return np.full(len(t), -1)
+    lo, hi = low[rows][None, :], high[rows][None, :]
+    hit = (lo <= t[:, None]) & (t[:, None] < hi)
+    first = hit.argmax(axis=1)
+    return np.where(hit.any(axis=1), first, -1)
+
+
+# ------------------------------------------------------------------------------------------
+# Incidents on the grid
+# ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _IncidentRows:
+    """Per incident: its topic, severity, the row range of its match window and of its span."""
+
+    frame: pd.DataFrame  # incidents used (sorted), with lo/hi/span_lo/span_hi columns
+    row_incident: np.ndarray  # for each row inside some match window: the incident number
+    row_index: np.ndarray  # the row
+    in_window: np.ndarray  # bool per grid row: inside any incident's match window
+
+
+def _nothing_to_fit(features: pd.DataFrame, incidents: pd.DataFrame) -> str:
+    """Why no incident can be fitted: none given, topics that differ, or times outside the
+    features' span — with the figures a user needs to fix their inputs."""
+    if len(incidents) == 0:
+        return "no incident given: nothing to fit"
+    topics = sorted(map(str, features["topic"].unique()))
+    theirs = sorted(map(str, incidents["topic"].unique())) if "topic" in incidents else []
+    shown = ", ".join(topics[:5]) + (", ..." if len(topics) > 5 else "")
+    if not set(theirs) & set(topics):
+        return (f"no incident is on a topic of the features (incident topics: "
+                f"{', '.join(theirs[:5])}; feature topics: {shown}): nothing to fit")
+
+    def span(values: pd.Series) -> str:
+        times = _to_utc(values)
+        return f"{times.min():%Y-%m-%d %H:%M} to {times.max():%Y-%m-%d %H:%M} UTC"
+
+    return (f"no incident falls within the features' time span (features: "
+            f"{span(features['window_start'])}; incidents start "
+            f"{span(incidents['started_at'])}): nothing to fit")
+
+
+def _incident_rows(
+    grid: _Grid, incidents: pd.DataFrame, max_early: pd.Timedelta, max_delay: pd.Timedelta | None
+) -> _IncidentRows:
+    """Incidents mapped onto grid rows with BACKTEST's matching rule: a notification matches
+    when its window overlaps ``[started_at − max_early, match_until]``."""
+    from ..backtesting._backtest import prepare_incidents
+
+    frame = prepare_incidents(incidents, max_delay)
+    frame = frame[frame["topic"].isin(grid.topics)]
+    frame = frame.sort_values(["topic", "started_at"], kind="stable").reset_index(drop=True)
+    n = len(frame)
+    lo, hi = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    step = int(grid.freq.value)
+    for topic, idx in frame.groupby("topic", sort=True).indices.items():
+        start = _ns(frame["started_at"].iloc[idx] - max_early) - step + 1
+        until = _ns(frame["match_until"].iloc[idx])
+        lo[idx], hi[idx] = grid.rows_between(topic, start, until)
+    # Like backtest's "not evaluated": an incident no window of its topic overlaps is left out.
+    seen = hi > lo
+    frame, lo, hi = frame[seen].reset_index(drop=True), lo[seen], hi[seen]
+    n = len(frame)
+    frame["_lo"], frame["_hi"] = lo, hi
+    lengths = np.maximum(hi - lo, 0)
+    row_incident = np.repeat(np.arange(n), lengths)
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    row_index = (np.repeat(lo, lengths) + offsets).astype(np.int64)
+    in_window = np.zeros(len(grid.times), dtype=bool)
+    in_window[row_index] = True
+    return _IncidentRows(frame, row_incident, row_index, in_window)
+
+
+def _ns(values: pd.Series) -> np.ndarray:
+    """UTC times as int64 nanoseconds since the epoch."""
+    idx = pd.DatetimeIndex(values)
+    idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
+    return idx.as_unit("ns").asi8.copy()
+
+
+# ------------------------------------------------------------------------------------------
+# NAB scoring weights (per row) for the vectorised NAB objective
+# ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _NabRows:
+    """Per grid row the NAB value of a detection there (BACKTEST's ``_nab`` rules)."""
+
+    reward: np.ndarray  # inside a scored window: tp reward if it is the window's first detection
+    fp: np.ndarray  # outside windows: the (negative) false-positive contribution
+    window_of_row: np.ndarray  # window number per row, −1 outside; −1 also in probation
+    scored: np.ndarray  # bool per row: after probation
+    n_windows: int
+    tp: float
+    fn: float
+
+
+def _nab_rows(grid: _Grid, inc: _IncidentRows, profile: str) -> _NabRows:
+    from ..backtesting._nab import MAX_TP_SIGMOID, NabFile, get_profile, scaled_sigmoid, window_rows
+
+    prof = get_profile(profile)
+    n = len(grid.times)
+    reward, fpw = np.zeros(n), np.zeros(n)
+    window_of_row = np.full(n, -1)
+    scored = np.zeros(n, dtype=bool)
+    n_windows, next_id = 0, 0
+    frame = inc.frame
+    for ti, seg in enumerate(grid.segments()):
+        topic = grid.topics[ti]
+        mine = frame[frame["topic"] == topic]
+        ts = pd.DatetimeIndex(pd.to_datetime(grid.times[seg], utc=True))
+        # backtest's NAB windows: started_at .. match_until (ended_at, else started + 24 h, or
+        # started + max_delay when given)
+        ends = mine["match_until"]
+        rows = window_rows(ts, list(zip(mine["started_at"], ends, strict=True)))
+        nab_file = NabFile.from_rows(len(ts), rows)
+        n_windows += nab_file.n_windows
+        local = np.arange(len(ts))
+        prev_right = np.full(len(ts), -1)
+        prev_width = np.ones(len(ts))
+        inside_any = np.zeros(len(ts), dtype=bool)
+        for left, right in nab_file.windows:
+            width = right - left + 1
+            inside = (local >= left) & (local <= right)
+            inside_any |= inside
+            if right >= nab_file.probation:
+                window_of_row[seg.start + left : seg.start + right + 1] = next_id
+                next_id += 1
+                y = -(right - local[inside] + 1) / width
+                reward[seg.start + left : seg.start + right + 1] = (
+                    prof.tp * scaled_sigmoid(y) / MAX_TP_SIGMOID
+                )
+            after = local > right
+            prev_right[after] = right
+            prev_width[after] = width
+        y = np.where(prev_right >= 0, (local - prev_right) / np.maximum(prev_width - 1, 1), np.inf)
+        fpw[seg] = np.where(inside_any, 0.0, prof.fp * scaled_sigmoid(y))
+        live = local >= nab_file.probation
+        scored[seg] = live
+        fpw[seg] = np.where(live, fpw[seg], 0.0)
+        window_of_row[seg] = np.where(live, window_of_row[seg], -1)
+        reward[seg] = np.where(live, reward[seg], 0.0)
+    return _NabRows(reward, fpw, window_of_row, scored, n_windows, prof.tp, prof.fn)
+
+
+def _nab_sweep(
+    low: np.ndarray, high: np.ndarray, nab: _NabRows, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Raw NAB score, windows detected and false-positive rows for each threshold."""
+    counted = nab.scored & (nab.window_of_row < 0) & (nab.fp != 0)
+    fp_score = _count_covering(low[counted], high[counted], t, nab.fp[counted])
+    fp_rows = _count_covering(low[counted], high[counted], t)
+    tp_score = np.full(len(t), -nab.fn * nab.n_windows)
+    detected = np.zeros(len(t), dtype=np.int64)
+    in_window = np.flatnonzero(nab.window_of_row >= 0)
+    ids = nab.window_of_row[in_window]
+    bounds = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True]) if len(ids) else []
+    for a, b in itertools.pairwise(bounds):
+        rows = in_window[a:b]
+        first = _first_hits(low, high, rows, t)
+        hit = first >= 0
+        tp_score += np.where(hit, nab.reward[rows][np.maximum(first, 0)] + nab.fn, 0.0)
+        detected += hit
+    return tp_score + fp_score, detected, fp_rows
+
+
+# ------------------------------------------------------------------------------------------
+# The sweep for one (feature, persistence, cooldown)
+# ------------------------------------------------------------------------------------------
+def _threshold_candidates(values: np.ndarray, n: int) -> np.ndarray:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return np.zeros(0)
+    # Upper half of the distribution, geometrically finer towards the top where alert
+    # thresholds live; the maximum (never alert) is always a candidate.
+    tail = np.geomspace(0.5, max(1.0 / finite.size, 1e-5), max(n - 1, 1))
+    return np.unique(np.concatenate([np.quantile(finite, 1.0 - tail), [finite.max()]]))
+
+
+def sweep(
+    grid: _Grid,
+    inc: _IncidentRows,
+    values: np.ndarray,
+    thresholds: np.ndarray,
+    persistence: int,
+    cooldown: int,
+    *,
+    min_severity: int = 1,
+    nab: _NabRows | None = None,
+) -> pd.DataFrame:
+    """Figures for every threshold of one (feature, persistence, cooldown): notifications,
+    false alerts (notifications outside every incident's match window), incidents caught among
+    those with severity ≥ ``min_severity`` and, with ``nab``, the raw NAB score."""
+    low, high = notification_intervals(values, grid, persistence, cooldown)
+    t = np.asarray(thresholds, dtype=float)
+    notifications = _count_covering(low, high, t)
+    outside = ~inc.in_window
+    false_alerts = _count_covering(low[outside], high[outside], t)
+    relevant = inc.frame["severity"].to_numpy() >= min_severity
+    keep = relevant[inc.row_incident]
+    caught = _covered_groups(
+        inc.row_incident[keep], low[inc.row_index[keep]], high[inc.row_index[keep]], t
+    )
+    out = pd.DataFrame(
+        {
+            "threshold": t,
+            "notifications": notifications,
+            "false_alerts": false_alerts,
+            "false_per_week": false_alerts / grid.weeks,
+            "incidents": int(relevant.sum()),
+            "caught": caught,
+        }
+    )
+    out["recall"] = np.where(
+        out["incidents"] > 0, out["caught"] / out["incidents"].clip(lower=1), np.nan
+    )
+    if nab is not None:
+        raw, detected, fp_rows = _nab_sweep(low, high, nab, t)
+        null, perfect = -nab.n_windows * nab.fn, nab.n_windows * nab.tp
+        out["nab_raw"] = raw
+        out["nab_score"] = 100.0 * (raw - null) / (perfect - null) if perfect > null else np.nan
+        out["nab_detected"] = detected
+        out["nab_false_rows"] = fp_rows
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Public API
+# ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CalibrationResult:
+    """The chosen policy and the trade-off frontier it was picked from.
+
+    Attributes
+    ----------
+    policy : the chosen :class:`~esc_analytics.Policy`.
+    frontier : one row per candidate on the frontier of each tier (not dominated in false
+        notifications per week vs incidents caught): ``tier, feature, op, persistence,
+        cooldown, threshold, notifications, false_alerts, false_per_week, incidents, caught,
+        recall, median_detection_delay, median_lead_time, objective, chosen`` (+ ``nab_score``
+        with the NAB objective). False alerts count notifications at tier ≥ k that match no
+        incident (a conservative reading of a per-tier budget).
+    candidates : every evaluated candidate (same columns, no delays).
+    objective : ``recall``, ``cost`` or ``nab``.
+    chosen : the frontier rows of the chosen thresholds (one per tier).
+    backtest : the exact backtest of the chosen policy on the calibration data (or None when
+        evaluation is unavailable).
+    """
+
+    policy: Policy
+    frontier: pd.DataFrame
+    candidates: pd.DataFrame
+    objective: str
+    chosen: pd.DataFrame
+    backtest: Any = None
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def n_candidates(self) -> int:
+        """Number of single-tier candidates evaluated (threshold × feature × grids × tiers)."""
+        return len(self.candidates)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The frontier (a copy)."""
+        return self.frontier.copy()
+
+    def summary(self) -> str:
+        """Chosen thresholds per tier with their fit figures, then the exact backtest line."""
+        lines = [
+            f"calibration ({self.objective}): {self.n_candidates} candidates, "
+            f"{len(self.frontier)} on the frontier"
+        ]
+        for row in self.chosen.itertuples(index=False):
+            extra = f", NAB {row.nab_score:.1f}" if "nab_score" in self.chosen else ""
+            # "<" / "<=" features are swept negated: print the value written into the policy
+            value = row.threshold if row.op in (">", ">=") else -row.threshold
+            lines.append(
+                f"  tier {row.tier}: {row.feature} {_strict(row.op)} {value:.4g} "
+                f"(for {row.persistence}, cooldown {row.cooldown}) -> caught "
+                f"{row.caught}/{row.incidents}, {row.false_per_week:.2f} false/week{extra}"
+            )
+        if self.backtest is not None and hasattr(self.backtest, "summary"):
+            lines.append("backtest of the chosen policy:")
+            lines.extend("  " + s for s in str(self.backtest.summary()).splitlines())
+        return "\n".join(lines)
+
+    def plot(self, tier: int = 1, **kwargs: Any):
+        """The frontier of one tier (false notifications/week vs incidents caught) with the
+        chosen point: a plotly Figure."""
+        from ..plots._frontier import calibration_figure
+
+        return calibration_figure(self, tier=tier, **kwargs)
+
+
+def _smooth(values: np.ndarray, half_width: int) -> np.ndarray:
+    """Centred moving average over thresholds (NaN = infeasible stays NaN)."""
+    if half_width <= 0 or len(values) < 2:
+        return values
+    filled = pd.Series(values)
+    smoothed = filled.rolling(2 * half_width + 1, center=True, min_periods=1).mean()
+    return np.where(np.isnan(values), np.nan, smoothed.to_numpy())
+
+
+def _budget(max_false_per_week: float | Mapping[int, float], tier: int) -> float:
+    if isinstance(max_false_per_week, Mapping):
+        known = {int(k): float(v) for k, v in max_false_per_week.items()}
+        below = [k for k in known if k <= tier]
+        return known[max(below)] if below else min(known.values())
+    return float(max_false_per_week)
+
+
+def _pareto(table: pd.DataFrame) -> np.ndarray:
+    """Rows not dominated: no other row has ≤ false alerts and > caught (or < false, ≥ caught)."""
+    order = np.lexsort((-table["caught"].to_numpy(), table["false_alerts"].to_numpy()))
+    caught = table["caught"].to_numpy()[order]
+    best_before = np.concatenate([[-1], np.maximum.accumulate(caught)[:-1]])
+    keep = np.zeros(len(table), dtype=bool)
+    keep[order] = caught > best_before
+    return keep
+
+
+def _check_grid(name: str, values: Sequence[int], minimum: int) -> tuple[int, ...]:
+    try:
+        out = tuple(sorted({int(v) for v in values}))
+    except (TypeError, ValueError):
+        raise CalibrationError(f"{name} must be whole numbers, got {values!r}") from None
+    if not out or out[0] < minimum:
+        raise CalibrationError(f"{name} needs values >= {minimum}, got {values!r}")
+    return out
+
+
+def _strict(op: str) -> str:
+    """The operator written into the policy: the sweep's thresholds are strict bounds."""
+    return {">=": ">", "<=": "<"}.get(op, op)
+
+
+def calibrate(
+    features: pd.DataFrame,
+    incidents: pd.DataFrame,
+    *,
+    template: Policy | None = None,
+    n_tiers: int = 3,
+    objective: str = "recall",
+    max_false_per_week: float | Mapping[int, float] = 1.0,
+    costs: Any = None,
+    nab_profile: str = "standard",
+    persistence_grid: Sequence[int] = (1, 2, 3),
+    cooldown_grid: Sequence[int] = (0, 6, 24),
+    feature_candidates: Sequence[str] | None = None,
+    n_thresholds: int = 200,
+    thresholds: Mapping[str, Sequence[float]] | None = None,
+    max_early: str | pd.Timedelta = "24h",
+    max_delay: str | pd.Timedelta | None = None,
+    freq: str | pd.Timedelta | None = None,
+    smoothing: int = 0,
+    run_backtest: bool = True,
+) -> CalibrationResult:
+    """Fit a tiered policy's thresholds, persistence and cooldown to an incident history.
+
+    For every candidate detection feature (``feature_candidates``, default: those of
+    ``DEFAULT_FEATURE_CANDIDATES`` present, or the template's features) and every persistence
+    × cooldown of the grids, all ``n_thresholds`` thresholds (quantiles of the feature) are
+    swept at once; each tier ``k`` gets the threshold that best serves the objective for the
+    incidents of severity ≥ k, nested (tier k ≥ tier k−1), and the feature/grid combination
+    with the best total wins. Objectives: ``recall`` (highest recall with false notifications
+    per week ≤ ``max_false_per_week`` per tier), ``cost`` (lowest expected cost under
+    ``costs``, a :class:`CostModel`), ``nab`` (highest NAB score, ``nab_profile``).
+    ``smoothing`` > 0 picks by the objective averaged over that many neighbouring thresholds on
+    each side (a flat optimum transfers better out of sample than a sharp peak)."""
+    from ..backtesting._backtest import CostModel
+    from ..policy._policy import Condition, Policy, Tier
+
+    if objective not in OBJECTIVES:
+        raise CalibrationError(
+            f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
+        )
+    if not isinstance(features, pd.DataFrame) or not isinstance(incidents, pd.DataFrame):
+        raise CalibrationError("features and incidents must be DataFrames")
+    early = pd.Timedelta(max_early)
+    delay = None if max_delay is None else pd.Timedelta(max_delay)
+    p_grid = _check_grid("persistence_grid", persistence_grid, 1)
+    c_grid = _check_grid("cooldown_grid", cooldown_grid, 0)
+    ops: dict[str, str] = {}
+    names = dict(DEFAULT_TIER_NAMES)
+    owners: dict[int, str] = {}
+    if template is not None:
+        n_tiers = len(template.tiers)
+        for tier in template.tiers:
+            names[tier.level], owners[tier.level] = tier.name, tier.owner
+            for cond in tier.conditions:
+                ops.setdefault(cond.feature, cond.op)
+        if feature_candidates is None:
+            feature_candidates = list(ops)
+    if int(n_tiers) < 1:
+        raise CalibrationError(f"n_tiers must be >= 1, got {n_tiers}")
+    n_tiers = int(n_tiers)
+    if feature_candidates is None:
+        feature_candidates = [f for f in DEFAULT_FEATURE_CANDIDATES if f in features.columns]
+    feature_candidates = list(dict.fromkeys(feature_candidates))
+    if not feature_candidates:
+        raise CalibrationError(
+            "no candidate detection feature in the features frame; pass feature_candidates="
+        )
+    missing = [f for f in feature_candidates if f not in features.columns]
+    if missing:
+        raise CalibrationError(f"feature(s) {missing} not in the features frame")
+    if costs is None:
+        costs = CostModel()
+    grid = _Grid.from_features(features, None if freq is None else pd.Timedelta(freq))
+    inc = _incident_rows(grid, incidents, early, delay)
+    if len(inc.frame) == 0:
+        raise CalibrationError(_nothing_to_fit(features, incidents))
+    severities = inc.frame["severity"].to_numpy()
+    nab_by_tier = {}
+    if objective == "nab":
+        for k in range(1, n_tiers + 1):
+            sub = _IncidentRows(
+                inc.frame[severities >= k], inc.row_incident, inc.row_index, inc.in_window
+            )
+            nab_by_tier[k] = _nab_rows(grid, sub, nab_profile)
+
+    def miss(k: int) -> float:
+        return float(costs.miss_cost(np.array([k]))[0]) if k >= 1 else 0.0
+
+    def false_cost(k: int) -> float:
+        return float(costs.false_alarm_cost(np.array([k]))[0]) if k >= 1 else 0.0
+
+    tables = []
+    for feature in feature_candidates:
+        op = ops.get(feature, ">")
+        if op not in (">", ">="):  # "feature < t" is "−feature > −t"
+            raw = -grid.values(feature)
+            raw = np.where(np.isfinite(raw), raw, -np.inf)
+        else:
+            raw = grid.values(feature)
+        if thresholds is not None and feature in thresholds:
+            cand = np.unique(np.asarray(thresholds[feature], dtype=float))
+            cand = -cand[::-1] if op not in (">", ">=") else cand
+        else:
+            cand = _threshold_candidates(raw, n_thresholds)
+        if cand.size == 0:
+            continue
+        for p in p_grid:
+            for c in c_grid:
+                for k in range(1, n_tiers + 1):
+                    table = sweep(
+                        grid, inc, raw, cand, p, c, min_severity=k, nab=nab_by_tier.get(k)
+                    )
+                    if objective == "recall":
+                        ok = table["false_per_week"] <= _budget(max_false_per_week, k)
+                        value = np.where(ok, table["recall"].fillna(0.0), np.nan)
+                    elif objective == "cost":
+                        missed = table["incidents"] - table["caught"]
+                        value = -(
+                            (miss(k) - miss(k - 1)) * missed
+                            + (false_cost(k) - false_cost(k - 1)) * table["false_alerts"]
+                        )
+                    else:
+                        value = table["nab_score"].fillna(0.0).to_numpy()
+                    table["objective"] = value
+                    table["score"] = _smooth(np.asarray(value, dtype=float), smoothing)
+                    table.insert(0, "cooldown", c)
+                    table.insert(0, "persistence", p)
+                    table.insert(0, "op", op)
+                    table.insert(0, "feature", feature)
+                    table.insert(0, "tier", k)
+                    tables.append(table)
+    if not tables:
+        raise CalibrationError("every candidate feature is empty (all missing values)")
+    cands = pd.concat(tables, ignore_index=True)
+    # Choose per (feature, persistence, cooldown): nested best per tier; then the best combo.
+    best_combo, best_total, best_rows = None, -np.inf, None
+    for key, group in cands.groupby(["feature", "persistence", "cooldown"], sort=True):
+        rows, floor, total = [], -np.inf, 0.0
+        for k in range(1, n_tiers + 1):
+            g = group[(group["tier"] == k) & (group["threshold"] >= floor)]
+            val = g["score"].to_numpy(dtype=float)
+            if len(g) == 0 or np.all(np.isnan(val)):
+                rows = None
+                break
+            # best objective; ties: fewer false alerts, then the higher threshold
+            order = np.lexsort(
+                (
+                    -g["threshold"].to_numpy(),
+                    g["false_alerts"].to_numpy(),
+                    -np.nan_to_num(val, nan=-np.inf),
+                )
+            )
+            pick = g.index[order[0]]
+            rows.append(pick)
+            floor = float(cands.at[pick, "threshold"])
+            total += float(cands.at[pick, "score"])
+        if rows is None:
+            continue
+        false_total = float(cands.loc[rows, "false_alerts"].sum())
+        score = (total, -false_total)
+        if best_rows is None or score > best_total:
+            best_combo, best_total, best_rows = key, score, rows
+    if best_rows is None:
+        raise CalibrationError(
+            "no candidate meets the false-alarm budget; raise max_false_per_week"
+        )
+    cands["chosen"] = False
+    cands.loc[best_rows, "chosen"] = True
+    frontier_mask = np.zeros(len(cands), dtype=bool)
+    for _, idx in cands.groupby("tier").indices.items():
+        frontier_mask[idx[_pareto(cands.iloc[idx])]] = True
+    frontier_mask[best_rows] = True
+    frontier = cands[frontier_mask].copy()
+    frontier = _add_delays(frontier, grid, inc)
+    frontier = frontier.sort_values(["tier", "false_alerts", "caught"], kind="stable")
+    frontier = frontier.reset_index(drop=True)
+    chosen = frontier[frontier["chosen"]].sort_values("tier").reset_index(drop=True)
+
+    feature, p, c = best_combo
+    tiers = []
+    for row in chosen.itertuples(index=False):
+        value = float(row.threshold)
+        op = row.op
+        if op not in (">", ">="):
+            value = -value
+        tiers.append(
+            Tier(
+                level=int(row.tier),
+                name=names.get(int(row.tier), f"tier {row.tier}"),
+                owner=owners.get(int(row.tier), "on-call"),
+                all=(Condition(feature, _strict(op), value),),
+                persistence=int(p),
+                cooldown=int(c),
+            )
+        )
+    policy = Policy(
+        tiers=tuple(tiers),
+        name=(
+            f"{template.name} (calibrated)"
+            if template is not None and template.name
+            else "calibrated"
+        ),
+        description=(
+            f"calibrated on {len(inc.frame)} incidents, objective {objective}"
+            + (f" ({nab_profile})" if objective == "nab" else "")
+        ),
+    )
+    bt = None
+    if run_backtest:
+        bt = _exact_backtest(
+            policy,
+            features,
+            incidents,
+            early,
+            delay,
+            costs,
+            nab_profile if objective == "nab" else None,
+        )
+    settings = {
+        "n_tiers": n_tiers,
+        "max_false_per_week": max_false_per_week,
+        "nab_profile": nab_profile,
+        "max_early": early,
+        "max_delay": delay,
+        "feature_candidates": tuple(feature_candidates),
+        "persistence_grid": p_grid,
+        "cooldown_grid": c_grid,
+    }
+    return CalibrationResult(policy, frontier, cands, objective, chosen, bt, settings)
+
+
+def _exact_backtest(policy, features, incidents, early, delay, costs, nab_profile):
+    """Backtest of a policy with the shared evaluate + backtest (None if evaluate is absent)."""
+    try:
+        from ..escalations._evaluate import evaluate
+    except ImportError:  # pragma: no cover - evaluate not built in this tree yet
+        return None
+    from ..backtesting._backtest import backtest
+
+    return backtest(
+        evaluate(policy, features),
+        incidents,
+        max_early=early,
+        max_delay=delay,
+        costs=costs,
+        nab_profile=nab_profile,
+    )
+
+
+def _add_delays(frontier: pd.DataFrame, grid: _Grid, inc: _IncidentRows) -> pd.DataFrame:
+    """Median detection delay (first alert − started_at) and lead time (detected_at or
+    escalated_at − first alert) of the caught incidents, for each frontier row."""
+    frame = inc.frame
+    delay = np.full(len(frontier), np.nan)
+    lead = np.full(len(frontier), np.nan)
+    started = _ns(frame["started_at"])
+    noticed = frame["detected_at"].fillna(frame["escalated_at"])
+    has_noticed = noticed.notna().to_numpy()
+    noticed_ns = np.where(has_noticed, _ns(noticed.fillna(frame["started_at"])), 0)
+    step = grid.freq.value
+    fvals: dict[str, np.ndarray] = {}
+    for (feature, op, p, c, k), idx in frontier.groupby(
+        ["feature", "op", "persistence", "cooldown", "tier"], sort=False
+    ).indices.items():
+        if feature not in fvals:
+            v = grid.values(feature)
+            fvals[feature] = v if op in (">", ">=") else np.where(np.isfinite(-v), -v, -np.inf)
+        low, high = notification_intervals(fvals[feature], grid, int(p), int(c))
+        t = frontier["threshold"].to_numpy()[idx]
+        first_ns = np.full((len(t), len(frame)), np.nan)
+        for i in np.flatnonzero(frame["severity"].to_numpy() >= k):
+            rows = np.arange(frame.at[i, "_lo"], frame.at[i, "_hi"])
+            hit = _first_hits(low, high, rows, t)
+            ok = hit >= 0
+            first_ns[ok, i] = grid.times[rows[hit[ok]]] + step
+        d = (first_ns - started[None, :]) / 1e9
+        lt = np.where(has_noticed[None, :], (noticed_ns[None, :] - first_ns) / 1e9, np.nan)
+        with np.errstate(all="ignore"):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                delay[idx] = np.nanmedian(d, axis=1)
+                lead[idx] = np.nanmedian(lt, axis=1)
+    out = frontier.copy()
+    out["median_detection_delay"] = pd.to_timedelta(delay, unit="s")
+    out["median_lead_time"] = pd.to_timedelta(lead, unit="s")
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Detection features for bursty volume series (private helper; candidate for _features)
+# ------------------------------------------------------------------------------------------
+def detection_feature_name(smooth: int, lookback_days: float, quantile: float) -> str:
+    """Column name of :func:`add_detection_features`' feature, e.g. ``level_q99_7d_s3``."""
+    q = f"{quantile * 100:g}".replace(".", "")
+    return f"level_q{q}_{lookback_days:g}d_s{smooth}"
+
+
+def add_detection_features(
+    features: pd.DataFrame,
+    *,
+    smooth: Sequence[int] = (3,),
+    lookback_days: Sequence[float] = (7,),
+    quantiles: Sequence[float] = (0.99,),
+    exclude: str | pd.Timedelta = "1h",
+    freq: str | pd.Timedelta | None = None,
+) -> pd.DataFrame:
+    """Add ``level_q{Q}_{D}d_s{S}``: the mean of ``log1p(volume)`` over the last ``S`` windows
+    minus the ``Q`` quantile of that same smoothed level over the previous ``D`` days (the last
+    ``exclude`` left out), per topic, from earlier windows only. Positive = a level this topic
+    reached less than ``1 − Q`` of the time lately: a scale-free burst measure whose threshold
+    transfers across topics. (Half a day of history is needed; before that: NaN.)"""
+    if "volume" not in features.columns:
+        raise CalibrationError("features lack the column 'volume'")
+    frame = features.copy()
+    step = pd.Timedelta(freq) if freq is not None else infer_freq(frame)
+    per_day = max(round(pd.Timedelta(days=1) / step), 1)
+    gap = max(round(pd.Timedelta(exclude) / step), 1)
+    order = np.lexsort((_ns(frame["window_start"]), frame["topic"].astype(str).to_numpy()))
+    level = np.log1p(pd.to_numeric(frame["volume"], errors="coerce").to_numpy(dtype=float))
+    topics = frame["topic"].astype(str).to_numpy()[order]
+    sorted_level = pd.Series(level[order])
+    groups = sorted_level.groupby(topics, sort=False)
+    for s in smooth:
+        smoothed = groups.transform(lambda x, s=s: x.rolling(int(s), min_periods=1).mean())
+        by_topic = smoothed.groupby(topics, sort=False)
+        for days in lookback_days:
+            window = max(round(days * per_day), 2)
+            for q in quantiles:
+                past = by_topic.transform(
+                    lambda x, w=window, q=q: (
+                        x.shift(gap).rolling(w, min_periods=max(per_day // 2, 2)).quantile(q)
+                    )
+                )
+                values = np.empty(len(frame))
+                values[order] = (smoothed - past).to_numpy()
+                frame[detection_feature_name(int(s), days, q)] = values
+    return frame

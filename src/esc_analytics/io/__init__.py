@@ -1,0 +1,30 @@
+"""Loading: mention exports, volume series and incident logs into the data contracts.
+
+Every loader quarantines bad rows with a reason (nothing silently lost) and returns a
+:class:`LoadResult` whose ``summary`` says what was read, how times were handled and why rows
+were refused.
+"""
+
+from ._load import (
+    COLUMN_ALIASES,
+    LoadResult,
+    LoadSummary,
+    incidents_from_nab_windows,
+    load_incidents,
+    load_mentions,
+    load_series,
+    resolve_columns,
+    score_sentiment,
+)
+
+__all__ = [
+    "COLUMN_ALIASES",
+    "LoadResult",
+    "LoadSummary",
+    "incidents_from_nab_windows",
+    "load_incidents",
+    "load_mentions",
+    "load_series",
+    "resolve_columns",
+    "score_sentiment",
+]

@@ -1,0 +1,705 @@
+"""Escalation policies as data: tiers of conditions on features, read from and written to YAML.
+
+A policy is validated when it is built, so that a typo in a policy file fails on load with a
+message naming the key (``tiers[1].all[0]``) and what is allowed, never later in a backtest.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+import os
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .._util.errors import PolicyError
+from .._util.schema import FEATURE_BASELINES, FEATURE_MEASURES
+
+# --- operators ----------------------------------------------------------------------------
+OPERATORS = (">", ">=", "<", "<=")
+OPERATOR_ALIASES = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+OPERATOR_NAMES = {symbol: name for name, symbol in OPERATOR_ALIASES.items()}
+_OPERATOR_TEXT = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
+
+# Features a policy may name without being told about the frame: the Features contract plus a
+# few well-known derived columns (calibration may add e.g. a log ratio).
+DERIVED_FEATURES = (
+    "log_volume",
+    "log_volume_ratio",
+    "log_baseline_volume",
+    "recent_volume_ratio",
+)
+DEFAULT_FEATURES = FEATURE_MEASURES + FEATURE_BASELINES + DERIVED_FEATURES
+
+_POLICY_KEYS = ("name", "description", "tiers")
+_TIER_KEYS = (
+    "level",
+    "name",
+    "owner",
+    "all",
+    "any",
+    "for",
+    "persistence",
+    "cooldown",
+    "min_volume",
+)
+_CONDITION_KEYS = ("feature", "op", "value")
+_CONDITION_RE = re.compile(
+    r"^\s*(?P<feature>[A-Za-z_][A-Za-z0-9_]*)\s*"
+    r"(?:(?P<symbol>>=|<=|>|<)|\s(?P<word>gt|ge|lt|le)\s)\s*(?P<value>\S+)\s*$"
+)
+
+
+def _detail(error: PolicyError) -> str:
+    """The message of ``error`` without its ``key: `` prefix."""
+    message = str(error)
+    if error.key and message.startswith(f"{error.key}: "):
+        message = message[len(error.key) + 2 :]
+    return message
+
+
+def _with_prefix(error: PolicyError, prefix: str) -> PolicyError:
+    """Return ``error`` re-keyed under ``prefix`` (``all[0]`` -> ``tiers[1].all[0]``)."""
+    key = f"{prefix}.{error.key}" if error.key else prefix
+    return PolicyError(_detail(error), key=key)
+
+
+def _suggest(word: str, allowed: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(allowed), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _number(value: Any, key: str) -> float:
+    """Coerce a threshold to a finite float, or raise PolicyError naming ``key``."""
+    number: float | None = None
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if number is None:
+        raise PolicyError(f"threshold must be a finite number (e.g. 2.5), got {value!r}", key=key)
+    if not math.isfinite(number):
+        raise PolicyError(f"threshold must be a finite number, got {value!r}", key=key)
+    return number
+
+
+def _integer(value: Any, key: str, minimum: int, expected: str = "") -> int:
+    """Coerce a count of windows to an int >= ``minimum``, or raise PolicyError saying what was
+    ``expected`` (default: a whole number of windows >= ``minimum``)."""
+    ok = not isinstance(value, bool)
+    try:
+        number = int(value) if ok else 0
+        ok = ok and float(value) == number
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok or number < minimum:
+        expected = expected or f"a whole number of windows >= {minimum}"
+        raise PolicyError(f"must be {expected}, got {value!r}", key=key)
+    return number
+
+
+def _text(value: Any, key: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise PolicyError(f"must be text, got {type(value).__name__}", key=key)
+    return str(value)
+
+
+def _format_number(value: float) -> str:
+    """A short, readable rendering of a threshold (for plans and figures, not for YAML)."""
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.6g}"
+
+
+def _exact_number(value: float) -> str:
+    """The shortest text that reads back as exactly ``value`` (YAML round trip)."""
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+# --- model ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Condition:
+    """``feature op value``, e.g. ``volume_ratio >= 2.5``; ``op`` is one of > >= < <= (or the
+    aliases gt ge lt le, stored as the symbol)."""
+
+    feature: str
+    op: str
+    value: float
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.feature, str) or not re.fullmatch(
+            r"[A-Za-z_][A-Za-z0-9_]*", self.feature
+        ):
+            raise PolicyError(
+                f"feature must be a column name such as 'volume_ratio', got {self.feature!r}",
+                key="feature",
+            )
+        op = self.op.strip().lower() if isinstance(self.op, str) else self.op
+        op = OPERATOR_ALIASES.get(op, op)
+        if op not in OPERATORS:
+            raise PolicyError(
+                f"unknown operator {self.op!r}; allowed: > >= < <= (or gt ge lt le)", key="op"
+            )
+        object.__setattr__(self, "op", op)
+        object.__setattr__(self, "value", _number(self.value, "value"))
+
+    @classmethod
+    def parse(cls, raw: str | Mapping[str, Any] | Condition) -> Condition:
+        """Read ``"volume_ratio >= 2.5"`` or ``{feature: ..., op: ..., value: ...}``."""
+        if isinstance(raw, Condition):
+            return raw
+        if isinstance(raw, Mapping):
+            unknown = [k for k in raw if k not in _CONDITION_KEYS]
+            if unknown:
+                raise PolicyError(
+                    f"unknown key {unknown[0]!r}{_suggest(str(unknown[0]), _CONDITION_KEYS)}; "
+                    f"allowed: {', '.join(_CONDITION_KEYS)}",
+                    key=str(unknown[0]),
+                )
+            missing = [k for k in _CONDITION_KEYS if k not in raw]
+            if missing:
+                raise PolicyError(
+                    f"condition lacks {', '.join(missing)}; write it as 'volume_ratio >= 2.5' "
+                    "or {feature: volume_ratio, op: '>=', value: 2.5}"
+                )
+            return cls(raw["feature"], raw["op"], raw["value"])
+        if isinstance(raw, str):
+            match = _CONDITION_RE.match(raw)
+            if not match:
+                raise PolicyError(
+                    f"cannot read condition {raw!r}; write 'feature op value' with op one of "
+                    "> >= < <= (e.g. 'volume_ratio >= 2.5')"
+                )
+            op = match["symbol"] or match["word"]
+            return cls(match["feature"], op, _number(match["value"], "value"))
+        raise PolicyError(
+            f"a condition is text like 'volume_ratio >= 2.5', got {type(raw).__name__}"
+        )
+
+    def to_text(self) -> str:
+        """Exact, YAML-friendly text: ``volume_ratio >= 2.5``."""
+        return f"{self.feature} {self.op} {_exact_number(self.value)}"
+
+    def describe(self) -> str:
+        """Readable text for plans and figures: ``volume_ratio ≥ 2.5``."""
+        return f"{self.feature} {_OPERATOR_TEXT[self.op]} {_format_number(self.value)}"
+
+
+def _conditions(raw: Any, key: str) -> tuple[Condition, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str | Mapping | Condition):
+        raw = [raw]
+    if not isinstance(raw, Iterable):
+        raise PolicyError("must be a list of conditions like 'volume_ratio >= 2.5'", key=key)
+    out = []
+    for i, item in enumerate(raw):
+        try:
+            out.append(Condition.parse(item))
+        except PolicyError as error:
+            raise _with_prefix(error, f"{key}[{i}]") from None
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One escalation tier: who gets involved (``owner``) when ``all`` of its conditions and
+    at least one of ``any`` hold for ``persistence`` consecutive windows (YAML key ``for``)."""
+
+    level: int
+    name: str
+    owner: str
+    all: tuple[Condition, ...] = ()
+    any: tuple[Condition, ...] = ()
+    persistence: int = 1
+    cooldown: int = 0
+    min_volume: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "level", _integer(
+            self.level, "level", 1, "a tier number: a whole number >= 1 (1, 2, 3..., higher = "
+            "more severe)"
+        ))
+        object.__setattr__(self, "name", _text(self.name, "name"))
+        object.__setattr__(self, "owner", _text(self.owner, "owner"))
+        object.__setattr__(self, "all", _conditions(self.all, "all"))
+        object.__setattr__(self, "any", _conditions(self.any, "any"))
+        if not self.all and not self.any:
+            raise PolicyError(
+                "a tier needs at least one condition under 'all' (every one must hold) or "
+                "'any' (at least one must hold), e.g. all: ['volume_ratio >= 2.5']",
+                key="all",
+            )
+        object.__setattr__(self, "persistence", _integer(self.persistence, "for", 1))
+        object.__setattr__(self, "cooldown", _integer(self.cooldown, "cooldown", 0))
+        if self.min_volume is not None:
+            volume = _number(self.min_volume, "min_volume")
+            if volume < 0:
+                raise PolicyError(f"must be >= 0 (or absent), got {volume}", key="min_volume")
+            object.__setattr__(self, "min_volume", volume)
+
+    @property
+    def conditions(self) -> tuple[Condition, ...]:
+        """Every condition of the tier, ``all`` first then ``any``."""
+        return self.all + self.any
+
+    @property
+    def title(self) -> str:
+        """``Tier 2 · Escalate``."""
+        return f"Tier {self.level}" + (f" · {self.name}" if self.name else "")
+
+    def describe_conditions(self) -> str:
+        """``volume_ratio ≥ 2.5 and (negative_share > 0.4 or reach ≥ 1e+06)``."""
+        parts = [c.describe() for c in self.all]
+        if self.any:
+            alternatives = " or ".join(c.describe() for c in self.any)
+            grouped = len(self.any) > 1 and (parts or self.min_volume is not None)
+            parts.append(f"({alternatives})" if grouped else alternatives)
+        if self.min_volume is not None:
+            parts.append(f"volume ≥ {_format_number(self.min_volume)}")
+        return " and ".join(parts)
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> Tier:
+        """Build a tier from its YAML mapping (``for`` = persistence)."""
+        if not isinstance(raw, Mapping):
+            raise PolicyError(
+                f"a tier is a mapping with keys {', '.join(_TIER_KEYS)}; got {type(raw).__name__}"
+            )
+        for key in raw:
+            if key not in _TIER_KEYS:
+                raise PolicyError(
+                    f"unknown key {key!r}{_suggest(str(key), _TIER_KEYS)}; allowed: "
+                    f"{', '.join(k for k in _TIER_KEYS if k != 'persistence')}",
+                    key=str(key),
+                )
+        if "for" in raw and "persistence" in raw:
+            raise PolicyError("give either 'for' or 'persistence', not both", key="persistence")
+        if "level" not in raw:
+            raise PolicyError(
+                "every tier needs a level: 1, 2, 3... (higher = more severe)", key="level"
+            )
+        return cls(
+            level=raw["level"],
+            name=raw.get("name", ""),
+            owner=raw.get("owner", ""),
+            all=raw.get("all", ()),
+            any=raw.get("any", ()),
+            persistence=raw.get("for", raw.get("persistence", 1)),
+            cooldown=raw.get("cooldown", 0),
+            min_volume=raw.get("min_volume"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The YAML mapping of this tier (defaults left out, conditions as text)."""
+        out: dict[str, Any] = {"level": self.level, "name": self.name, "owner": self.owner}
+        if self.all:
+            out["all"] = [c.to_text() for c in self.all]
+        if self.any:
+            out["any"] = [c.to_text() for c in self.any]
+        out["for"] = self.persistence
+        out["cooldown"] = self.cooldown
+        if self.min_volume is not None:
+            out["min_volume"] = self.min_volume
+        return out
+
+
+@dataclass(frozen=True)
+class Policy:
+    """An escalation policy: tiers 1..N (higher = more severe); the highest tier whose
+    conditions hold wins. Validated on construction; round-trips through YAML losslessly."""
+
+    tiers: tuple[Tier, ...]
+    name: str = ""
+    description: str = ""
+    _params: dict[str, tuple[int, str, int | None]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", _text(self.name, "name"))
+        object.__setattr__(self, "description", _text(self.description, "description"))
+        if isinstance(self.tiers, Tier | Mapping) or not isinstance(self.tiers, Iterable):
+            raise PolicyError("must be a list of tiers", key="tiers")
+        tiers = []
+        for i, tier in enumerate(self.tiers):
+            try:
+                tiers.append(tier if isinstance(tier, Tier) else Tier.from_dict(tier))
+            except PolicyError as error:
+                raise _with_prefix(error, f"tiers[{i}]") from None
+        if not tiers:
+            raise PolicyError("a policy needs at least one tier", key="tiers")
+        seen: dict[int, int] = {}
+        for i, tier in enumerate(tiers):
+            if tier.level in seen:
+                raise PolicyError(
+                    f"duplicate level {tier.level} (also tiers[{seen[tier.level]}]); "
+                    "each tier needs its own level 1..N",
+                    key=f"tiers[{i}].level",
+                )
+            seen[tier.level] = i
+        levels = sorted(seen)
+        if levels != list(range(1, len(levels) + 1)):
+            missing = sorted(set(range(1, max(levels) + 1)) - set(levels))
+            raise PolicyError(
+                f"levels must be consecutive from 1 (1..{len(levels)}); got {levels}, "
+                f"missing {missing}",
+                key=f"tiers[{seen[levels[-1]]}].level",
+            )
+        object.__setattr__(self, "tiers", tuple(sorted(tiers, key=lambda t: t.level)))
+        object.__setattr__(self, "_params", _param_index(self.tiers))
+
+    # --- dict / YAML ----------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, raw: Any, *, known_features: Collection[str] | None = None) -> Policy:
+        """Build and validate a policy from a mapping (as read from YAML); feature names are
+        checked against :data:`DEFAULT_FEATURES` plus ``known_features``."""
+        if not isinstance(raw, Mapping):
+            raise PolicyError(
+                f"a policy is a mapping with keys {', '.join(_POLICY_KEYS)}; "
+                f"got {type(raw).__name__}"
+            )
+        for key in raw:
+            if key not in _POLICY_KEYS:
+                raise PolicyError(
+                    f"unknown key {key!r}{_suggest(str(key), _POLICY_KEYS)}; allowed: "
+                    f"{', '.join(_POLICY_KEYS)}",
+                    key=str(key),
+                )
+        if "tiers" not in raw:
+            raise PolicyError("a policy needs a list of tiers", key="tiers")
+        policy = cls(
+            tiers=raw["tiers"], name=raw.get("name", ""), description=raw.get("description", "")
+        )
+        policy.validate(known_features, positions=_positions(raw["tiers"]))
+        return policy
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain mapping (YAML-ready) that :meth:`from_dict` reads back into an equal policy."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "tiers": [tier.to_dict() for tier in self.tiers],
+        }
+
+    @classmethod
+    def from_yaml(
+        cls, source: str | os.PathLike[str], *, known_features: Collection[str] | None = None
+    ) -> Policy:
+        """Read a policy from YAML text or a path (safe loader; errors name the key/line)."""
+        text = str(source)
+        where = "policy"
+        if isinstance(source, os.PathLike) or ("\n" not in text and _looks_like_path(text)):
+            path = Path(source)
+            if not path.is_file():
+                raise PolicyError(f"policy file not found: {path}")
+            text = path.read_text(encoding="utf-8")
+            where = str(path)
+        try:
+            raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(error, "problem", None) or str(error)
+            raise PolicyError(f"{where}: invalid YAML{line}: {problem}") from None
+        if raw is None:
+            raise PolicyError(f"{where}: empty policy; expected a mapping with a 'tiers' list")
+        try:
+            return cls.from_dict(raw, known_features=known_features)
+        except PolicyError as error:
+            if where == "policy":  # YAML text, not a file
+                raise
+            named = PolicyError(f"{where}: {error}")  # say which file; the key stays
+            named.key = error.key
+            raise named from None
+
+    def to_yaml(self) -> str:
+        """YAML text of the policy (``for`` = persistence), readable and lossless."""
+        return yaml.dump(
+            self.to_dict(),
+            Dumper=_PolicyDumper,
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=False,
+        )
+
+    # --- validation -----------------------------------------------------------------------
+    def validate(
+        self,
+        known_features: Collection[str] | None = None,
+        *,
+        positions: Mapping[int, int] | None = None,
+    ) -> Policy:
+        """Check that every feature is known (:data:`DEFAULT_FEATURES` plus ``known_features``,
+        e.g. the numeric columns of your features frame); return self or raise PolicyError."""
+        allowed = list(dict.fromkeys([*DEFAULT_FEATURES, *(known_features or ())]))
+        for tier in self.tiers:
+            index = (positions or {}).get(tier.level, tier.level - 1)
+            for group in ("all", "any"):
+                for j, condition in enumerate(getattr(tier, group)):
+                    if condition.feature not in allowed:
+                        raise PolicyError(
+                            f"unknown feature {condition.feature!r}"
+                            f"{_suggest(condition.feature, allowed)}; allowed: "
+                            f"{', '.join(allowed)} (pass known_features= for other columns)",
+                            key=f"tiers[{index}].{group}[{j}]",
+                        )
+        return self
+
+    # --- queries ----------------------------------------------------------------------------
+    @property
+    def levels(self) -> tuple[int, ...]:
+        return tuple(t.level for t in self.tiers)
+
+    @property
+    def features_used(self) -> tuple[str, ...]:
+        """Feature columns the policy reads, in order of first use (``volume`` when a tier has
+        a ``min_volume``)."""
+        names: list[str] = []
+        for tier in self.tiers:
+            names.extend(c.feature for c in tier.conditions)
+            if tier.min_volume is not None:
+                names.append("volume")
+        return tuple(dict.fromkeys(names))
+
+    def tier(self, level: int) -> Tier:
+        """The tier with this level."""
+        for tier in self.tiers:
+            if tier.level == level:
+                return tier
+        raise PolicyError(f"no tier {level}; levels are {list(self.levels)}", key="level")
+
+    # --- flat parameters ------------------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Thresholds, persistence, cooldown and min_volume as flat names:
+        ``tier2__volume_ratio``, ``tier2__persistence``... (``tier2__volume_ratio__ge`` when a
+        feature appears more than once in a tier). ``deep`` is accepted for scikit-learn."""
+        out: dict[str, Any] = {}
+        for name, (level, attr, index) in self._params.items():
+            tier = self.tiers[level - 1]
+            out[name] = tier.conditions[index].value if attr == "condition" else getattr(tier, attr)
+        return out
+
+    def __sklearn_clone__(self) -> Policy:
+        """A policy is immutable: scikit-learn's ``clone`` may share it (an estimator holding a
+        policy as a parameter is then clonable)."""
+        return self
+
+    def set_params(self, **params: Any) -> Policy:
+        """Return a new policy with the named flat parameters changed (see :meth:`get_params`)."""
+        tiers = list(self.tiers)
+        for name, value in params.items():
+            if name not in self._params:
+                raise PolicyError(
+                    f"unknown parameter{_suggest(name, self._params)}; allowed: "
+                    f"{', '.join(self._params)}",
+                    key=name,
+                )
+            level, attr, index = self._params[name]
+            tier = tiers[level - 1]
+            try:
+                if attr == "condition":
+                    assert index is not None
+                    n_all = len(tier.all)
+                    group, j = ("all", index) if index < n_all else ("any", index - n_all)
+                    conditions = list(getattr(tier, group))
+                    conditions[j] = replace(conditions[j], value=value)
+                    tier = replace(tier, **{group: tuple(conditions)})
+                else:
+                    tier = replace(tier, **{attr: value})
+            except PolicyError as error:
+                raise PolicyError(_detail(error), key=name) from None
+            tiers[level - 1] = tier
+        return replace(self, tiers=tuple(tiers))
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """The safe loader, refusing a key given twice in one mapping (plain YAML keeps the last
+    silently: a tier with ``for: 2`` then ``for: 3`` would lose the first without a word)."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
+    first_line: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        # A merge key (<<: *anchor) brings keys the mapping may override (YAML allows it);
+        # only keys written twice in the mapping itself are refused.
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            seen = first_line.get(key)
+        except TypeError:  # an unhashable key: the base constructor reports it
+            break
+        if seen is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first given at line {seen})",
+                key_node.start_mark,
+            )
+        first_line[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+class _PolicyDumper(yaml.SafeDumper):
+    """SafeDumper that double-quotes strings holding Unicode line breaks (NEL, LS, PS), which
+    PyYAML would otherwise write raw and read back as line breaks."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = '"' if any(ch in text for ch in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_PolicyDumper.add_representer(str, _represent_text)
+
+
+def _looks_like_path(text: str) -> bool:
+    stripped = text.strip()
+    return stripped.endswith((".yaml", ".yml")) or (":" not in stripped and os.sep in stripped)
+
+
+def _positions(raw_tiers: Any) -> dict[int, int]:
+    """Level -> position in the YAML list, so that errors point at the user's own index."""
+    out: dict[int, int] = {}
+    for i, tier in enumerate(raw_tiers):
+        level = tier.get("level") if isinstance(tier, Mapping) else getattr(tier, "level", None)
+        if isinstance(level, int):
+            out[level] = i
+    return out
+
+
+def _param_index(tiers: tuple[Tier, ...]) -> dict[str, tuple[int, str, int | None]]:
+    """Flat parameter name -> (level, attribute or 'condition', condition index)."""
+    out: dict[str, tuple[int, str, int | None]] = {}
+    for tier in tiers:
+        prefix = f"tier{tier.level}__"
+        groups = ["all"] * len(tier.all) + ["any"] * len(tier.any)
+        features = [c.feature for c in tier.conditions]
+        ops = [(c.feature, c.op) for c in tier.conditions]
+        sides = [(c.feature, c.op, g) for c, g in zip(tier.conditions, groups, strict=True)]
+        for i, condition in enumerate(tier.conditions):
+            name = prefix + condition.feature
+            if features.count(condition.feature) > 1:
+                name += f"__{OPERATOR_NAMES[condition.op]}"
+                if ops.count((condition.feature, condition.op)) > 1:
+                    name += f"__{groups[i]}"
+                    if sides.count(sides[i]) > 1:
+                        name += str(sides[:i].count(sides[i]))
+            out[name] = (tier.level, "condition", i)
+        for attr in ("persistence", "cooldown", "min_volume"):
+            out[prefix + attr] = (tier.level, attr, None)
+    return out
+
+
+# --- files ----------------------------------------------------------------------------------
+def load_policy(
+    path: str | os.PathLike[str], *, known_features: Collection[str] | None = None
+) -> Policy:
+    """Read and validate a policy YAML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise PolicyError(f"policy file not found: {path}")
+    return Policy.from_yaml(path, known_features=known_features)
+
+
+def save_policy(policy: Policy, path: str | os.PathLike[str]) -> Path:
+    """Write ``policy`` as YAML atomically (temporary file in the same folder, then rename),
+    so that a crash never leaves a half-written policy."""
+    if not isinstance(policy, Policy):
+        raise PolicyError(f"save_policy needs a Policy, got {type(policy).__name__}")
+    from .._util.atomic import atomic_write_text
+
+    return atomic_write_text(path, policy.to_yaml())
+
+
+# --- renderings -----------------------------------------------------------------------------
+def _md_cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ") or "—"
+
+
+def _windows(n: int) -> str:
+    return f"{n} window" + ("" if n == 1 else "s")
+
+
+def policy_to_markdown(policy: Policy) -> str:
+    """The escalation plan as Markdown: a table of tiers (highest first) and the decision rule,
+    ready to paste into a team's written plan."""
+    title = policy.name or "Escalation plan"
+    lines = [f"## {_md_cell(title)}", ""]
+    if policy.description:
+        lines += [policy.description.strip(), ""]
+    lines += [
+        "| Tier | Name | Owner | Escalate when | For | Cooldown |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for tier in reversed(policy.tiers):
+        lines.append(
+            f"| {tier.level} | {_md_cell(tier.name)} | {_md_cell(tier.owner)} | "
+            f"{_md_cell(tier.describe_conditions())} | {_windows(tier.persistence)} | "
+            f"{_windows(tier.cooldown)} |"
+        )
+    lines.append("| 0 | Monitor | — | otherwise | — | — |")
+    lines += [
+        "",
+        "Each window, check the tiers from the highest down; the first whose conditions hold "
+        "(for the given number of consecutive windows) decides who is involved. A new "
+        "escalation within the cooldown after an episode ends, at the same or a lower tier, "
+        "continues that episode without a new notification.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _mermaid_label(text: str) -> str:
+    """Escape text for a quoted Mermaid label (entities for # " < > [ ] { } |)."""
+    out = text.replace("#", "#35;")
+    for char, entity in (
+        ('"', "#quot;"),
+        ("<", "#lt;"),
+        (">", "#gt;"),
+        ("[", "#91;"),
+        ("]", "#93;"),
+        ("{", "#123;"),
+        ("}", "#125;"),
+        ("|", "#124;"),
+        ("\n", " "),
+    ):
+        out = out.replace(char, entity)
+    return out
+
+
+def policy_to_mermaid(policy: Policy) -> str:
+    """The policy as a Mermaid ``flowchart TD`` decision tree: the highest tier's question
+    first; yes -> that tier's owner, no -> the next tier, ... no -> monitor (tier 0)."""
+    lines = ["flowchart TD"]
+    tiers = list(reversed(policy.tiers))
+    start = _mermaid_label(policy.name or "each window")
+    lines.append(f'    start(["{start}"]) --> q{tiers[0].level}')
+    for i, tier in enumerate(tiers):
+        question = tier.describe_conditions()
+        if tier.persistence > 1:
+            question += f" for {_windows(tier.persistence)}"
+        outcome = f"tier {tier.level}: {tier.owner or tier.name or 'escalate'}"
+        if tier.name and tier.owner:
+            outcome = f"tier {tier.level} ({tier.name}): {tier.owner}"
+        nxt = f"q{tiers[i + 1].level}" if i + 1 < len(tiers) else "t0"
+        lines.append(f'    q{tier.level}{{"{_mermaid_label(question + "?")}"}}')
+        lines.append(f'    q{tier.level} -->|yes| t{tier.level}["{_mermaid_label(outcome)}"]')
+        lines.append(f"    q{tier.level} -->|no| {nxt}")
+    lines.append('    t0["monitor (tier 0)"]')
+    return "\n".join(lines) + "\n"
