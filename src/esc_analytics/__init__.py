@@ -30,6 +30,8 @@ _EXPORTS: dict[str, str] = {
     # features
     "AggregateResult": ".features",
     "add_baselines": ".features",
+    "add_detection_features": ".features",
+    "detection_feature_name": ".features",
     "aggregate_files": ".features",
     "aggregate_mentions": ".features",
     "build_features": ".features",
@@ -62,7 +64,6 @@ _EXPORTS: dict[str, str] = {
     "nab_score": ".backtesting",
     "nab_score_file": ".backtesting",
     "CalibrationResult": ".calibration",
-    "add_detection_features": ".calibration",
     "calibrate": ".calibration",
     "TemplateCalibrationResult": ".calibration",
     "calibrate_policy": ".calibration",

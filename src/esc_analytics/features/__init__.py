@@ -15,13 +15,16 @@ from ._build import (
     topic_overview,
     window_length,
 )
+from ._detection import add_detection_features, detection_feature_name
 
 __all__ = [
     "AggregateResult",
     "add_baselines",
+    "add_detection_features",
     "aggregate_files",
     "aggregate_mentions",
     "build_features",
+    "detection_feature_name",
     "features_from_series",
     "mark_absent_features",
     "rolling_negative_share",
