@@ -18,7 +18,7 @@ DEFAULT_OPEN_DURATION = pd.Timedelta("24h")  # how long an incident without ende
 
 
 def as_duration(value: Any, key: str) -> pd.Timedelta:
-    """A non-negative duration (``'24h'``, ``'30min'``, a Timedelta), or a PolicyError naming key."""
+    """A non-negative duration (``'24h'``, a Timedelta), or a PolicyError naming ``key``."""
     try:
         td = pd.Timedelta(value)
     except (TypeError, ValueError) as exc:

@@ -36,6 +36,19 @@ from .._util.schema import (
     REASON_NEGATIVE_NUMBER,
     SENTIMENT_WORDS,
 )
+from ..io._load import (
+    GROUPED_COMMA,
+    GROUPED_DOT,
+    MENTION_OWN_COLUMNS,
+    MISSING_WORDS,
+    SUFFIXED_NUMBER,
+    LoadSummary,
+    parse_times,
+    refuse_series_table,
+    resolve_columns,
+    score_sentiment,
+)
+from ._grid import check_grid, empty_measures, measures_frame
 
 __all__ = ["QUARANTINE_FETCH_LIMIT", "aggregate_counts"]
 
@@ -110,22 +123,6 @@ def _check_paths(paths: Any) -> list[Path]:
 
 def _resolve(available: Sequence[str], columns: Mapping[str, str] | None, source: str) -> dict:
     """Canonical → source column names, with the loader's recognition rules."""
-    try:
-        from ..io._load import resolve_columns
-    except ImportError:  # the loader module is not in this tree yet: exact names + mapping
-        resolve_columns = None
-    if resolve_columns is None:
-        mapping = dict(columns or {})
-        for canonical, name in mapping.items():
-            if name not in available:
-                raise DataLoadError(
-                    f"--column {canonical}={name}: no column {name!r} "
-                    f"(columns: {', '.join(available)})",
-                    source=source,
-                )
-        resolved = {c: c for c in available}
-        resolved.update(mapping)
-        return resolved
     return dict(resolve_columns(list(available), columns, "mentions", source=source))
 
 
@@ -235,31 +232,30 @@ def _number_text_sql(text: str, plain: str, decimal_comma: bool | None) -> tuple
     """(SQL number of a trimmed text cell: NULL when missing or a "no value" word, NaN when
     unreadable (or "nan"), else its value, ±inf included; SQL 'comma not 3-digit grouping').
 
-    The loader's rules (``_io._numbers_from_text``): "_" and spaces dropped, K/M/B suffixes;
+    The loader's rules (``io._load``'s number reading): "_" and spaces dropped, K/M/B suffixes;
     ``decimal_comma`` (decided per file and column) makes "12,5" 12.5 and "1.234,5" 1234.5,
     else commas are thousands separators; ``None`` = not decided yet: read as thousands, and
     the second SQL flags the values that would decide otherwise. ``plain`` is
     ``TRY_CAST(text AS DOUBLE)``: plain numbers (and, with a decimal comma, values without a
     dot) are cast first, the regular expressions run only on the other values."""
-    from ..io._load import _GROUPED_COMMA, _GROUPED_DOT, _MISSING_WORDS, _SUFFIXED
 
     cleaned = f"lower(regexp_replace({text}, '[_\\s]', '', 'g'))"
     if decimal_comma:
         prepared = (
-            f"(CASE WHEN regexp_full_match({cleaned}, {_regex(_GROUPED_DOT)})"
+            f"(CASE WHEN regexp_full_match({cleaned}, {_regex(GROUPED_DOT)})"
             f" THEN replace(replace({cleaned}, '.', ''), ',', '.')"
             f" WHEN contains({cleaned}, ',') AND contains({cleaned}, '.') THEN '?'"
             f" ELSE replace({cleaned}, ',', '.') END)"
         )
     else:
         prepared = f"replace({cleaned}, ',', '')"
-    suffixed = _regex(_SUFFIXED)
+    suffixed = _regex(SUFFIXED_NUMBER)
     slow = (
         f"coalesce(TRY_CAST({prepared} AS DOUBLE), TRY_CAST(regexp_extract({prepared},"
         f" {suffixed}, 1) AS DOUBLE) * CASE regexp_extract({prepared}, {suffixed}, 2)"
         " WHEN 'k' THEN 1e3 WHEN 'm' THEN 1e6 WHEN 'b' THEN 1e9 END, 'NaN'::DOUBLE)"
     )
-    words = ", ".join(_quote_literal(w) for w in sorted(_MISSING_WORDS))
+    words = ", ".join(_quote_literal(w) for w in sorted(MISSING_WORDS))
     missing = f"{text} IS NULL OR lower({text}) IN ({words})"
     if decimal_comma:
         comma = f"TRY_CAST(replace({text}, ',', '.') AS DOUBLE)"
@@ -275,7 +271,7 @@ def _number_text_sql(text: str, plain: str, decimal_comma: bool | None) -> tuple
         return number, "false"
     recheck = (
         f"(CASE WHEN {plain} IS NOT NULL OR {text} IS NULL THEN false ELSE contains({text}, ',')"
-        f" AND NOT regexp_full_match({cleaned}, {_regex(_GROUPED_COMMA)}) END)"
+        f" AND NOT regexp_full_match({cleaned}, {_regex(GROUPED_COMMA)}) END)"
     )
     return number, recheck
 
@@ -283,12 +279,11 @@ def _number_text_sql(text: str, plain: str, decimal_comma: bool | None) -> tuple
 def _comma_decision_sql(expr: str, dtype: str) -> str:
     """SQL aggregate: false if some value has a comma that is not 3-digit grouping (decimal
     comma), true if all comma values are grouping, NULL if none has a comma."""
-    from ..io._load import _GROUPED_COMMA
 
     text = _text(expr, dtype)
     cleaned = f"lower(regexp_replace({text}, '[_\\s]', '', 'g'))"
     return (
-        f"bool_and(regexp_full_match({cleaned}, {_regex(_GROUPED_COMMA)}))"
+        f"bool_and(regexp_full_match({cleaned}, {_regex(GROUPED_COMMA)}))"
         f" FILTER (WHERE contains({text}, ','))"
     )
 
@@ -532,13 +527,12 @@ def _file_view(
 def _refuse_series(con: Any, scan: str, resolved: Mapping[str, str], source: str) -> None:
     """Like the loader, refuse a volume series (time + count column, no mention column) read as
     mentions: each row would count as one post. Reads at most 1000 rows, and only then."""
-    from ..io._load import _MENTION_COLUMNS_OWN, _refuse_series_table
 
-    if any(c in resolved for c in _MENTION_COLUMNS_OWN):
+    if any(c in resolved for c in MENTION_OWN_COLUMNS):
         return
     sample = con.execute(f"SELECT * FROM {scan} LIMIT 1000").fetch_df()
     sample = sample.drop(columns=["file_row_number"], errors="ignore")
-    _refuse_series_table(sample, source, resolved)
+    refuse_series_table(sample, source, resolved)
 
 
 def aggregate_counts(
@@ -558,7 +552,6 @@ def aggregate_counts(
     id hashes, times DuckDB cannot parse, sentiment to score from text, quarantined rows."""
     import duckdb
 
-    from ._build import _measures_frame
 
     files = _check_paths(paths)
     step_us = int(freq.value // 1000)
@@ -660,7 +653,7 @@ def aggregate_counts(
     finally:
         con.close()
 
-    counts = _dense_grid(agg, step_us, _measures_frame)
+    counts = _dense_grid(agg, step_us)
     summary = _make_summary(
         files,
         rows_read=rows_read,
@@ -869,7 +862,6 @@ def _check_some_time_readable(
 def _add_time_fallback(con: Any, tz: str | None) -> bool:
     """Parse the time strings DuckDB could not read with the loader's rules (formats such as
     "02/24/2015 11:35", epoch numbers...) into ``time_fallback(raw, us)``; True if any parsed."""
-    from ..io._load import _parse_times
 
     failed = con.execute(
         "SELECT time_text FROM rows_all WHERE reason = ? AND time_text IS NOT NULL"
@@ -878,7 +870,7 @@ def _add_time_fallback(con: Any, tz: str | None) -> bool:
     ).fetch_df()["time_text"]
     if failed.empty:
         return False
-    parsed, _, _, _ = _parse_times(failed.astype(object).reset_index(drop=True), tz)
+    parsed, _, _, _ = parse_times(failed.astype(object).reset_index(drop=True), tz)
     table = pd.DataFrame(
         {
             "raw": failed.astype(object).to_numpy(),
@@ -909,7 +901,6 @@ def _score_missing_sentiment(
     ).fetchone()[0]
     if not pending:
         return False
-    from ..io._load import score_sentiment
 
     parts = []
     for index, (path, resolved) in enumerate(zip(files, mappings, strict=True)):
@@ -1055,17 +1046,15 @@ def _fetch_quarantine(
     return frame[list(QUARANTINE_COLUMNS)]
 
 
-def _dense_grid(agg: pd.DataFrame, step_us: int, measures_frame: Any) -> pd.DataFrame:
+def _dense_grid(agg: pd.DataFrame, step_us: int) -> pd.DataFrame:
     """Spread the sparse SQL result over the full topic × window grid (zeros where empty)."""
-    from ._build import _check_grid, _empty_measures
-
     if agg.empty:
-        return _empty_measures()
+        return empty_measures()
     windows = agg["w"].to_numpy(dtype="i8")
     first, last = int(windows.min()), int(windows.max())
     n_windows = (last - first) // step_us + 1
     topic_codes, topic_names = pd.factorize(agg["topic"].astype("str"), sort=True)
-    _check_grid(len(topic_names), n_windows, pd.Timedelta(step_us, unit="us"))
+    check_grid(len(topic_names), n_windows, pd.Timedelta(step_us, unit="us"))
     size = len(topic_names) * n_windows
     cell = topic_codes.astype("i8") * n_windows + (windows - first) // step_us
 
@@ -1100,7 +1089,7 @@ def _make_summary(
 ) -> Any:
     source = ", ".join(str(p) for p in files)
     parts = []
-    if with_offset:  # the loader's wording (_io._timezone_note)
+    if with_offset:  # the loader's wording (io._load's timezone note)
         parts.append("offsets converted to UTC")
     if accepted - with_offset > 0 or not parts:
         parts.append(
@@ -1119,21 +1108,4 @@ def _make_summary(
         "columns_mapped": {k: v for k, v in mapping.items() if k != v},
         "sentiment_estimated": bool(estimated),
     }
-    try:
-        from ..io._load import LoadSummary
-    except ImportError:
-        return _Summary(**fields)
     return LoadSummary(**fields)
-
-
-class _Summary:
-    """Stand-in for ``_io.LoadSummary`` while that module is not in the tree."""
-
-    def __init__(self, **fields: Any) -> None:
-        self.__dict__.update(fields)
-
-    def __str__(self) -> str:
-        text = f"read {self.rows_read}, accepted {self.accepted}, quarantined {self.quarantined}"
-        if self.reasons:
-            text += " (" + ", ".join(f"{k}: {v}" for k, v in self.reasons.items()) + ")"
-        return text

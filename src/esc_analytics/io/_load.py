@@ -279,14 +279,14 @@ def _refuse_mention_table(frame: pd.DataFrame, source: str, mapping: Mapping[str
         )
 
 
-_MENTION_COLUMNS_OWN = ("mention_id", *_MENTION_ONLY, "platform", "is_verified")
+MENTION_OWN_COLUMNS = ("mention_id", *_MENTION_ONLY, "platform", "is_verified")
 
 
-def _refuse_series_table(frame: pd.DataFrame, source: str, mapping: Mapping[str, str]) -> None:
+def refuse_series_table(frame: pd.DataFrame, source: str, mapping: Mapping[str, str]) -> None:
     """Mentions read from a volume series would make each count one post (its value ignored):
     refuse a table with a time column and a numeric count column (value, volume, count...) and
     none of a mention's own columns (id, text, author, followers...)."""
-    if any(c in mapping for c in _MENTION_COLUMNS_OWN):
+    if any(c in mapping for c in MENTION_OWN_COLUMNS):
         return
     as_series = resolve_columns(frame.columns, None, "series", source=source)
     count = as_series.get("volume")
@@ -329,7 +329,7 @@ class _Load:
             if kind == "incidents":
                 _refuse_mention_table(table.frame, table.source, mapping)
             elif kind == "mentions":
-                _refuse_series_table(table.frame, table.source, mapping)
+                refuse_series_table(table.frame, table.source, mapping)
             self.mapped.append(mapping)
             part = pd.DataFrame({c: table.frame[s] for c, s in mapping.items()})
             part["_file"] = i
@@ -401,7 +401,7 @@ class _Load:
         values = self.frame[column]
         if not required:
             values = _blank_missing_words(values, _NO_TIME_WORDS)
-        parsed, missing, bad, notes = _parse_times(values, tz)
+        parsed, missing, bad, notes = parse_times(values, tz)
         self.time_notes.extend(n for n in notes if n in ("aware", "naive", "epoch"))
         self.notes.extend(f"{column}: {n}" for n in notes if n not in ("aware", "naive", "epoch"))
         if required:
@@ -659,7 +659,7 @@ def _localise(wall: pd.Series, tz: str, notes: list[str]) -> pd.Series:
     return strict.dt.tz_convert("UTC").astype(TIME_DTYPE)
 
 
-def _parse_times(
+def parse_times(
     values: pd.Series, tz: str | None
 ) -> tuple[pd.Series, np.ndarray, np.ndarray, list[str]]:
     """Parse times to tz-aware UTC. Returns (times, missing mask, bad mask, notes)."""
@@ -779,11 +779,11 @@ def _check_tz(tz: str | None) -> None:
 _SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
 # A comma (dot) is a thousands separator only in well-formed 3-digit grouping; a leading 0 is
 # never a group ("0,500" is a decimal comma).
-_GROUPED_COMMA = re.compile(r"^[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?[kmb]?$")
+GROUPED_COMMA = re.compile(r"^[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?[kmb]?$")
 _ONE_GROUP_COMMA = re.compile(r"^[+-]?[1-9]\d{0,2},\d{3}[kmb]?$")
-_GROUPED_DOT = re.compile(r"^[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?[kmb]?$")
+GROUPED_DOT = re.compile(r"^[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?[kmb]?$")
 _ONE_GROUP_DOT = re.compile(r"^[+-]?[1-9]\d{0,2}\.\d{3}$")
-_SUFFIXED = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)([kmb])$")
+SUFFIXED_NUMBER = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)([kmb])$")
 
 
 def _fast_float(text: pd.Series) -> pd.Series | None:
@@ -831,10 +831,10 @@ def _numbers_from_text(text: pd.Series, european: bool = False) -> tuple[pd.Seri
     has_comma = cleaned.str.contains(",", regex=False)
     with_comma = cleaned[has_comma]
     decimal_comma = bool(len(with_comma)) and not with_comma.str.match(
-        _GROUPED_COMMA.pattern
+        GROUPED_COMMA.pattern
     ).all()
     if decimal_comma:
-        grouped = cleaned.str.match(_GROUPED_DOT.pattern)
+        grouped = cleaned.str.match(GROUPED_DOT.pattern)
         cleaned = cleaned.where(~grouped, cleaned.str.replace(".", "", regex=False))
         # a value with both marks that is not 1.234,5 grouping (e.g. "1,234.5") is unreadable
         mixed = has_comma & ~grouped & cleaned.str.contains(".", regex=False)
@@ -853,7 +853,7 @@ def _numbers_from_text(text: pd.Series, european: bool = False) -> tuple[pd.Seri
     )
     failed = numbers.isna() & (cleaned != "")
     if failed.any():
-        parts = cleaned[failed].str.extract(_SUFFIXED.pattern)
+        parts = cleaned[failed].str.extract(SUFFIXED_NUMBER.pattern)
         again = pd.to_numeric(parts[0], errors="coerce") * parts[1].map(_SUFFIX).fillna(1.0)
         numbers[failed] = again.astype("float64")
     return numbers, notes
@@ -861,9 +861,9 @@ def _numbers_from_text(text: pd.Series, european: bool = False) -> tuple[pd.Seri
 
 #: Cells that exports write for "no value" (compared lower-case, stripped): an optional
 #: measure is then missing, not bad, and the mention keeps its place in the volume.
-_MISSING_WORDS = frozenset({"n/a", "#n/a", "na", "-", "--", "—", "null", "none", "(none)"})
+MISSING_WORDS = frozenset({"n/a", "#n/a", "na", "-", "--", "—", "null", "none", "(none)"})
 #: ... and in an optional time column (an incident's ``ended_at`` while it is still open).
-_NO_TIME_WORDS = _MISSING_WORDS | {"ongoing", "open", "active", "unresolved", "tbd", "pending"}
+_NO_TIME_WORDS = MISSING_WORDS | {"ongoing", "open", "active", "unresolved", "tbd", "pending"}
 
 
 def _blank_missing_words(values: pd.Series, words: frozenset[str]) -> pd.Series:
@@ -889,7 +889,7 @@ def _parse_numbers(
         numbers = values.astype("float64")
         bad = np.isinf(numbers.to_numpy())
         return numbers.where(~bad), bad, []
-    text = _text(_blank_missing_words(values, _MISSING_WORDS))
+    text = _text(_blank_missing_words(values, MISSING_WORDS))
     numbers, notes = _numbers_from_text(text, european)
     bad = (~np.isfinite(numbers.to_numpy()) & (text != "").to_numpy())
     return numbers.where(~bad), bad, notes
@@ -906,7 +906,7 @@ def _parse_sentiment(
         values.dtype
     ):
         return values.astype("float64"), np.zeros(len(values), dtype=bool), []
-    text = _text(_blank_missing_words(values, _MISSING_WORDS)).str.lower()
+    text = _text(_blank_missing_words(values, MISSING_WORDS)).str.lower()
     scores = text.map(SENTIMENT_WORDS).astype("float64")
     unknown = scores.isna() & (text != "")
     notes: list[str] = []
