@@ -17,8 +17,8 @@ NAT_NS = np.iinfo(np.int64).min  # what pandas stores for NaT in int64 nanosecon
 def to_utc(values: Any) -> pd.Series:
     """Times as a tz-aware UTC ``Series`` (naive values are UTC); keeps a Series' index."""
     series = values if isinstance(values, pd.Series) else pd.Series(values)
-    if not isinstance(series.dtype, pd.DatetimeTZDtype):
-        series = pd.to_datetime(series)
+    if not pd.api.types.is_datetime64_any_dtype(series):
+        return pd.to_datetime(series, utc=True)  # text with offsets, mixed zones, naive = UTC
     if series.dt.tz is None:
         return series.dt.tz_localize("UTC")
     return series.dt.tz_convert("UTC")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._util.html import plotly_safe
 from .._util.schema import EPISODE_COLUMNS, ESCALATION_WINDOW_COLUMNS, NOTIFICATION_COLUMNS
 
 
@@ -74,7 +75,6 @@ class Escalations:
         """Timeline of one topic (default: the first) with escalated windows coloured by tier
         and ``incidents`` shaded; volume and baseline come from ``features`` — without them the
         tier itself is drawn. Extra keywords go to ``plots.timeline_figure`` (policy=, ...)."""
-        from .._util.html import plotly_safe
         from ..plots._timeline import timeline_figure
 
         if features is None:

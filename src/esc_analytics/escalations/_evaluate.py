@@ -33,6 +33,7 @@ from .._util.schema import (
     ESCALATION_WINDOW_COLUMNS,
     NOTIFICATION_COLUMNS,
 )
+from .._util.times import to_utc
 from ..features._build import ABSENT_FEATURES_ATTR
 from ..policy._policy import Condition, Policy
 from ._escalations import Escalations
@@ -84,7 +85,7 @@ def absent_feature_uses(policy: Policy, features: pd.DataFrame) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _Grid:
+class WindowGrid:
     """Rows sorted by (topic, time) with the facts the run logic needs."""
 
     order: np.ndarray | None  # input positions in sorted order; None when already sorted
@@ -98,28 +99,24 @@ class _Grid:
     freq: pd.Timedelta
 
 
-def _utc(values: pd.Series) -> pd.Series:
-    """window_start as tz-aware UTC (naive times are taken as UTC)."""
-    if not pd.api.types.is_datetime64_any_dtype(values):
-        try:
-            values = pd.to_datetime(values, utc=True)
-        except (ValueError, TypeError) as error:
-            raise DataLoadError(
-                f"window_start must hold times: {error}", column="window_start"
-            ) from None
-    if values.dt.tz is None:
-        return values.dt.tz_localize("UTC")
-    return values.dt.tz_convert("UTC")
+def _window_starts(values: pd.Series) -> pd.Series:
+    """window_start as tz-aware UTC (naive times are taken as UTC), or a DataLoadError."""
+    try:
+        return to_utc(values)
+    except (ValueError, TypeError) as error:
+        raise DataLoadError(
+            f"window_start must hold times: {error}", column="window_start"
+        ) from None
 
 
-def _grid(frame: pd.DataFrame, freq: str | pd.Timedelta | None, what: str) -> _Grid:
+def _grid(frame: pd.DataFrame, freq: str | pd.Timedelta | None, what: str) -> WindowGrid:
     missing = [c for c in ("topic", "window_start") if c not in frame.columns]
     if missing:
         raise DataLoadError(
             f"{what} needs columns topic and window_start; missing {missing}; "
             f"columns: {list(frame.columns)}"
         )
-    window_start = _utc(frame["window_start"])
+    window_start = _window_starts(frame["window_start"])
     if window_start.isna().any():
         raise DataLoadError(f"{what}: window_start has missing values", column="window_start")
     codes, topics = pd.factorize(frame["topic"], sort=False)
@@ -159,7 +156,7 @@ def _grid(frame: pd.DataFrame, freq: str | pd.Timedelta | None, what: str) -> _G
                 "expected; check freq=)"
             )
         breaks[1:] = ~(same & (positions[1:] == positions[:-1] + 1))
-    return _Grid(
+    return WindowGrid(
         order=order,
         topic_codes=codes,
         positions=positions,
@@ -261,7 +258,7 @@ def _episodes_of_runs(
 
 
 def _escalate(
-    grid: _Grid,
+    grid: WindowGrid,
     raw: np.ndarray,
     persistence: int | Mapping[int, int],
     cooldown: int | Mapping[int, int],
@@ -488,9 +485,6 @@ def raw_tiers(policy: Policy, features: pd.DataFrame) -> np.ndarray:
     return raw
 
 
-WindowGrid = _Grid  # public name of the prepared (topic, window) grid
-
-
 def prepare_grid(features: pd.DataFrame, *, freq: str | pd.Timedelta | None = None) -> WindowGrid:
     """The (topic, window) grid of ``features``: sort order, runs and window length. It depends
     on the features only, so callers evaluating many policies on the same features (the
@@ -518,7 +512,7 @@ def evaluate(
         warnings.warn(message, AbsentFeatureWarning, stacklevel=2)
     if grid is None:
         grid = _grid(features, freq, "features")
-    elif not isinstance(grid, _Grid) or len(grid.topic_codes) != len(features):
+    elif not isinstance(grid, WindowGrid) or len(grid.topic_codes) != len(features):
         raise DataLoadError(
             f"grid= must be prepare_grid(features) of these same features ({len(features)} rows)"
         )

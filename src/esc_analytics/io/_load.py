@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._util.atomic import write_table
 from .._util.errors import DataLoadError
 from .._util.schema import (
     DEFAULT_TOPIC,
@@ -240,7 +241,6 @@ class LoadResult:
 
     def write_quarantine(self, path: str | Path) -> Path:
         """Write the quarantined rows to CSV (or Parquet for a ``.parquet`` path)."""
-        from .._util.atomic import write_table
 
         return write_table(self.quarantine, path)
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from .._util.atomic import atomic_write_text
 from .._util.errors import PolicyError
 from .._util.schema import FEATURE_BASELINES, FEATURE_MEASURES
 
@@ -622,7 +623,6 @@ def save_policy(policy: Policy, path: str | os.PathLike[str]) -> Path:
     so that a crash never leaves a half-written policy."""
     if not isinstance(policy, Policy):
         raise PolicyError(f"save_policy needs a Policy, got {type(policy).__name__}")
-    from .._util.atomic import atomic_write_text
 
     return atomic_write_text(path, policy.to_yaml())
 

@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .._util.atomic import atomic_write_bytes
 from .._util.errors import EscAnalyticsError
 
 __all__ = [
@@ -479,7 +480,6 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def _write_bytes_atomic(path: Path, data: bytes) -> None:
     """Atomic binary write (temporary file + rename) with the usual permissions (umask)."""
-    from .._util.atomic import atomic_write_bytes
 
     atomic_write_bytes(path, data)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._util.atomic import atomic_write_bytes
 from .._util.errors import EscAnalyticsError
 
 DEFAULT_SEED = 20261124
@@ -448,7 +449,7 @@ def write_sample(sample: SampleData, directory: str | os.PathLike[str]) -> list[
             payload = buffer.getvalue()
         else:
             payload = text.encode("utf-8")
-        written.append(_atomic_write(out / name, payload))
+        written.append(atomic_write_bytes(out / name, payload))
     return written
 
 
@@ -953,10 +954,3 @@ def sample_csv_text(frame: pd.DataFrame) -> str:
         elif out[column].dtype == bool:
             out[column] = np.where(out[column], "true", "false")
     return out.to_csv(index=False, lineterminator="\n")
-
-
-def _atomic_write(path: Path, payload: bytes) -> Path:
-    """Write bytes to a temporary file beside ``path`` and rename it over ``path``."""
-    from .._util.atomic import atomic_write_bytes
-
-    return atomic_write_bytes(path, payload)
