@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from esc_analytics import Condition, Policy, Tier
 from esc_analytics._util.errors import DataLoadError, PolicyError
 from esc_analytics._util.schema import (
     EPISODE_COLUMNS,
@@ -27,7 +28,6 @@ from esc_analytics.escalations._evaluate import (
     prepare_grid,
     raw_tiers,
 )
-from esc_analytics.policy._policy import Condition, Policy, Tier
 
 T0 = pd.Timestamp("2026-03-01 00:00", tz="UTC")
 HOUR = pd.Timedelta("1h")
@@ -706,8 +706,8 @@ def _policy_reading(*tiers: tuple[str, list[str], list[str]]) -> Policy:
 
 
 def test_a_policy_reading_an_absent_measure_warns_per_tier() -> None:
-    from esc_analytics.escalations._evaluate import AbsentFeatureWarning
-    from esc_analytics.features._build import mark_absent_features
+    from esc_analytics import AbsentFeatureWarning
+    from esc_analytics.features import mark_absent_features
 
     features = mark_absent_features(_series_like(), ["topic", "window_start", "volume"], "series")
     policy = _policy_reading(
@@ -733,8 +733,8 @@ def test_a_policy_reading_an_absent_measure_warns_per_tier() -> None:
     ],
 )
 def test_mentions_lacking_a_column_name_it(carried, feature, words) -> None:
-    from esc_analytics.escalations._evaluate import AbsentFeatureWarning
-    from esc_analytics.features._build import mark_absent_features
+    from esc_analytics import AbsentFeatureWarning
+    from esc_analytics.features import mark_absent_features
 
     features = _series_like().assign(reach=0.0)
     mark_absent_features(features, carried, "mentions")
@@ -757,7 +757,7 @@ def test_mentions_lacking_a_column_name_it(carried, feature, words) -> None:
 def test_no_warning_when_the_measure_is_real_or_unknown(carried, change) -> None:
     import warnings
 
-    from esc_analytics.features._build import mark_absent_features
+    from esc_analytics.features import mark_absent_features
 
     features = _series_like()
     if change != "unmarked":
@@ -771,8 +771,8 @@ def test_no_warning_when_the_measure_is_real_or_unknown(carried, change) -> None
 
 
 def test_an_all_missing_filler_says_its_conditions_never_hold() -> None:
-    from esc_analytics.escalations._evaluate import AbsentFeatureWarning
-    from esc_analytics.features._build import mark_absent_features
+    from esc_analytics import AbsentFeatureWarning
+    from esc_analytics.features import mark_absent_features
 
     features = _series_like().assign(negative_share=np.nan)
     mark_absent_features(features, ["volume"], "series")
@@ -784,8 +784,7 @@ def test_an_all_missing_filler_says_its_conditions_never_hold() -> None:
 def test_features_built_by_the_library_carry_what_they_lack(source) -> None:
     """build_features / features_from_series mark their filler measures themselves, so the
     Python API (and the notebooks) warn like the CLI; a measure with data does not warn."""
-    from esc_analytics.escalations._evaluate import AbsentFeatureWarning
-    from esc_analytics.features._build import build_features, features_from_series
+    from esc_analytics import AbsentFeatureWarning, build_features, features_from_series
 
     times = pd.date_range("2026-01-01", periods=48, freq="1h", tz="UTC")
     if source == "series":
@@ -817,8 +816,8 @@ def test_features_built_by_the_library_carry_what_they_lack(source) -> None:
 
 
 def test_a_measure_that_is_its_own_input_is_named_in_the_warning() -> None:
-    from esc_analytics.escalations._evaluate import AbsentFeatureWarning
-    from esc_analytics.features._build import mark_absent_features
+    from esc_analytics import AbsentFeatureWarning
+    from esc_analytics.features import mark_absent_features
 
     features = _series_like().assign(engagement=0.0)
     mark_absent_features(features, ["volume", "sentiment"], "mentions")

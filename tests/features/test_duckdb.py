@@ -12,9 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from esc_analytics import DataLoadError
+from esc_analytics import DataLoadError, aggregate_files, build_features
 from esc_analytics._util.schema import FEATURE_BASELINES, FEATURE_MEASURES, QUARANTINE_COLUMNS
-from esc_analytics.features._build import aggregate_files, build_features
 from esc_analytics.io import _load as _io
 
 MESSY_CSV = """\
@@ -262,8 +261,7 @@ def test_padded_and_empty_text_cells_are_trimmed(tmp_path: Path) -> None:
     ],
 )
 def test_timezone_note_says_what_was_done_like_the_loader(tmp_path, times, tz, expected):
-    from esc_analytics.features._build import aggregate_files
-    from esc_analytics.io._load import load_mentions
+    from esc_analytics import aggregate_files, load_mentions
 
     path = tmp_path / "m.csv"
     rows = "\n".join(f"m{i},{t},brand" for i, t in enumerate(times))

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from esc_analytics import DataLoadError
 from esc_analytics._util.schema import FEATURE_BASELINES, FEATURE_KEYS, FEATURE_MEASURES
-from esc_analytics.features._build import (
+from esc_analytics.features import (
     add_baselines,
     aggregate_mentions,
     build_features,

@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from esc_analytics import DataLoadError
-from esc_analytics._util.schema import QUARANTINE_COLUMNS
-from esc_analytics.io._load import (
+from esc_analytics import (
+    DataLoadError,
     incidents_from_nab_windows,
     load_incidents,
     load_mentions,
@@ -19,6 +18,7 @@ from esc_analytics.io._load import (
     resolve_columns,
     score_sentiment,
 )
+from esc_analytics._util.schema import QUARANTINE_COLUMNS
 
 AIRLINE_CSV = (
     "tweet_id,airline,airline_sentiment,text,tweet_created\n"

@@ -8,8 +8,7 @@ import gzip
 import pandas as pd
 import pytest
 
-from esc_analytics import DataLoadError
-from esc_analytics.io._load import load_incidents, load_mentions, load_series
+from esc_analytics import DataLoadError, load_incidents, load_mentions, load_series
 
 HEADER = "id,created_at,topic,text\n"
 

@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from esc_analytics import DataLoadError
-from esc_analytics.io._load import load_mentions, load_series
+from esc_analytics import DataLoadError, load_mentions, load_series
 
 NAB_DIR = Path("/work/shared/data/nab-realtweets-dev")
 SAMPLE_MENTIONS = Path(__file__).resolve().parents[2] / "data" / "sample" / "mentions.csv.gz"

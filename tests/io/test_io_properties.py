@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from esc_analytics.io._load import load_incidents, load_mentions, load_series
+from esc_analytics import load_incidents, load_mentions, load_series
 
 TIMES = st.one_of(
     st.sampled_from(["", "  ", "garbage", "2024-02-30 10:00", "2024-01-01 00:00:00 -0800",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import pytest
 
+from esc_analytics import Policy, Tier
 from esc_analytics._util.errors import PolicyError
 from esc_analytics.plots import TIER_COLORS, plot_policy_tree, tier_color, tier_fill
-from esc_analytics.policy._policy import Policy, Tier
 
 
 @pytest.fixture

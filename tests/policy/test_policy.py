@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from esc_analytics._util.errors import PolicyError
+from esc_analytics.policy import policy_to_markdown, policy_to_mermaid
 from esc_analytics.policy._policy import (
     DEFAULT_FEATURES,
     OPERATORS,
@@ -18,8 +19,6 @@ from esc_analytics.policy._policy import (
     Policy,
     Tier,
     load_policy,
-    policy_to_markdown,
-    policy_to_mermaid,
     save_policy,
 )
 

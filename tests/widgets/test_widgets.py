@@ -7,10 +7,7 @@ import pandas as pd
 import pytest
 from small_topic import POLICY, _features, _incidents
 
-from esc_analytics.backtesting._backtest import backtest
-from esc_analytics.escalations._evaluate import evaluate
-from esc_analytics.policy._policy import load_policy
-from esc_analytics.retro._notes import load_notes, save_notes
+from esc_analytics import backtest, evaluate, load_notes, load_policy, save_notes
 from esc_analytics.widgets import PolicyWhatIf, RetroReviewer, SpikeExplainer, ThresholdTuner
 
 
@@ -130,8 +127,7 @@ def test_whatif_and_explainer_construct():
 
 @pytest.mark.slow
 def test_tuner_on_sample_data(sample_dir):
-    from esc_analytics.features._build import build_features
-    from esc_analytics.io._load import load_incidents, load_mentions
+    from esc_analytics import build_features, load_incidents, load_mentions
 
     mentions = load_mentions(sample_dir / "mentions.csv.gz").data
     incidents = load_incidents(sample_dir / "incidents.csv").data

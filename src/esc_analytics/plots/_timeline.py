@@ -14,37 +14,13 @@ import plotly.graph_objects as go
 
 from .._util.html import plotly_safe
 from ..escalations._escalations import Escalations
+from ..policy._thresholds import threshold_volume
 from ._style import tier_color, tier_fill
 
 __all__ = ["FIXED_TRACES", "tier_color", "tier_fill", "timeline_data", "timeline_figure"]
 
 # Trace order of the timeline (the widget relies on it): fixed traces, then one per tier.
 FIXED_TRACES = ("volume", "baseline", "threshold")
-
-
-def threshold_volume(policy: Any, level: int, features: pd.DataFrame) -> np.ndarray | None:
-    """The volume at which tier ``level``'s ``all`` conditions on volume and volume_ratio start
-    to hold, per window (volume_ratio = (volume + 1) / (baseline + 1)); None when the tier has
-    no such condition (the line would not be meaningful)."""
-    if policy is None:
-        return None
-    tier = next((t for t in policy.tiers if int(t.level) == int(level)), None)
-    if tier is None:
-        return None
-    bars = []
-    for cond in tier.all:
-        if cond.op not in (">", ">="):
-            continue
-        if cond.feature == "volume":
-            bars.append(np.full(len(features), float(cond.value)))
-        elif cond.feature == "volume_ratio" and "baseline_volume" in features:
-            base = features["baseline_volume"].to_numpy(dtype=float)
-            bars.append(cond.value * (base + 1.0) - 1.0)
-    if tier.min_volume is not None:
-        bars.append(np.full(len(features), float(tier.min_volume)))
-    if not bars:
-        return None
-    return np.maximum.reduce(bars)
 
 
 def _times(frame: pd.DataFrame) -> np.ndarray:

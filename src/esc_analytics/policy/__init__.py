@@ -4,22 +4,19 @@ Policies round-trip through YAML, are validated on load with errors that name th
 as Markdown or Mermaid, and expose their thresholds as flat parameters for calibration.
 """
 
-from ._policy import (
-    Condition,
-    Policy,
-    Tier,
-    load_policy,
-    policy_to_markdown,
-    policy_to_mermaid,
-    save_policy,
-)
+from ._plan_text import policy_to_markdown, policy_to_mermaid
+from ._policy import Condition, Policy, Tier, load_policy, save_policy
+from ._thresholds import threshold_volume
+from ._versions import next_policy_path
 
 __all__ = [
     "Condition",
     "Policy",
     "Tier",
     "load_policy",
+    "next_policy_path",
     "policy_to_markdown",
     "policy_to_mermaid",
     "save_policy",
+    "threshold_volume",
 ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +24,8 @@ from ..escalations._evaluate import evaluate, prepare_grid
 from ..plots._timeline import figure_from_timeline_data, timeline_data
 from ..plots._tradeoff import current_point, tradeoff_figure
 from ..policy._policy import Policy, load_policy, save_policy
+from ..policy._versions import next_policy_path
 from ._common import DisplayMixin, html_table
-
-_VERSION_RE = re.compile(r"^policy-v(\d{3,})\.yaml$")
-
-
-def next_policy_path(directory: str | Path) -> Path:
-    """``policy-vNNN.yaml`` with NNN one above the highest version already in ``directory``."""
-    folder = Path(directory)
-    versions = [
-        int(m.group(1))
-        for p in (folder.glob("policy-v*.yaml") if folder.exists() else [])
-        if (m := _VERSION_RE.match(p.name))
-    ]
-    return folder / f"policy-v{max(versions, default=0) + 1:03d}.yaml"
 
 
 def slider_spec(name: str, value: Any) -> dict[str, Any]:

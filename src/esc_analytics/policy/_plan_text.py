@@ -1,0 +1,82 @@
+"""The plan as text people paste into their written escalation plan: Markdown and Mermaid."""
+
+from __future__ import annotations
+
+from ._policy import Policy
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ") or "—"
+
+
+def _windows(n: int) -> str:
+    return f"{n} window" + ("" if n == 1 else "s")
+
+
+def policy_to_markdown(policy: Policy) -> str:
+    """The escalation plan as Markdown: a table of tiers (highest first) and the decision rule,
+    ready to paste into a team's written plan."""
+    title = policy.name or "Escalation plan"
+    lines = [f"## {_md_cell(title)}", ""]
+    if policy.description:
+        lines += [policy.description.strip(), ""]
+    lines += [
+        "| Tier | Name | Owner | Escalate when | For | Cooldown |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for tier in reversed(policy.tiers):
+        lines.append(
+            f"| {tier.level} | {_md_cell(tier.name)} | {_md_cell(tier.owner)} | "
+            f"{_md_cell(tier.describe_conditions())} | {_windows(tier.persistence)} | "
+            f"{_windows(tier.cooldown)} |"
+        )
+    lines.append("| 0 | Monitor | — | otherwise | — | — |")
+    lines += [
+        "",
+        "Each window, check the tiers from the highest down; the first whose conditions hold "
+        "(for the given number of consecutive windows) decides who is involved. A new "
+        "escalation within the cooldown after an episode ends, at the same or a lower tier, "
+        "continues that episode without a new notification.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _mermaid_label(text: str) -> str:
+    """Escape text for a quoted Mermaid label (entities for # " < > [ ] { } |)."""
+    out = text.replace("#", "#35;")
+    for char, entity in (
+        ('"', "#quot;"),
+        ("<", "#lt;"),
+        (">", "#gt;"),
+        ("[", "#91;"),
+        ("]", "#93;"),
+        ("{", "#123;"),
+        ("}", "#125;"),
+        ("|", "#124;"),
+        ("\n", " "),
+    ):
+        out = out.replace(char, entity)
+    return out
+
+
+def policy_to_mermaid(policy: Policy) -> str:
+    """The policy as a Mermaid ``flowchart TD`` decision tree: the highest tier's question
+    first; yes -> that tier's owner, no -> the next tier, ... no -> monitor (tier 0)."""
+    lines = ["flowchart TD"]
+    tiers = list(reversed(policy.tiers))
+    start = _mermaid_label(policy.name or "each window")
+    lines.append(f'    start(["{start}"]) --> q{tiers[0].level}')
+    for i, tier in enumerate(tiers):
+        question = tier.describe_conditions()
+        if tier.persistence > 1:
+            question += f" for {_windows(tier.persistence)}"
+        outcome = f"tier {tier.level}: {tier.owner or tier.name or 'escalate'}"
+        if tier.name and tier.owner:
+            outcome = f"tier {tier.level} ({tier.name}): {tier.owner}"
+        nxt = f"q{tiers[i + 1].level}" if i + 1 < len(tiers) else "t0"
+        lines.append(f'    q{tier.level}{{"{_mermaid_label(question + "?")}"}}')
+        lines.append(f'    q{tier.level} -->|yes| t{tier.level}["{_mermaid_label(outcome)}"]')
+        lines.append(f"    q{tier.level} -->|no| {nxt}")
+    lines.append('    t0["monitor (tier 0)"]')
+    return "\n".join(lines) + "\n"
