@@ -1,5 +1,6 @@
-"""Notebooks as reports: execute with parameters (the papermill way), render to ONE self-contained
-HTML file readable offline from ``file://``, and export figures to PNG/SVG.
+"""Notebooks as reports: execute with parameters (injected as JSON data, never as code),
+render to ONE self-contained HTML file readable offline from ``file://``, and export figures
+to PNG/SVG.
 
 The HTML inlines plotly.js (renderer ``plotly_mimetype+notebook``, set by a hidden setup cell),
 the notebook's widget state, and the JavaScript that renders widgets (require.js, the
@@ -12,6 +13,10 @@ from __future__ import annotations
 import ast
 import copy
 import datetime as dt
+import json
+import keyword
+import math
+import numbers
 import os
 import re
 import shutil
@@ -189,28 +194,71 @@ def notebook_parameters(notebook: Any) -> dict[str, str]:
     return names
 
 
-def _plain_parameter(value: Any) -> Any:
-    """Values papermill can write as Python literals: dates become ISO strings."""
+_PARAMETER_DEPTH = 20  # nesting allowed in a parameter value (lists and mappings)
+
+
+def plain_parameter(value: Any, name: str, depth: int = 0) -> Any:
+    """A parameter value as plain JSON data — text, finite numbers, true/false, null, lists and
+    mappings with text keys — or an :class:`EscAnalyticsError` naming the parameter. Dates
+    become ISO text and paths their text; anything else (sets, bytes, objects) is refused, so
+    a value can never turn into code in the injected cell."""
+    if depth > _PARAMETER_DEPTH:
+        raise EscAnalyticsError(f"parameter {name}: nested more than {_PARAMETER_DEPTH} deep")
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if not math.isfinite(number):
+            raise EscAnalyticsError(f"parameter {name}: {value!r} is not a finite number")
+        return number
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     if isinstance(value, Mapping):
-        return {str(k): _plain_parameter(v) for k, v in value.items()}
+        plain = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise EscAnalyticsError(
+                    f"parameter {name}: mapping keys must be text, got {type(key).__name__}"
+                )
+            plain[key] = plain_parameter(item, name, depth + 1)
+        return plain
     if isinstance(value, list | tuple):
-        return [_plain_parameter(v) for v in value]
-    return value
+        return [plain_parameter(item, name, depth + 1) for item in value]
+    raise EscAnalyticsError(
+        f"parameter {name}: {type(value).__name__} values are not allowed "
+        "(text, numbers, true/false, null, lists and mappings only)"
+    )
+
+
+def parameters_source(parameters: Mapping[str, Any]) -> str:
+    """The injected cell: each value decoded from a JSON text literal (``json.loads``), so the
+    cell holds data only, whatever the values are."""
+    lines = [
+        "# Parameters injected by esc-analytics render (each value is JSON data)",
+        "import json as _esc_json",
+    ]
+    for name, value in parameters.items():
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+            raise EscAnalyticsError(f"parameter name {name!r} is not a Python name")
+        text = json.dumps(plain_parameter(value, name), ensure_ascii=True, allow_nan=False)
+        lines.append(f"{name} = _esc_json.loads({text!r})")
+    lines.append("del _esc_json")
+    return "\n".join(lines) + "\n"
 
 
 def _inject(nb: Any, parameters: Mapping[str, Any], source: str) -> Any:
-    """Insert the hidden setup cell at the top and the ``injected-parameters`` cell after the
-    ``parameters`` cell (papermill's own ``parameterize_notebook``)."""
+    """Insert the hidden setup cell at the top and the ``injected-parameters`` cell right
+    after the ``parameters`` cell (where papermill puts it)."""
     import nbformat
-    from papermill.parameterize import parameterize_notebook
 
     known = notebook_parameters(nb)
     if parameters:
-        if _tagged_index(nb, PARAMETERS_TAG) < 0:
+        index = _tagged_index(nb, PARAMETERS_TAG)
+        if index < 0:
             raise EscAnalyticsError(
                 f"{source} has no cell tagged {PARAMETERS_TAG!r}: it takes no parameters"
             )
@@ -220,15 +268,9 @@ def _inject(nb: Any, parameters: Mapping[str, Any], source: str) -> Any:
                 f"{source}: unknown parameter(s) {', '.join(unknown)}; "
                 f"the notebook's parameters are: {', '.join(known) or '(none)'}"
             )
-        nb.metadata.setdefault("papermill", nbformat.from_dict({}))
-        for cell in nb.cells:  # papermill reads cell.metadata.tags on every cell
-            cell.metadata.setdefault("tags", [])
-        nb = parameterize_notebook(
-            nb,
-            {name: _plain_parameter(value) for name, value in parameters.items()},
-            kernel_name="python3",
-            language="python",
-        )
+        injected = nbformat.v4.new_code_cell(source=parameters_source(parameters))
+        injected.metadata["tags"] = [INJECTED_TAG]
+        nb.cells.insert(index + 1, injected)
     setup = nbformat.v4.new_code_cell(source=_SETUP_SOURCE)
     setup.metadata["tags"] = [SETUP_TAG]
     setup.metadata["jupyter"] = {"source_hidden": True}
@@ -267,7 +309,7 @@ def execute_notebook(
     kernel_name: str = "python3",
     progress: Progress | None = None,
 ) -> Any:
-    """Execute a notebook headless with ``parameters`` injected the papermill way and return
+    """Execute a notebook headless with ``parameters`` injected (as JSON data) and return
     the executed ``NotebookNode`` (widget state stored in its metadata).
 
     Stale outputs are cleared first. ``cwd`` (default: the notebook's folder) is the kernel's
@@ -277,7 +319,6 @@ def execute_notebook(
     try:
         from nbclient import NotebookClient
         from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-        from papermill.parameterize import parameterize_notebook  # noqa: F401
     except ImportError as exc:
         raise EscAnalyticsError(
             f"executing notebooks needs {exc.name}: pip install 'esc-analytics[notebooks]'"
