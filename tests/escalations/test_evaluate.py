@@ -207,6 +207,50 @@ def test_escalations_from_tiers_hand_computed(
     assert (esc.notifications["alerted_at"] == esc.notifications["window_start"] + HOUR).all()
 
 
+# refractory r: a run starting at most r windows after the episode's first window (same or
+# lower tier) continues the episode, whatever the quiet windows in between
+REFRACTORY_CASES = [
+    # id, raw tiers, cooldown, refractory, notifications, episodes
+    ("refractory 0 changes nothing", [1, 0, 1, 0, 1], 0, 0, [1, 0, 1, 0, 1],
+     [(0, 0, 1), (2, 2, 1), (4, 4, 1)]),
+    ("refractory 3 silences the wobbles after a page", [1, 0, 1, 0, 1, 0, 0, 0, 1], 0, 3,
+     [1, 0, 0, 0, 1, 0, 0, 0, 1], [(0, 2, 1), (4, 4, 1), (8, 8, 1)]),
+    ("refractory 4 reaches the third run", [1, 0, 1, 0, 1, 0, 0, 0, 1], 0, 4,
+     [1, 0, 0, 0, 0, 0, 0, 0, 1], [(0, 4, 1), (8, 8, 1)]),
+    ("refractory counts from the page, not from the last escalated window",
+     [1, 1, 1, 1, 0, 1], 0, 4, [1, 0, 0, 0, 0, 1], [(0, 3, 1), (5, 5, 1)]),
+    ("a higher tier inside the refractory period pages", [1, 0, 2, 0, 1], 0, 10,
+     [1, 0, 1, 0, 0], [(0, 0, 1), (2, 4, 2)]),
+    ("cooldown still bridges quiet windows after the refractory period",
+     [1, 0, 0, 0, 1, 0, 1], 1, 2, [1, 0, 0, 0, 1, 0, 0], [(0, 0, 1), (4, 6, 1)]),
+]
+
+
+@pytest.mark.parametrize(
+    "raw, cooldown, refractory, notes, episodes",
+    [case[1:] for case in REFRACTORY_CASES],
+    ids=[case[0] for case in REFRACTORY_CASES],
+)
+def test_refractory_hand_computed(raw, cooldown, refractory, notes, episodes) -> None:
+    esc = escalations_from_tiers(_windows(raw), cooldown=cooldown, refractory=refractory)
+    assert esc.windows["escalation"].tolist() == notes
+    assert _episode_spans(esc) == episodes
+
+
+def test_policy_refractory_round_trips_and_is_a_flat_parameter() -> None:
+    tier = Tier(1, "Watch", "CM", all=["volume_ratio >= 2"], refractory=24)
+    policy = Policy([tier])
+    assert policy.get_params()["tier1__refractory"] == 24
+    assert Policy.from_yaml(policy.to_yaml()) == policy
+    assert "refractory: 24" in policy.to_yaml()
+    assert "refractory" not in Policy([Tier(1, "", "", all=["volume > 1"])]).to_yaml()
+    features = pd.DataFrame(
+        {"topic": "a", "window_start": T0 + HOUR * np.arange(6), "volume_ratio": [3, 0, 3, 0, 0, 3]}
+    )
+    windows = evaluate(policy.set_params(tier1__refractory=4), features).windows
+    assert windows["escalation"].tolist() == [1, 0, 0, 0, 0, 1]
+
+
 def test_notification_rows_name_their_episode_and_tier() -> None:
     esc = escalations_from_tiers(_windows([1, 2, 0, 0, 0, 1]), cooldown=1)
     assert esc.notifications["tier"].tolist() == [1, 2, 1]
@@ -653,7 +697,11 @@ def test_tightening_a_threshold_never_adds_escalated_windows(case, data) -> None
     see the next test.)"""
     policy, features = case
     params = policy.get_params()
-    names = [n for n in params if not n.endswith(("__persistence", "__cooldown", "__min_volume"))]
+    names = [
+        n
+        for n in params
+        if not n.endswith(("__persistence", "__cooldown", "__refractory", "__min_volume"))
+    ]
     name = data.draw(st.sampled_from(names))
     level = int(name.split("__")[0].removeprefix("tier"))
     index = list(n for n in names if n.startswith(f"tier{level}__")).index(name)

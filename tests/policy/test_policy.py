@@ -299,6 +299,7 @@ def test_get_params_uses_flat_names_and_operator_suffixes_for_repeated_features(
         "tier1__volume_ratio": 2.5,
         "tier1__persistence": 2,
         "tier1__cooldown": 6,
+        "tier1__refractory": 0,
         "tier1__min_volume": None,
         "tier2__volume_ratio__ge": 4.0,
         "tier2__volume_ratio__lt": 100.0,
@@ -306,10 +307,12 @@ def test_get_params_uses_flat_names_and_operator_suffixes_for_repeated_features(
         "tier2__reach": 1_000_000.0,
         "tier2__persistence": 1,
         "tier2__cooldown": 0,
+        "tier2__refractory": 0,
         "tier2__min_volume": 20.0,
         "tier3__volume_z": 8.0,
         "tier3__persistence": 1,
         "tier3__cooldown": 12,
+        "tier3__refractory": 0,
         "tier3__min_volume": None,
     }
 

@@ -14,6 +14,10 @@ produce comparable escalations:
 - *cooldown* ``c`` (of the episode's tier): when at most ``c`` quiet windows separate an episode's
   last window from the next escalated window, and that window's tier is <= the episode's tier,
   the episode continues (no new notification). A higher tier starts a new episode.
+- *refractory* ``r`` (of the episode's tier): an escalation that starts at most ``r`` windows
+  after the episode's first window, at the same or a lower tier, continues the episode
+  whatever the windows in between did — a hard silence after a page, as the strongest anomaly
+  detectors use (one alert per burst, not one per wobble around the threshold).
 - a *notification* goes out at the window where an episode starts and wherever it rises above
   the highest tier it had reached; ``alerted_at = window_start + freq`` (when the window closes).
 """
@@ -220,13 +224,39 @@ def _episodes_of_runs(
     first: np.ndarray,
     peak: np.ndarray,
     cooldown: dict[int, int],
+    start: np.ndarray | None = None,
+    refractory: dict[int, int] | None = None,
 ) -> np.ndarray:
-    """Episode number of each run of escalated windows (runs in (topic, time) order)."""
+    """Episode number of each run of escalated windows (runs in (topic, time) order).
+
+    A run continues the current episode of its topic when its first tier is at most the
+    episode's tier and it starts within the episode tier's cooldown after the previous run,
+    or within its refractory period after the episode's notification (``start``: window
+    positions of the runs' first windows)."""
     n_runs = len(run_topic)
     if n_runs == 0:
         return np.zeros(0, dtype=np.int64)
     same_topic = np.zeros(n_runs, dtype=bool)
     same_topic[1:] = run_topic[1:] == run_topic[:-1]
+    refractory = refractory or {}
+    if any(refractory.values()) and same_topic.any():
+        assert start is not None
+        out = np.empty(n_runs, dtype=np.int64)
+        episode, episode_tier, episode_start = -1, 0, 0
+        rows = zip(
+            same_topic.tolist(), gap.tolist(), first.tolist(), peak.tolist(), start.tolist(),
+            strict=True,
+        )
+        for r, (linked, g, f, p, s) in enumerate(rows):
+            quiet = g <= cooldown.get(episode_tier, 0)
+            silenced = s - episode_start <= refractory.get(episode_tier, 0)
+            if linked and f <= episode_tier and (quiet or silenced):
+                episode_tier = max(episode_tier, p)
+            else:
+                episode += 1
+                episode_tier, episode_start = p, s
+            out[r] = episode
+        return out
     values = set(cooldown.values())
     if values == {0} or not same_topic.any():
         return np.arange(n_runs)
@@ -262,13 +292,17 @@ def _escalate(
     raw: np.ndarray,
     persistence: int | Mapping[int, int],
     cooldown: int | Mapping[int, int],
+    refractory: int | Mapping[int, int] = 0,
 ) -> Escalations:
-    """Apply persistence and cooldown to raw tiers (input order) and build Escalations."""
+    """Apply persistence, cooldown and refractory periods to raw tiers (input order) and
+    build Escalations."""
     n = len(raw)
     top = int(raw.max()) if n else 0
-    levels = range(1, max(top, max(_keys(persistence) + _keys(cooldown) + [0])) + 1)
+    given = _keys(persistence) + _keys(cooldown) + _keys(refractory)
+    levels = range(1, max([top, *given]) + 1)
     persist = _per_tier(persistence, levels, "persistence", 1)
     cool = _per_tier(cooldown, levels, "cooldown", 0)
+    silence = _per_tier(refractory, levels, "refractory", 0)
     sorted_raw = raw if grid.order is None else raw[grid.order]
     tier = _persist(sorted_raw, grid.breaks, persist)
 
@@ -289,7 +323,9 @@ def _escalate(
         run_topic = grid.topic_codes[starts]
         gap = np.zeros(len(starts), dtype=np.int64)
         gap[1:] = grid.positions[starts[1:]] - grid.positions[ends[:-1]] - 1
-        run_episode = _episodes_of_runs(run_topic, gap, tier[starts], peak, cool)
+        run_episode = _episodes_of_runs(
+            run_topic, gap, tier[starts], peak, cool, grid.positions[starts], silence
+        )
         row_episode = run_episode[run_id]
 
         # notifications: where the episode's running maximum tier rises
@@ -408,12 +444,15 @@ def escalations_from_tiers(
     freq: str | pd.Timedelta | None = None,
     persistence: int | Mapping[int, int] = 1,
     cooldown: int | Mapping[int, int] = 0,
+    refractory: int | Mapping[int, int] = 0,
 ) -> Escalations:
     """Turn raw tiers per (topic, window) into Escalations (persistence, episodes, cooldown,
-    notifications; see the module docstring). Shared by rule policies and classifiers.
+    refractory, notifications; see the module docstring). Shared by rule policies and
+    classifiers.
 
-    ``windows`` needs ``topic, window_start, tier`` (int >= 0); ``persistence`` and ``cooldown``
-    are one number for every tier or a mapping tier -> windows (missing tiers: 1 and 0)."""
+    ``windows`` needs ``topic, window_start, tier`` (int >= 0); ``persistence``, ``cooldown``
+    and ``refractory`` are one number for every tier or a mapping tier -> windows (missing
+    tiers: 1, 0 and 0)."""
     if not isinstance(windows, pd.DataFrame):
         raise DataLoadError(f"windows must be a DataFrame, got {type(windows).__name__}")
     if "tier" not in windows.columns:
@@ -432,7 +471,7 @@ def escalations_from_tiers(
             column="tier",
             lines=np.flatnonzero(bad)[:5] + 1,
         )
-    return _escalate(grid, values.astype(np.int64), persistence, cooldown)
+    return _escalate(grid, values.astype(np.int64), persistence, cooldown, refractory)
 
 
 def _column(features: pd.DataFrame, name: str, cache: dict[str, np.ndarray]) -> np.ndarray:
@@ -521,4 +560,5 @@ def evaluate(
         raw,
         persistence={t.level: t.persistence for t in policy.tiers},
         cooldown={t.level: t.cooldown for t in policy.tiers},
+        refractory={t.level: t.refractory for t in policy.tiers},
     )

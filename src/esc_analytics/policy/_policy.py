@@ -48,6 +48,7 @@ _TIER_KEYS = (
     "for",
     "persistence",
     "cooldown",
+    "refractory",
     "min_volume",
 )
 _CONDITION_KEYS = ("feature", "op", "value")
@@ -228,6 +229,7 @@ class Tier:
     persistence: int = 1
     cooldown: int = 0
     min_volume: float | None = None
+    refractory: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "level", _integer(
@@ -246,6 +248,7 @@ class Tier:
             )
         object.__setattr__(self, "persistence", _integer(self.persistence, "for", 1))
         object.__setattr__(self, "cooldown", _integer(self.cooldown, "cooldown", 0))
+        object.__setattr__(self, "refractory", _integer(self.refractory, "refractory", 0))
         if self.min_volume is not None:
             volume = _number(self.min_volume, "min_volume")
             if volume < 0:
@@ -302,6 +305,7 @@ class Tier:
             persistence=raw.get("for", raw.get("persistence", 1)),
             cooldown=raw.get("cooldown", 0),
             min_volume=raw.get("min_volume"),
+            refractory=raw.get("refractory", 0),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -313,6 +317,8 @@ class Tier:
             out["any"] = [c.to_text() for c in self.any]
         out["for"] = self.persistence
         out["cooldown"] = self.cooldown
+        if self.refractory:
+            out["refractory"] = self.refractory
         if self.min_volume is not None:
             out["min_volume"] = self.min_volume
         return out
@@ -602,7 +608,7 @@ def _param_index(tiers: tuple[Tier, ...]) -> dict[str, tuple[int, str, int | Non
                     if sides.count(sides[i]) > 1:
                         name += str(sides[:i].count(sides[i]))
             out[name] = (tier.level, "condition", i)
-        for attr in ("persistence", "cooldown", "min_volume"):
+        for attr in ("persistence", "cooldown", "refractory", "min_volume"):
             out[prefix + attr] = (tier.level, attr, None)
     return out
 

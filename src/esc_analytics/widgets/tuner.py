@@ -32,7 +32,7 @@ def slider_spec(name: str, value: Any) -> dict[str, Any]:
     """Range and step of the slider for flat parameter ``name`` currently at ``value``."""
     if name.endswith("__persistence"):
         return {"kind": "int", "min": 1, "max": max(6, int(value) * 2), "step": 1}
-    if name.endswith("__cooldown"):
+    if name.endswith(("__cooldown", "__refractory")):
         return {"kind": "int", "min": 0, "max": max(24, int(value) * 2), "step": 1}
     v = float(value)
     hi = max(2 * abs(v), abs(v) + 1) if v >= 0 else 0.0
