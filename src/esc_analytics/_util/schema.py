@@ -6,6 +6,8 @@ Every frame that crosses a module boundary uses these names. Times are tz-aware 
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 # --- Mentions: one row per post ------------------------------------------------------------
@@ -70,6 +72,24 @@ FEATURE_BASELINES = (
     "volume_z",  # robust z-score against the baseline
     "negative_share_change",  # negative_share - its baseline
 )
+
+# Detection measures: how unusual the current volume is for the topic, judged against the
+# topic's own past only; scale-free, so one threshold means the same on every topic. Computed on
+# demand from ``volume`` (features.add_detection_measures; evaluate adds them when a policy
+# names one). name -> what it means, in a line.
+DETECTION_MEASURES: dict[str, str] = {
+    "volume_rank_28d": (
+        "where the volume of the last 3 windows ranks among the topic's own windows of the past "
+        "28 days (ending 1 h before): 0 to 1, 1 = above everything in four weeks"
+    ),
+    "burst_level_7d": (
+        "log volume of the last 3 windows above the topic's own 99th percentile of the past "
+        "7 days (ending 1 h before), in log units: > 0 = higher than 99% of the week"
+    ),
+}
+# Parametrised burst levels written by earlier versions' calibration (level_q99_7d_s3 ...).
+BURST_LEVEL_NAME = re.compile(r"^level_q(\d+)_(\d+(?:\.\d+)?)d_s(\d+)$")
+
 
 # --- Escalations ---------------------------------------------------------------------------
 # windows:       topic, window_start, tier (int, 0 = none), escalation (1 = notification)

@@ -39,6 +39,7 @@ from .._util.schema import (
 )
 from .._util.times import to_utc
 from ..features._build import ABSENT_FEATURES_ATTR
+from ..features._detection import detection_measure, is_detection_measure
 from ..policy._policy import Condition, Policy
 from ._escalations import Escalations
 
@@ -474,24 +475,36 @@ def escalations_from_tiers(
     return _escalate(grid, values.astype(np.int64), persistence, cooldown, refractory)
 
 
-def _column(features: pd.DataFrame, name: str, cache: dict[str, np.ndarray]) -> np.ndarray:
+def _column(
+    features: pd.DataFrame,
+    name: str,
+    cache: dict[str, np.ndarray],
+    freq: pd.Timedelta | None = None,
+) -> np.ndarray:
+    if name not in cache and name not in features.columns and is_detection_measure(name):
+        cache[name] = detection_measure(features, name, freq=freq)  # computed on demand
     if name not in cache:
-        if name not in features.columns:
-            available = [c for c in features.columns if c not in ("topic", "window_start")]
-            raise PolicyError(
-                f"the policy uses feature {name!r} but the features have no such column; "
-                f"available: {', '.join(map(str, available))}",
-                key=name,
-            )
-        column = features[name]
-        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
-            raise PolicyError(
-                f"feature {name!r} is not numeric (dtype {column.dtype}); conditions compare "
-                "numbers",
-                key=name,
-            )
-        cache[name] = column.to_numpy(dtype=float, na_value=np.nan)
+        _check_column(features, name)
+        cache[name] = features[name].to_numpy(dtype=float, na_value=np.nan)
     return cache[name]
+
+
+def _check_column(features: pd.DataFrame, name: str) -> None:
+    """A PolicyError naming the feature when ``features`` has no numeric column ``name``."""
+    if name not in features.columns:
+        available = [c for c in features.columns if c not in ("topic", "window_start")]
+        raise PolicyError(
+            f"the policy uses feature {name!r} but the features have no such column; "
+            f"available: {', '.join(map(str, available))}",
+            key=name,
+        )
+    column = features[name]
+    if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
+        raise PolicyError(
+            f"feature {name!r} is not numeric (dtype {column.dtype}); conditions compare "
+            "numbers",
+            key=name,
+        )
 
 
 def _holds(condition: Condition, values: np.ndarray) -> np.ndarray:
@@ -499,15 +512,19 @@ def _holds(condition: Condition, values: np.ndarray) -> np.ndarray:
     return _COMPARE[condition.op](values, condition.value)
 
 
-def raw_tiers(policy: Policy, features: pd.DataFrame) -> np.ndarray:
-    """Highest tier whose conditions hold per row (input order), before persistence."""
+def raw_tiers(
+    policy: Policy, features: pd.DataFrame, *, freq: str | pd.Timedelta | None = None
+) -> np.ndarray:
+    """Highest tier whose conditions hold per row (input order), before persistence.
+    Detection measures the features lack are computed from their volume (window ``freq``)."""
     if not isinstance(policy, Policy):
         raise PolicyError(f"evaluate needs a Policy, got {type(policy).__name__}")
     if not isinstance(features, pd.DataFrame):
         raise DataLoadError(f"features must be a DataFrame, got {type(features).__name__}")
     cache: dict[str, np.ndarray] = {}
+    step = None if freq is None else pd.Timedelta(freq)
     for feature in policy.features_used:
-        _column(features, feature, cache)
+        _column(features, feature, cache, step)
     raw = np.zeros(len(features), dtype=np.int64)
     for tier in policy.tiers:  # ascending: a higher tier overwrites a lower one
         mask = np.ones(len(features), dtype=bool)
@@ -546,15 +563,23 @@ def evaluate(
 
     Warns (:class:`AbsentFeatureWarning`) when a tier reads a measure that ``features`` mark as
     absent from the input (:func:`mark_absent_features`): its conditions then compare fillers."""
-    raw = raw_tiers(policy, features)
-    for message in absent_feature_uses(policy, features):
-        warnings.warn(message, AbsentFeatureWarning, stacklevel=2)
+    if not isinstance(policy, Policy):
+        raise PolicyError(f"evaluate needs a Policy, got {type(policy).__name__}")
+    if not isinstance(features, pd.DataFrame):
+        raise DataLoadError(f"features must be a DataFrame, got {type(features).__name__}")
+    for feature in policy.features_used:
+        if feature not in features.columns and is_detection_measure(feature):
+            continue  # computed from volume below
+        _check_column(features, feature)
     if grid is None:
         grid = _grid(features, freq, "features")
     elif not isinstance(grid, WindowGrid) or len(grid.topic_codes) != len(features):
         raise DataLoadError(
             f"grid= must be prepare_grid(features) of these same features ({len(features)} rows)"
         )
+    raw = raw_tiers(policy, features, freq=grid.freq)
+    for message in absent_feature_uses(policy, features):
+        warnings.warn(message, AbsentFeatureWarning, stacklevel=2)
     return _escalate(
         grid,
         raw,

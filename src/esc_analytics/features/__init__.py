@@ -13,22 +13,32 @@ from ._build import (
     rolling_negative_share,
     topic_overview,
 )
-from ._detection import add_detection_features, detection_feature_name
+from ._detection import (
+    add_detection_features,
+    add_detection_measures,
+    detection_feature_name,
+    volume_rank,
+)
 from ._grid import window_length
+from ._inputs import Inputs, load_inputs
 from ._pandas import aggregate_mentions
 
 __all__ = [
     "PLANNED_EVENT_COLUMN",
     "AggregateResult",
+    "Inputs",
     "add_baselines",
     "add_detection_features",
+    "add_detection_measures",
     "aggregate_files",
     "aggregate_mentions",
     "build_features",
     "detection_feature_name",
     "features_from_series",
+    "load_inputs",
     "mark_absent_features",
     "rolling_negative_share",
     "topic_overview",
+    "volume_rank",
     "window_length",
 ]

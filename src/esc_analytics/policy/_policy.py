@@ -20,7 +20,12 @@ import yaml
 
 from .._util.atomic import atomic_write_text
 from .._util.errors import PolicyError
-from .._util.schema import FEATURE_BASELINES, FEATURE_MEASURES
+from .._util.schema import (
+    BURST_LEVEL_NAME,
+    DETECTION_MEASURES,
+    FEATURE_BASELINES,
+    FEATURE_MEASURES,
+)
 
 # --- operators ----------------------------------------------------------------------------
 OPERATORS = (">", ">=", "<", "<=")
@@ -28,15 +33,18 @@ OPERATOR_ALIASES = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 OPERATOR_NAMES = {symbol: name for name, symbol in OPERATOR_ALIASES.items()}
 _OPERATOR_TEXT = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
 
-# Features a policy may name without being told about the frame: the Features contract plus a
-# few well-known derived columns (calibration may add e.g. a log ratio).
+# Features a policy may name without being told about the frame: the Features contract, the
+# detection measures (computed on demand from volume) and a few well-known derived columns;
+# parametrised burst levels (level_q99_7d_s3, from earlier calibrations) are accepted too.
 DERIVED_FEATURES = (
     "log_volume",
     "log_volume_ratio",
     "log_baseline_volume",
     "recent_volume_ratio",
 )
-DEFAULT_FEATURES = FEATURE_MEASURES + FEATURE_BASELINES + DERIVED_FEATURES
+DEFAULT_FEATURES = (
+    FEATURE_MEASURES + FEATURE_BASELINES + tuple(DETECTION_MEASURES) + DERIVED_FEATURES
+)
 
 _POLICY_KEYS = ("name", "description", "tiers")
 _TIER_KEYS = (
@@ -457,7 +465,8 @@ class Policy:
             index = (positions or {}).get(tier.level, tier.level - 1)
             for group in ("all", "any"):
                 for j, condition in enumerate(getattr(tier, group)):
-                    if condition.feature not in allowed:
+                    known = condition.feature in allowed
+                    if not known and BURST_LEVEL_NAME.match(condition.feature) is None:
                         raise PolicyError(
                             f"unknown feature {condition.feature!r}"
                             f"{_suggest(condition.feature, allowed)}; allowed: "
