@@ -16,6 +16,7 @@ from ._load import (
     resolve_columns,
     score_sentiment,
 )
+from ._planned_events import load_planned_events
 
 __all__ = [
     "COLUMN_ALIASES",
@@ -24,6 +25,7 @@ __all__ = [
     "incidents_from_nab_windows",
     "load_incidents",
     "load_mentions",
+    "load_planned_events",
     "load_series",
     "resolve_columns",
     "score_sentiment",
