@@ -1,0 +1,222 @@
+"""Files → features in one call: what a notebook or a command reads before any analysis.
+
+:func:`load_inputs` loads the mentions (or pre-aggregated volume series), the incident log,
+the planned events and the escalation plan of a data folder (by default the bundled sample),
+builds the features the plan is evaluated on (planned events kept out of the baselines), and
+returns them together as :class:`Inputs`, whose ``summary()`` says what was read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .._util.errors import DataLoadError
+from .._util.format import format_hours
+from .._util.paths import sample_dir
+from .._util.schema import infer_freq
+from ..io import LoadResult, load_incidents, load_mentions, load_series
+from ..io._planned_events import load_planned_events
+from ..policy import Policy, load_policy
+from ._build import build_features, features_from_series, mark_absent_features
+from ._grid import window_length
+
+#: The file names a data folder holds (those of the bundled sample, ``esc-analytics sample``).
+DATA_FILES = {
+    "mentions": "mentions.csv.gz",
+    "incidents": "incidents.csv",
+    "planned_events": "planned_events.csv",
+    "policy": "policy.yaml",
+}
+
+Source = str | Path | pd.DataFrame | Sequence[str | Path]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What :func:`load_inputs` read: the loads (accepted rows, quarantine, summary), the
+    planned events, the escalation plan and the features built from them.
+
+    ``mentions`` or ``series`` is the load the features come from (the other is None);
+    ``incidents``, ``planned_events`` and ``policy`` are None when not loaded. ``freq`` is the
+    window length of the features; ``sources`` names where the planned events and the policy
+    came from (the loads' own summaries name their files)."""
+
+    mentions: LoadResult | None
+    series: LoadResult | None
+    incidents: LoadResult | None
+    planned_events: pd.DataFrame | None
+    policy: Policy | None
+    features: pd.DataFrame
+    freq: pd.Timedelta
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """What was read, as the commands print it: per load the rows read / accepted /
+        quarantined (by reason), how times were read and every note; the planned events and
+        the plan; then the feature grid."""
+        lines: list[str] = []
+        for loaded in (self.mentions, self.series, self.incidents):
+            if loaded is not None:
+                lines.extend(load_summary_lines(loaded.summary))
+        if self.planned_events is not None:
+            lines.append(
+                f"{_labelled('planned events', self.sources.get('planned_events'))}"
+                f"{len(self.planned_events)} event(s), kept out of the baselines"
+            )
+        if self.policy is not None:
+            lines.append(
+                f"{_labelled('policy', self.sources.get('policy'))}{self.policy.name}, "
+                f"{len(self.policy.tiers)} tier(s)"
+            )
+        features = self.features
+        window = format_hours(self.freq / pd.Timedelta(hours=1))
+        text = f"features: {len(features):,} windows of {window}"
+        if len(features):
+            first, last = features["window_start"].min(), features["window_start"].max()
+            text += (
+                f" over {features['topic'].nunique()} topic(s), "
+                f"{first:%Y-%m-%d} → {last:%Y-%m-%d}"
+            )
+        lines.append(text)
+        return "\n".join(lines)
+
+
+def _labelled(kind: str, source: str | None) -> str:
+    return f"{kind} {source}: " if source else f"{kind}: "
+
+
+def load_summary_lines(summary: Any, hint: str = "") -> list[str]:
+    """What a load did (a :class:`LoadSummary`), one line each: ``<kind> <source>: read N,
+    accepted A, quarantined Q (reason: n...)``, how times were read, every loader note
+    (truncated file, DST adjustments, defaults filled...) and an optional hint on how to
+    recover the quarantined rows. The commands print these lines too."""
+    kind = getattr(summary, "kind", "") or "rows"
+    lines = [f"{_labelled(kind, getattr(summary, 'source', ''))}{summary}"]
+    timezone_note = getattr(summary, "timezone_note", "")
+    if timezone_note:
+        lines.append(f"  times: {timezone_note}")
+    lines.extend(f"  note: {note}" for note in getattr(summary, "notes", ()))
+    if hint:
+        lines.append(f"  hint: {hint}")
+    return lines
+
+
+def load_inputs(
+    data_dir: str | Path | None = None,
+    *,
+    mentions: Source | None = None,
+    series: Source | None = None,
+    incidents: Source | bool | None = None,
+    policy: str | Path | Policy | bool | None = None,
+    planned_events: str | Path | pd.DataFrame | bool | None = None,
+    freq: str | pd.Timedelta | None = None,
+    columns: Mapping[str, str] | None = None,
+    tz: str | None = None,
+) -> Inputs:
+    """Load a data folder's inputs and build its features.
+
+    ``data_dir`` holds ``mentions.csv.gz``, ``incidents.csv`` and, when present,
+    ``planned_events.csv`` and ``policy.yaml`` (None = the bundled sample data). Each input
+    may instead be given: a path (or, for mentions and series, a list of paths or a
+    DataFrame), a DataFrame of incidents or planned events, a :class:`Policy`; ``False``
+    skips it. ``series`` (pre-aggregated volumes, see :func:`load_series`) replaces the
+    mentions; each series topic gets its own time span.
+
+    ``freq``: the window length of the features (mentions: default ``"1h"``; series: told
+    from the file when None). ``columns`` maps the mention or series files' column names (see
+    :func:`resolve_columns`); ``tz`` is the zone of times without an offset in every file.
+
+    Raises :class:`~esc_analytics.DataLoadError` when no mention (or volume row) is usable,
+    with the load's summary and notes in the message."""
+    folder = _Folder(data_dir)
+    mapping = dict(columns) if columns else None
+    if series is not None:
+        mentions_load = None
+        series_load = load_series(_many(series), columns=mapping, tz=tz)
+        rows = series_load
+    else:
+        source = folder.path("mentions") if mentions is None else _many(mentions)
+        mentions_load = load_mentions(source, columns=mapping, tz=tz)
+        series_load = None
+        rows = mentions_load
+    if rows.data.empty:
+        what = "volume row" if series_load is not None else "mention"
+        summary = rows.summary
+        raise DataLoadError(
+            f"no usable {what} ({'; '.join([str(summary), *summary.notes])})",
+            source=summary.source,
+        )
+    incidents_load = None
+    if incidents is not False:
+        incidents_load = load_incidents(
+            folder.path("incidents") if incidents is None else incidents, tz=tz
+        )
+    sources: dict[str, str] = {}
+    planned = None
+    if planned_events is not False:
+        given = folder.optional("planned_events") if planned_events is None else planned_events
+        if given is not None:
+            planned = load_planned_events(given, tz=tz)
+            if not isinstance(given, pd.DataFrame):
+                sources["planned_events"] = str(given)
+    plan = None
+    if policy is not False:
+        given = folder.optional("policy") if policy is None else policy
+        if isinstance(given, Policy):
+            plan = given
+        elif given is not None:
+            plan = load_policy(given)
+            sources["policy"] = str(given)
+    if series_load is not None:
+        step = window_length(freq) if freq is not None else None
+        parts = [
+            features_from_series(frame, freq=step, planned_events=planned)
+            for _, frame in series_load.data.groupby("topic", sort=True)
+        ]
+        # marked again over all topics: per-topic marks do not survive the concatenation
+        features = mark_absent_features(
+            pd.concat(parts, ignore_index=True), series_load.data, "series"
+        )
+        step = step if step is not None else infer_freq(features)
+    else:
+        step = window_length(freq if freq is not None else "1h")
+        features = build_features(mentions_load.data, freq=step, planned_events=planned)
+    return Inputs(
+        mentions=mentions_load,
+        series=series_load,
+        incidents=incidents_load,
+        planned_events=planned,
+        policy=plan,
+        features=features,
+        freq=step,
+        sources=sources,
+    )
+
+
+def _many(source: Any) -> Any:
+    """A tuple of paths as the list the loaders take."""
+    return list(source) if isinstance(source, tuple) else source
+
+
+class _Folder:
+    """The default file of each input in ``data_dir`` (the sample data's folder when None,
+    looked up only when a default is needed)."""
+
+    def __init__(self, data_dir: str | Path | None) -> None:
+        self._given = Path(data_dir) if data_dir is not None else None
+
+    @property
+    def root(self) -> Path:
+        return self._given if self._given is not None else sample_dir()
+
+    def path(self, name: str) -> Path:
+        return self.root / DATA_FILES[name]
+
+    def optional(self, name: str) -> Path | None:
+        path = self.path(name)
+        return path if path.exists() else None
