@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import esc_analytics as esc
 from esc_analytics.cli import main
 
 HOURS = 24 * 21
@@ -62,16 +63,12 @@ def test_fit_model_prints_thresholds_and_saves(fitted):
     assert "tier 1: score threshold" in printed and "tier 2: score threshold" in printed
     assert "in sample" in printed and "walk-forward (expanding), 2 folds" in printed
     assert f"model written to {out}" in printed
-    from esc_analytics.models._classifiers import load_model
-
-    model = load_model(out)
+    model = esc.load_model(out)
     assert sorted(model.models_) == [1, 2]
     assert all(0.0 < m.threshold_ < 1.0 for m in model.models_.values())
 
 
 def test_detect_with_model_matches_the_library_in_input_order(files, fitted, tmp_path):
-    from esc_analytics.models._classifiers import load_model
-
     _, model_path, _ = fitted
     order = [files / "beta.csv", files / "alpha.csv"]  # not alphabetical
     out = tmp_path / "detected.csv"
@@ -85,16 +82,12 @@ def test_detect_with_model_matches_the_library_in_input_order(files, fitted, tmp
     got = pd.to_datetime(table["window_start"], utc=True).to_numpy()
     assert (got == pd.to_datetime(frame["timestamp"], utc=True).to_numpy()).all()
     # The same tiers as the library on the same features, row for row.
-    from esc_analytics.calibration._sweep import add_detection_features
-    from esc_analytics.features._build import features_from_series
-    from esc_analytics.io._load import load_series
-
-    series = load_series([str(f) for f in order]).data
-    features = add_detection_features(
-        pd.concat([features_from_series(g) for _, g in series.groupby("topic", sort=True)],
+    series = esc.load_series([str(f) for f in order]).data
+    features = esc.add_detection_features(
+        pd.concat([esc.features_from_series(g) for _, g in series.groupby("topic", sort=True)],
                   ignore_index=True)
     )
-    windows = load_model(model_path).escalations(features).windows
+    windows = esc.load_model(model_path).escalations(features).windows
     lib = windows.set_index(["topic", "window_start"])["tier"]
     keys = list(zip(table["topic"], pd.to_datetime(table["window_start"], utc=True), strict=True))
     assert lib.loc[keys].tolist() == table["tier"].tolist()
@@ -108,7 +101,7 @@ def test_detect_with_model_matches_the_library_in_input_order(files, fitted, tmp
 def test_fit_model_dataset_and_event_options_reach_the_saved_model(files, tmp_path):
     """--burst-level, --scale-free, --tune-events and --nab-profile are the model's settings;
     detect --model then finds the burst feature it learned from on its own."""
-    from esc_analytics.models._classifiers import _is_scale_free, load_model
+    from esc_analytics.models._classifiers import _is_scale_free
 
     out = tmp_path / "burst.skops"
     argv = [
@@ -123,7 +116,7 @@ def test_fit_model_dataset_and_event_options_reach_the_saved_model(files, tmp_pa
     text = printed.getvalue()
     assert "objective nab (low_fp)" in text and "tuned on escalations" in text
     assert "NAB reward_low_FP_rate:" in text  # the in-sample backtest scores that profile
-    model = load_model(out)
+    model = esc.load_model(out)
     assert tuple(map(tuple, model.burst_levels)) == ((2, 3.0, 0.9),)
     assert model.scale_free and model.tune_events and model.nab_profile == "low_fp"
     assert "level_q90_3d_s2" in model.columns_
@@ -161,9 +154,7 @@ def test_mentions_with_text_round_trip(tmp_path):
     assert main(["fit-model", "--mentions", str(tmp_path / "mentions.csv"), "--incidents",
                  str(tmp_path / "incidents.csv"), "--tiers", "1", "--folds", "0",
                  "--out", str(model)]) == 0
-    from esc_analytics.models._classifiers import load_model
-
-    assert load_model(model).use_text_
+    assert esc.load_model(model).use_text_
     out = tmp_path / "d.parquet"
     assert main(["detect", "--mentions", str(tmp_path / "mentions.csv"), "--model", str(model),
                  "--out", str(out)]) == 0

@@ -13,6 +13,7 @@ from typing import Any
 from .._util.atomic import write_table
 from .._util.errors import DataLoadError, EscAnalyticsError
 from ._common import parse_mapping, report_load
+from ._inputs import add_column_options, load_planned_events
 
 _OUT_SUFFIXES = (".csv", ".parquet")
 
@@ -29,13 +30,9 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="CSV, CSV.gz or Parquet files")
-    parser.add_argument(
-        "--column",
-        action="append",
-        metavar="CANONICAL=SOURCE",
-        help="map a column of your export, e.g. created_at=tweet_created (repeatable)",
+    add_column_options(
+        parser, "map a column of your export, e.g. created_at=tweet_created (repeatable)"
     )
-    parser.add_argument("--tz", metavar="ZONE", help="zone of times without an offset (UTC)")
     parser.add_argument("--freq", default="1h", help="window length, e.g. 5min, 1h, 1D (1h)")
     parser.add_argument("--topic", metavar="NAME", help="topic of rows without one")
     parser.add_argument(
@@ -63,42 +60,10 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _read_planned_events(path: str) -> Any:
-    import pandas as pd
-
-    file = Path(path)
-    if not file.is_file():
-        raise DataLoadError("planned events file not found", source=path)
-    try:
-        frame = pd.read_csv(file) if not path.endswith(".parquet") else pd.read_parquet(file)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise DataLoadError(f"cannot be read: {exc}", source=path) from exc
-    for column in ("started_at",):
-        if column not in frame:
-            raise DataLoadError("no started_at column", source=path, column=column)
-    for column in ("started_at", "ended_at"):
-        if column in frame:
-            parsed = pd.to_datetime(frame[column], utc=True, errors="coerce", format="ISO8601")
-            bad = parsed.isna() & frame[column].notna()
-            if bad.any():
-                raise DataLoadError(
-                    "unparseable time",
-                    source=path,
-                    column=column,
-                    lines=(bad.to_numpy().nonzero()[0] + 2).tolist(),
-                )
-            frame[column] = parsed
-    return frame
-
-
 def run(args: argparse.Namespace) -> int:
     """Aggregate, write the features and the quarantine, print the load summary."""
     from .._util.schema import DEFAULT_INFLUENCER_FOLLOWERS
-    from ..features._build import (
-        aggregate_files,
-        build_features,
-        window_length,
-    )
+    from ..features import aggregate_files, build_features, window_length
 
     out = Path(args.out)
     if out.suffix.lower() not in _OUT_SUFFIXES:
@@ -112,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         if args.influencer_followers is None
         else args.influencer_followers
     )
-    planned = _read_planned_events(args.planned_events) if args.planned_events else None
+    planned = load_planned_events(args.planned_events, tz=args.tz)
 
     from ._common import progress
 
@@ -130,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             features, summary, quarantine = result.features, result.summary, result.quarantine
             bar.update(2)
         else:
-            from ..io._load import load_mentions
+            from ..io import load_mentions
 
             loaded = load_mentions(
                 list(args.files), columns=columns or None, tz=args.tz, topic=args.topic

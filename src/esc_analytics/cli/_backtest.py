@@ -6,8 +6,15 @@ import argparse
 import json
 from typing import Any
 
-from ._calibrate import add_input_options, load_features, load_incident_file, parse_severity
 from ._common import feature_warnings, gathered_report
+from ._inputs import (
+    add_input_options,
+    add_max_early_option,
+    load_features,
+    load_incident_file,
+    load_policy_for,
+    parse_severity,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -20,30 +27,17 @@ def register(subparsers: Any) -> None:
     )
     add_input_options(parser, incidents=True, severity=True)
     parser.add_argument("--policy", required=True, metavar="FILE", help="policy YAML")
-    parser.add_argument("--max-early", default="24h")
+    add_max_early_option(parser, described=False)
     parser.add_argument("--nab-profile", default=None, help="also print the NAB score")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(func=run)
 
 
-def load_policy_for(path: str, features: Any) -> Any:
-    """The policy file, with the feature frame's numeric columns as known features."""
-    from ..policy._policy import load_policy
-
-    known = [c for c in features.columns if c not in ("topic", "window_start")]
-    policy = load_policy(path, known_features=known)
-    missing = [f for f in policy.features_used if f not in features.columns]
-    if missing:
-        from .._util.errors import PolicyError
-
-        raise PolicyError(f"{path}: the policy uses feature(s) {missing} absent from the data")
-    return policy
-
-
 def run(args: argparse.Namespace) -> int:
     """Print per-tier figures and per-incident outcomes (or JSON), after what was read."""
-    from ..backtesting._backtest import _fmt_td, backtest
-    from ..escalations._evaluate import evaluate
+    from .._util.format import format_duration
+    from ..backtesting import backtest
+    from ..escalations import evaluate
 
     severity = parse_severity(args.severity)
     features = load_features(args)
@@ -77,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     ]
     table = result.incidents.loc[:, cols].copy()
     for name in ("detection_delay", "lead_time"):  # "-42 min", not "-1 days +23:18:00"
-        table[name] = table[name].map(_fmt_td)
+        table[name] = table[name].map(format_duration)
     print(table.to_string(index=False))
     return 0
 

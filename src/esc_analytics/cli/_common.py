@@ -48,22 +48,6 @@ def progress(iterable: Iterable[Any] | None = None, **kwargs: Any) -> Any:
 # --- the command's report: load summaries and warnings ----------------------------------------
 
 
-def load_summary_lines(summary: Any, hint: str = "") -> list[str]:
-    """What a load did, one line each: rows read / accepted / quarantined by reason, how times
-    were read, every loader note (truncated file, DST adjustments, defaults filled...) and an
-    optional hint on how to recover the quarantined rows."""
-    kind = getattr(summary, "kind", "") or "rows"
-    source = getattr(summary, "source", "")
-    lines = [f"{kind} {source}: {summary}" if source else f"{kind}: {summary}"]
-    timezone_note = getattr(summary, "timezone_note", "")
-    if timezone_note:
-        lines.append(f"  times: {timezone_note}")
-    lines.extend(f"  note: {note}" for note in getattr(summary, "notes", ()))
-    if hint:
-        lines.append(f"  hint: {hint}")
-    return lines
-
-
 def _gathering(args: Any) -> dict[str, list[Any]] | None:
     """The lists --json output gathers into, or None when the report is printed as it goes."""
     if not getattr(args, "json", False):
@@ -72,10 +56,12 @@ def _gathering(args: Any) -> dict[str, list[Any]] | None:
 
 
 def report_load(args: Any, summary: Any, hint: str = "") -> None:
-    """Tell the user what a load did (see :func:`load_summary_lines`): printed on stdout, or
-    kept for the JSON document with ``--json``."""
+    """Tell the user what a load did (the library's ``load_summary_lines``, as the notebooks
+    show it): printed on stdout, or kept for the JSON document with ``--json``."""
     gathered = _gathering(args)
     if gathered is None:
+        from ..features._inputs import load_summary_lines
+
         print("\n".join(load_summary_lines(summary, hint)))
         return
     entry = summary.to_dict() if hasattr(summary, "to_dict") else dict(vars(summary))

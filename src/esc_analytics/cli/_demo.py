@@ -46,32 +46,25 @@ def run(args: argparse.Namespace) -> int:
     """Run the demo; returns the exit status."""
     from .._util.atomic import atomic_write_text, write_table
     from .._util.paths import notebooks_dir, sample_dir
-    from ..backtesting._backtest import backtest
-    from ..calibration._sweep import calibrate
-    from ..escalations._evaluate import evaluate
-    from ..features._build import build_features
-    from ..io._load import load_incidents, load_mentions
-    from ..policy._policy import load_policy, save_policy
+    from ..backtesting import backtest
+    from ..calibration import calibrate, calibrate_policy, walk_forward
+    from ..escalations import evaluate
+    from ..features import load_inputs
+    from ..policy import save_policy
 
     data = args.data or sample_dir()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
 
     _step(f"loading the sample history from {data}")
-    mentions = load_mentions(data / "mentions.csv.gz")
+    # mentions, incidents, planned events (kept out of the baselines) and the starter plan
+    inputs = load_inputs(data, freq="1h")
+    mentions, incidents = inputs.mentions, inputs.incidents
     print(f"    mentions:  {mentions.summary}")
-    incidents = load_incidents(data / "incidents.csv")
     print(f"    incidents: {incidents.summary}")
-    planned = None
-    if (data / "planned_events.csv").exists():
-        import pandas as pd
-
-        planned = pd.read_csv(data / "planned_events.csv")
-        for column in ("started_at", "ended_at"):
-            planned[column] = pd.to_datetime(planned[column], utc=True)
 
     _step("aggregating mentions into hourly features (baselines from the past only)")
-    features = build_features(mentions.data, freq="1h", planned_events=planned)
+    features = inputs.features
     features_path = out / "features.parquet"
     write_table(features, features_path)
     print(
@@ -79,15 +72,11 @@ def run(args: argparse.Namespace) -> int:
         f"→ {features_path}"
     )
 
-    starter_path = data / "policy.yaml"
-    starter = None
-    if starter_path.exists():
-        _step(f"backtesting the starter plan {starter_path.name}")
-        starter = load_policy(starter_path)
+    starter = inputs.policy
+    if starter is not None:
+        _step(f"backtesting the starter plan {Path(inputs.sources['policy']).name}")
         starter_result = backtest(evaluate(starter, features), incidents.data)
         print(_indent(starter_result.summary()))
-
-        from ..calibration._template import calibrate_policy
 
         _step("calibrating the starter plan's own thresholds (tiers, conditions, owners kept)")
         fitted = calibrate_policy(
@@ -118,8 +107,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"    calibrated plan → {policy_path}")
 
     _step("out of sample: walk-forward (calibrate on the past, score the next period)")
-    from ..calibration._walk_forward import walk_forward
-
     folds = walk_forward(
         features,
         incidents.data,
@@ -141,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     rendered = None
     if not args.no_render:
         _step("rendering the retrospective notebook for the meeting (self-contained HTML)")
-        from ..report._render import render_notebook
+        from ..report import render_notebook
 
         rendered = out / "retrospective.html"
         render_notebook(

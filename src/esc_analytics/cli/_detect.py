@@ -12,20 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from .._util.errors import EscAnalyticsError
-from ._calibrate import add_input_options, load_inputs
 from ._common import feature_warnings
+from ._inputs import add_input_options, load_inputs, load_policy_for, load_texts
 
 
 def _from_policy(args: argparse.Namespace, features: Any) -> Any:
-    from ..escalations._evaluate import evaluate
-    from ._backtest import load_policy_for
+    from ..escalations import evaluate
 
     return evaluate(load_policy_for(args.policy, features), features, freq=args.freq)
 
 
 def _from_model(args: argparse.Namespace, features: Any) -> Any:
-    from ..models._classifiers import load_model
-    from ._fit_model import load_texts
+    from ..models import load_model
 
     model = load_model(args.model)
     mentions = load_texts(args) if model.use_text_ else None

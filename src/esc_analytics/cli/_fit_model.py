@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from .._util.errors import EscAnalyticsError, ModelError
-from ._calibrate import (
+from ._inputs import (
     add_input_options,
     add_objective_options,
     load_features,
     load_incident_file,
+    load_texts,
     objective_kwargs,
 )
 
@@ -78,19 +79,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def load_texts(args: argparse.Namespace) -> Any:
-    """The mentions (with text) of ``--mentions`` for TF-IDF, or None."""
-    if not getattr(args, "mentions", None):
-        return None
-    from ..io._load import load_mentions
-    from ._common import parse_mapping
-
-    columns = parse_mapping(args.column)
-    data = load_mentions(list(args.mentions), columns=columns or None, tz=args.tz,
-                         score_sentiment=False).data
-    return data if "text" in data.columns else None
-
-
 def parse_burst_levels(values: list[str] | None) -> tuple[tuple[int, float, float], ...]:
     """``["3,7,0.99", ...]`` → ``((3, 7.0, 0.99), ...)``, with an error naming the option."""
     levels = []
@@ -115,8 +103,8 @@ def parse_burst_levels(values: list[str] | None) -> tuple[tuple[int, float, floa
 
 def run(args: argparse.Namespace) -> int:
     """Fit, print thresholds and figures, save the model."""
-    from ..backtesting._backtest import backtest
-    from ..models._classifiers import TieredEscalationModel, save_model
+    from ..backtesting import backtest
+    from ..models import TieredEscalationModel, save_model
 
     if args.tiers < 1:
         raise EscAnalyticsError(f"--tiers must be >= 1, got {args.tiers}")
@@ -179,8 +167,8 @@ def run(args: argparse.Namespace) -> int:
     if args.folds:
         import warnings
 
-        from ..escalations._evaluate import AbsentFeatureWarning
-        from ..models._compare import compare_with_policy
+        from ..escalations import AbsentFeatureWarning
+        from ..models import compare_with_policy
 
         try:
             with warnings.catch_warnings():  # the calibrated rule sweeps many candidate plans

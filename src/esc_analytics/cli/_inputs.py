@@ -1,0 +1,252 @@
+"""What the sub-commands read, shared by all of them: the argparse options of the inputs and
+of a fit's objective, and the loading of mention or series files into features (through
+:func:`esc_analytics.load_inputs`, the library's one "files → features" path), of incident logs
+(NAB's ``anomaly_windows.json`` recognised), of policy files and of mention texts.
+
+Commands import this module and ``_common`` only, never each other. The library is imported
+inside the functions, so that a command starts without loading what it does not use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+from .._util.errors import DataLoadError, EscAnalyticsError, PolicyError
+from ._common import parse_mapping, report_load, report_read
+
+# --- options ------------------------------------------------------------------------------
+
+
+def add_input_options(
+    parser: argparse.ArgumentParser, *, incidents: bool, severity: bool = False
+) -> None:
+    """--mentions/--series FILE..., --column, --tz, --freq (and --incidents, --severity)."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--mentions", nargs="+", metavar="FILE", help="mention files")
+    source.add_argument(
+        "--series",
+        nargs="+",
+        metavar="FILE",
+        help="volume files (topic, window_start, volume; NAB timestamp,value: topic = file stem)",
+    )
+    add_column_options(parser)
+    parser.add_argument(
+        "--freq",
+        default=None,
+        help="window length: of --mentions windows (1h); of --series when it cannot be told "
+        "from the file (a single row)",
+    )
+    if incidents:
+        parser.add_argument(
+            "--incidents",
+            required=True,
+            metavar="FILE",
+            help="incident log (CSV/JSON: incident_id, topic, started_at, ended_at, severity) "
+            "or NAB's anomaly_windows.json",
+        )
+    if severity:
+        parser.add_argument(
+            "--severity",
+            action="append",
+            metavar="LABEL=TIER",
+            help="map a severity label of your incident log to a tier (higher = more severe), "
+            "e.g. --severity P1=3 --severity P2=2 --severity P3=1 (repeatable)",
+        )
+
+
+def add_column_options(
+    parser: argparse.ArgumentParser,
+    column_help: str = "map a column of your files, e.g. created_at=tweet_created",
+) -> None:
+    """--column CANONICAL=SOURCE (repeatable) and --tz: how to read the user's files."""
+    parser.add_argument(
+        "--column", action="append", metavar="CANONICAL=SOURCE", help=column_help
+    )
+    parser.add_argument("--tz", metavar="ZONE", help="zone of times without an offset (UTC)")
+
+
+def add_max_early_option(parser: argparse.ArgumentParser, *, described: bool = True) -> None:
+    """--max-early: how long before an incident an alert still counts (the library's
+    default, ``DEFAULT_MAX_EARLY``)."""
+    from ..backtesting._matching import DEFAULT_MAX_EARLY
+
+    text = _duration_text(DEFAULT_MAX_EARLY)
+    help_text = f"an alert this long before an incident still counts ({text})"
+    parser.add_argument("--max-early", default=text, help=help_text if described else None)
+
+
+def _duration_text(duration: Any) -> str:
+    """A whole number of hours as ``24h`` (minutes as ``30min``): how the options write it."""
+    import pandas as pd
+
+    minutes = pd.Timedelta(duration) / pd.Timedelta(minutes=1)
+    return f"{minutes / 60:g}h" if minutes % 60 == 0 else f"{minutes:g}min"
+
+
+def add_objective_options(parser: argparse.ArgumentParser) -> None:
+    """--objective, --nab-profile, --max-false-per-week and --tiers: what a fit optimises
+    (calibrate and fit-model share them)."""
+    from ..calibration._sweep import OBJECTIVES
+
+    parser.add_argument("--objective", choices=OBJECTIVES, default="recall")
+    parser.add_argument(
+        "--nab-profile", default="standard", help="standard, low_fp or low_fn (objective nab)"
+    )
+    parser.add_argument(
+        "--max-false-per-week",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="false escalations per week allowed per tier (recall objective; 1.0)",
+    )
+    parser.add_argument("--tiers", type=int, default=3, metavar="N", help="number of tiers (3)")
+
+
+def objective_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The fit's objective from the options of :func:`add_objective_options`, as keyword
+    arguments of the calibrations and the classifiers."""
+    return {
+        "objective": args.objective,
+        "max_false_per_week": args.max_false_per_week,
+        "nab_profile": args.nab_profile,
+    }
+
+
+def parse_severity(pairs: list[str] | None) -> dict[str, int] | None:
+    """``["P1=3", ...]`` -> ``{"P1": 3}``; None when no --severity was given."""
+    mapping = parse_mapping(pairs, "--severity", "LABEL=TIER, e.g. P1=3")
+    tiers: dict[str, int] = {}
+    for label, tier in mapping.items():
+        try:
+            tiers[label] = int(tier)
+        except ValueError:
+            raise EscAnalyticsError(
+                f"--severity {label}={tier}: the tier must be a whole number >= 1"
+            ) from None
+        if tiers[label] < 1:
+            raise EscAnalyticsError(
+                f"--severity {label}={tier}: the tier must be a whole number >= 1"
+            )
+    return tiers or None
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def load_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
+    """Features and the accepted input rows, from --mentions or --series (each series topic
+    gets its own time span), plus the burst detection feature ``level_q99_7d_s3`` (see
+    ``add_detection_features``). The load summary is reported; the measures the input could
+    not provide (no sentiment in a volume series...) are marked by the library: evaluating a
+    policy on them warns."""
+    from ..features import add_detection_features, load_inputs
+
+    files = {"mentions": args.mentions} if args.mentions else {"series": args.series}
+    inputs = load_inputs(
+        **{kind: list(paths) for kind, paths in files.items()},
+        incidents=False,
+        policy=False,
+        planned_events=False,
+        freq=args.freq,
+        columns=parse_mapping(args.column) or None,
+        tz=args.tz,
+    )
+    loaded = inputs.mentions if args.mentions else inputs.series
+    report_load(args, loaded.summary)
+    features = inputs.features
+    with contextlib.suppress(ValueError):  # one window per topic: no window length to learn
+        features = add_detection_features(features)  # keeps the marks of absent measures
+    return features, loaded.data
+
+
+def load_features(args: argparse.Namespace) -> Any:
+    """Features from --mentions or --series (see :func:`load_inputs`)."""
+    return load_inputs(args)[0]
+
+
+def _with_notes(summary: Any) -> str:
+    """The summary and its notes on one line (an error message: why nothing was usable)."""
+    return "; ".join([str(summary), *getattr(summary, "notes", ())])
+
+
+_SEVERITY_HINT = (
+    "severity must be a tier 1..N (higher = more severe) or low/medium/high/critical; "
+    "map your labels with --severity, e.g. --severity P1=3 --severity P2=2 --severity P3=1"
+)
+
+
+def load_incident_file(
+    path: str,
+    tz: str | None = None,
+    severity_map: dict[str, int] | None = None,
+    *,
+    args: argparse.Namespace | None = None,
+) -> Any:
+    """An incident log; NAB's ``{file: [{start, end}, ...]}`` JSON is recognised. The load
+    summary is reported (with how to map unknown severity labels when some were quarantined)."""
+    from .._util.schema import REASON_BAD_SEVERITY
+    from ..io import incidents_from_nab_windows, load_incidents
+
+    file = Path(path)
+    if not file.is_file():
+        raise DataLoadError("incident file not found", source=path)
+    if file.suffix.lower() == ".json":
+        try:
+            payload = json.loads(file.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            payload = None
+        if isinstance(payload, dict) and all(isinstance(v, list) for v in payload.values()):
+            incidents = incidents_from_nab_windows(file)
+            report_read(
+                args,
+                f"incidents {path}: {len(incidents)} anomaly windows (NAB) read as incidents",
+                {"source": path, "kind": "incidents", "nab_windows": len(incidents)},
+            )
+            return incidents
+    loaded = load_incidents(path, tz=tz, severity_map=severity_map)
+    bad_severity = loaded.summary.reasons.get(REASON_BAD_SEVERITY, 0)
+    if loaded.data.empty:
+        hint = f"; {_SEVERITY_HINT}" if bad_severity else ""
+        raise DataLoadError(
+            f"no usable incident ({_with_notes(loaded.summary)}){hint}", source=path
+        )
+    report_load(args, loaded.summary, _SEVERITY_HINT if bad_severity else "")
+    return loaded.data
+
+
+def load_policy_for(path: str, features: Any) -> Any:
+    """The policy file, with the feature frame's numeric columns as known features."""
+    from ..policy import load_policy
+
+    known = [c for c in features.columns if c not in ("topic", "window_start")]
+    policy = load_policy(path, known_features=known)
+    missing = [f for f in policy.features_used if f not in features.columns]
+    if missing:
+        raise PolicyError(f"{path}: the policy uses feature(s) {missing} absent from the data")
+    return policy
+
+
+def load_texts(args: argparse.Namespace) -> Any:
+    """The mentions (with text) of ``--mentions`` for TF-IDF, or None."""
+    if not getattr(args, "mentions", None):
+        return None
+    from ..io import load_mentions
+
+    columns = parse_mapping(args.column)
+    data = load_mentions(
+        list(args.mentions), columns=columns or None, tz=args.tz, score_sentiment=False
+    ).data
+    return data if "text" in data.columns else None
+
+
+def load_planned_events(path: str | None, tz: str | None = None) -> Any:
+    """The planned events of ``--planned-events`` (validated by the library), or None."""
+    if not path:
+        return None
+    from ..io import load_planned_events
+
+    return load_planned_events(path, tz=tz)
