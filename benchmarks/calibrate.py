@@ -15,10 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from esc_analytics.backtesting._backtest import backtest
-from esc_analytics.calibration._sweep import calibrate
-from esc_analytics.escalations._evaluate import evaluate
-from esc_analytics.policy._policy import Condition, Policy, Tier
+from esc_analytics import Condition, Policy, Tier, backtest, calibrate, evaluate
 
 
 def synthetic(n_topics: int = 10, days: int = 365, seed: int = 7):

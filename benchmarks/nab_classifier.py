@@ -33,8 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from esc_analytics.backtesting._nab import nab_from_escalations
-from esc_analytics.models._classifiers import TieredEscalationModel
+from esc_analytics import TieredEscalationModel, nab_from_escalations
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nab_realtweets import NAB_DIR, PROFILES, PUBLISHED, load

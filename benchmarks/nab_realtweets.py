@@ -33,16 +33,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from esc_analytics.backtesting._backtest import backtest
-from esc_analytics.calibration._sweep import (
+from esc_analytics import (
     add_detection_features,
+    backtest,
     calibrate,
-    detection_feature_name,
+    evaluate,
+    features_from_series,
+    incidents_from_nab_windows,
+    load_series,
+    nab_score,
+    walk_forward,
 )
-from esc_analytics.calibration._walk_forward import walk_forward
-from esc_analytics.escalations._evaluate import evaluate
-from esc_analytics.features._build import features_from_series
-from esc_analytics.io._load import incidents_from_nab_windows, load_series
+from esc_analytics.features import detection_feature_name
 
 NAB_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nab-realtweets-dev"
 PROFILES = {"standard": "standard", "low_FP": "reward_low_FP_rate", "low_FN": "reward_low_FN_rate"}
@@ -140,19 +142,18 @@ def in_sample(features, incidents, family, profile, grids) -> float:
 def anomaly_point_score(incidents: pd.DataFrame, features: pd.DataFrame) -> float:
     """Standard score of a detector firing once, exactly at the middle of every window (NAB
     centres its windows on the labelled anomaly), never elsewhere: what detecting the anomaly
-    itself -- not the ramp before it -- can earn at best."""
-    from esc_analytics.backtesting._nab import NabFile, window_rows
-
-    raw = null = perfect = 0.0
+    itself -- not the ramp before it -- can earn at best (the windows do not overlap)."""
+    detections, windows, timestamps = {}, {}, {}
     for topic, part in features.groupby("topic", sort=True):
         times = pd.DatetimeIndex(part["window_start"].sort_values())
         inc = incidents[incidents["topic"] == topic]
-        rows = window_rows(times, list(zip(inc["started_at"], inc["ended_at"], strict=True)))
-        nab_file = NabFile.from_rows(len(times), rows)
-        middle = (nab_file.windows[:, 0] + nab_file.windows[:, 1] + 1) // 2
-        score = nab_file.score_rows(middle)
-        raw, null, perfect = raw + score.raw, null + score.raw_null, perfect + score.raw_perfect
-    return 100.0 * (raw - null) / (perfect - null)
+        first = times.searchsorted(pd.DatetimeIndex(inc["started_at"]), side="left")
+        last = times.searchsorted(pd.DatetimeIndex(inc["ended_at"]), side="right") - 1
+        fire = np.zeros(len(times), dtype=bool)
+        fire[(first + last + 1) // 2] = True
+        detections[topic], timestamps[topic] = fire, times
+        windows[topic] = list(zip(inc["started_at"], inc["ended_at"], strict=True))
+    return nab_score(detections, windows, timestamps).normalised
 
 
 def run(quick: bool = False) -> pd.DataFrame:

@@ -17,10 +17,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from esc_analytics.backtesting._backtest import backtest
-from esc_analytics.policy._policy import Policy
+from esc_analytics import Policy, backtest, evaluate, prepare_grid
 from esc_analytics.widgets import ThresholdTuner
-from esc_analytics.widgets.tuner import _evaluate_cached
 
 POLICY = """
 name: benchmark
@@ -98,10 +96,11 @@ def main() -> None:
     # Parts, same data, same run: what the tuner calls per change, and the full backtest it
     # replaces (the baseline the prepared backtest is measured against).
     parts = {"evaluate": [], "backtest (prepared)": [], "backtest (full)": [], "redraw": []}
+    grid = prepare_grid(tuner.features)  # the tuner prepares its window grid once, likewise
     for v in values[:10]:
         pol = policy.set_params(tier1__volume_ratio=float(v))
         t = time.perf_counter()
-        esc = _evaluate_cached(pol, tuner.features, tuner._grid_cache)
+        esc = evaluate(pol, tuner.features, grid=grid)
         parts["evaluate"].append(time.perf_counter() - t)
         t = time.perf_counter()
         tuner._prepared.run(esc)
