@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import esc_analytics as esc
 from esc_analytics import DataLoadError
 from esc_analytics._util.schema import FEATURE_BASELINES, FEATURE_KEYS, FEATURE_MEASURES
 from esc_analytics.features import (
@@ -138,8 +139,21 @@ def test_first_windows_fall_back_to_past_medians(seven_mentions: pd.DataFrame) -
     assert a["baseline_volume"].iloc[1] == pytest.approx(2.0)  # the one earlier window
     # median of log1p(2), log1p(0) -> expm1 = sqrt(3) - 1
     assert a["baseline_volume"].iloc[2] == pytest.approx(np.sqrt(3) - 1)
-    assert a["volume_ratio"].iloc[2] == pytest.approx(2 / np.sqrt(3))
-    assert a["negative_share_change"].iloc[2] == pytest.approx(1.0 - 1 / 2)
+    # but during the topic's first day nothing is compared with it (warm-up: no alert)
+    assert a[["volume_ratio", "volume_z", "negative_share_change"]].isna().all().all()
+
+
+def test_measures_against_the_baseline_start_after_a_day_of_history() -> None:
+    frame = _daily_pattern(3)
+    features = add_baselines(frame, freq="1h")
+    defined = features["volume_ratio"].notna().to_numpy()
+    assert not defined[:24].any() and defined[24:].all()
+    assert features["volume_z"].notna().to_numpy()[24:].all()
+    # a later start of another topic has its own warm-up
+    late = frame.assign(topic="u", window_start=frame["window_start"] + pd.Timedelta("36h"))
+    both = add_baselines(pd.concat([frame, late], ignore_index=True), freq="1h")
+    u = both[both["topic"] == "u"]["volume_ratio"].notna().to_numpy()
+    assert not u[:24].any() and u[24:].all()
 
 
 def _daily_pattern(days: int, freq: str = "1h") -> pd.DataFrame:
@@ -361,3 +375,28 @@ def test_a_stray_series_timestamp_is_named_not_turned_into_one_minute_windows() 
         features_from_series(series)
     assert "acme 2026-01-01 01:41:00" in str(err.value) and "freq=" in str(err.value)
     assert len(features_from_series(series, freq="1min")) == 296  # the caller's choice
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    volume=st.lists(st.integers(0, 500), min_size=30, max_size=90),
+    start_hour=st.integers(0, 23),
+    feature=st.sampled_from(["volume_ratio", "volume_z", "volume_rank_28d"]),
+)
+def test_no_alert_can_come_from_a_warm_up_window(volume, start_hour, feature) -> None:
+    """Whatever the volumes, a plan on a measure that compares with the topic's past never
+    escalates before the topic has a day of history (so warm-up never adds false alarms)."""
+    start = pd.Timestamp("2024-01-01", tz="UTC") + pd.Timedelta(hours=start_hour)
+    counts = pd.DataFrame(
+        {
+            "topic": "t",
+            "window_start": start + pd.Timedelta("1h") * np.arange(len(volume)),
+            "volume": volume,
+        }
+    )
+    features = add_baselines(counts, freq="1h")
+    policy = esc.Policy.from_yaml(
+        f"tiers:\n  - {{level: 1, name: a, owner: b, all: ['{feature} > -1000']}}\n"
+    )
+    windows = esc.evaluate(policy, features).windows
+    assert (windows["tier"].to_numpy()[:24] == 0).all()

@@ -18,6 +18,10 @@ from ._grid import DAY_US, WEEK_US, WINDOW_DTYPE, utc_times, window_length
 #: Extra boolean column of Features: the window overlaps a planned event (kept out of baselines).
 PLANNED_EVENT_COLUMN = "planned_event"
 
+#: History a topic needs before its baselines compare with anything: the ratio, z-score and
+#: negative-share change are undefined (NaN, never alert) during a topic's first day.
+WARM_UP = pd.Timedelta(days=1)
+
 # Baseline parameters (counts of earlier baseline-eligible windows).
 _DAILY_LOOKBACK = 7  # same slot of day, previous 7 days
 _DAILY_MIN = 3
@@ -216,6 +220,13 @@ def add_baselines(
     else:
         share_change = np.full(len(frame), np.nan)
 
+    # warm-up: before a topic has a day of history there is no baseline to compare with, so
+    # the measures that compare with one are undefined (NaN never satisfies a condition)
+    first_seen = pd.Series(t).groupby(topic_codes).transform("min").to_numpy()
+    warm = (t - first_seen) < WARM_UP.value // 1000
+    volume_ratio = np.where(warm, np.nan, volume_ratio)
+    volume_z = np.where(warm, np.nan, volume_z)
+    share_change = np.where(warm, np.nan, share_change)
     frame["baseline_volume"] = baseline
     frame["volume_ratio"] = volume_ratio
     frame["volume_z"] = volume_z
