@@ -40,15 +40,14 @@ def test_load_inputs_is_the_notebooks_preamble(data_dir: Path) -> None:
 
     text = inputs.summary()
     lines = text.splitlines()
-    # the commands' rendering of a load (tests/cli/test_cli_notes.py), then what else was read
-    assert lines[0] == f"mentions {mentions.summary.source}: {mentions.summary}"
-    assert f"incidents {incidents.summary.source}: {incidents.summary}" in lines
+    assert lines[0] == f"mentions:  {mentions.summary}  ({mentions.summary.source})"
+    assert f"incidents: {incidents.summary}  ({incidents.summary.source})" in lines
     assert "  times: offsets converted to UTC" in lines
     events = data_dir / "planned_events.csv"
-    assert f"planned events {events}: {len(planned)} event(s), kept out of the baselines" in lines
-    assert f"policy {data_dir / 'policy.yaml'}: {inputs.policy.name}, 3 tier(s)" in lines
+    assert f"planned events: {len(planned)}, kept out of the baselines  ({events})" in lines
+    assert f"policy:    {inputs.policy.name}, 3 tier(s)  ({data_dir / 'policy.yaml'})" in lines
     n_topics = expected["topic"].nunique()
-    assert lines[-1].startswith(f"features: {len(expected):,} windows of 1 h over {n_topics}")
+    assert lines[-1].startswith(f"features:  {len(expected):,} windows of 1 h over {n_topics}")
 
 
 def test_each_input_may_be_given_or_left_out(data_dir: Path) -> None:
@@ -63,8 +62,8 @@ def test_each_input_may_be_given_or_left_out(data_dir: Path) -> None:
     pd.testing.assert_frame_equal(inputs.features, expected)
     text = inputs.summary()
     assert "incidents" not in text and "planned events" not in text
-    assert text.splitlines()[0] == f"mentions <DataFrame>: {inputs.mentions.summary}"
-    assert f"policy: {plan.name}, 3 tier(s)" in text
+    assert text.splitlines()[0] == f"mentions:  {inputs.mentions.summary}  (<DataFrame>)"
+    assert f"policy:    {plan.name}, 3 tier(s)\n" in text
     assert "windows of 2 h" in text
 
 
@@ -96,7 +95,7 @@ def test_volume_series_give_each_topic_its_own_span(tmp_path: Path) -> None:
     assert spans.loc["early", "size"] == 300 and spans.loc["late", "size"] == 200
     assert spans.loc["late", "min"] == pd.Timestamp("2026-01-03", tz="UTC")
     assert "negative_share" in inputs.features.attrs["absent_features"]
-    assert inputs.summary().startswith(f"series {tmp_path / 'early.csv'}, ")
+    assert inputs.summary().startswith("series:    read 500, accepted 500")
     assert "windows of 5 min over 2 topic(s)" in inputs.summary()
 
 

@@ -56,26 +56,28 @@ class Inputs:
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
-        """What was read, as the commands print it: per load the rows read / accepted /
-        quarantined (by reason), how times were read and every note; the planned events and
-        the plan; then the feature grid."""
+        """What was read: per load the rows read / accepted / quarantined (by reason) and its
+        file, how times were read and every note (as the commands print them); the planned
+        events and the plan; then the feature grid."""
         lines: list[str] = []
         for loaded in (self.mentions, self.series, self.incidents):
             if loaded is not None:
-                lines.extend(load_summary_lines(loaded.summary))
+                s = loaded.summary
+                headline = f"{s.kind + ':':<11}{s}  ({s.source})"
+                lines.extend(load_summary_lines(s, headline=headline))
         if self.planned_events is not None:
             lines.append(
-                f"{_labelled('planned events', self.sources.get('planned_events'))}"
-                f"{len(self.planned_events)} event(s), kept out of the baselines"
+                f"planned events: {len(self.planned_events)}, kept out of the baselines"
+                f"{_from(self.sources.get('planned_events'))}"
             )
         if self.policy is not None:
             lines.append(
-                f"{_labelled('policy', self.sources.get('policy'))}{self.policy.name}, "
-                f"{len(self.policy.tiers)} tier(s)"
+                f"{'policy:':<11}{self.policy.name}, {len(self.policy.tiers)} tier(s)"
+                f"{_from(self.sources.get('policy'))}"
             )
         features = self.features
         window = format_hours(self.freq / pd.Timedelta(hours=1))
-        text = f"features: {len(features):,} windows of {window}"
+        text = f"{'features:':<11}{len(features):,} windows of {window}"
         if len(features):
             first, last = features["window_start"].min(), features["window_start"].max()
             text += (
@@ -86,17 +88,18 @@ class Inputs:
         return "\n".join(lines)
 
 
-def _labelled(kind: str, source: str | None) -> str:
-    return f"{kind} {source}: " if source else f"{kind}: "
+def _from(source: str | None) -> str:
+    return f"  ({source})" if source else ""
 
 
-def load_summary_lines(summary: Any, hint: str = "") -> list[str]:
-    """What a load did (a :class:`LoadSummary`), one line each: ``<kind> <source>: read N,
-    accepted A, quarantined Q (reason: n...)``, how times were read, every loader note
-    (truncated file, DST adjustments, defaults filled...) and an optional hint on how to
-    recover the quarantined rows. The commands print these lines too."""
+def load_summary_lines(summary: Any, hint: str = "", *, headline: str = "") -> list[str]:
+    """What a load did (a :class:`LoadSummary`), one line each: the ``headline`` (by default
+    ``<kind> <source>: read N, accepted A, quarantined Q (reason: n...)``, as the commands
+    print it), how times were read, every loader note (truncated file, DST adjustments,
+    defaults filled...) and an optional hint on how to recover the quarantined rows."""
     kind = getattr(summary, "kind", "") or "rows"
-    lines = [f"{_labelled(kind, getattr(summary, 'source', ''))}{summary}"]
+    source = getattr(summary, "source", "")
+    lines = [headline or (f"{kind} {source}: {summary}" if source else f"{kind}: {summary}")]
     timezone_note = getattr(summary, "timezone_note", "")
     if timezone_note:
         lines.append(f"  times: {timezone_note}")
