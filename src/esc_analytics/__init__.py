@@ -62,6 +62,7 @@ _EXPORTS: dict[str, str] = {
     # backtest, NAB, calibration
     "BacktestResult": ".backtesting",
     "CostModel": ".backtesting",
+    "MatchRules": ".backtesting",
     "backtest": ".backtesting",
     "NAB_PROFILES": ".backtesting",
     "NabScore": ".backtesting",

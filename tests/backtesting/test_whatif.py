@@ -58,6 +58,18 @@ tiers:
     assert plan.get_params()["tier1__volume_ratio"] == 3  # the original is untouched
 
 
+def test_scale_thresholds_keeps_the_refractory_period():
+    plan = Policy.from_yaml(
+        """
+tiers:
+  - {level: 1, name: watch, owner: a, all: ["volume_ratio >= 3"], refractory: 3}
+"""
+    )
+    scaled = scale_thresholds(plan, 0.8).get_params()  # 3 × 0.8 windows is no refractory period
+    assert scaled["tier1__volume_ratio"] == pytest.approx(2.4)
+    assert scaled["tier1__refractory"] == 3
+
+
 @pytest.mark.parametrize("factor", [0, -1.0, float("nan"), "x"])
 def test_scale_thresholds_rejects_a_non_positive_factor(factor):
     with pytest.raises(PolicyError, match="scale factor"):

@@ -10,14 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from esc_analytics.backtesting._backtest import backtest
-from esc_analytics.calibration._sweep import (
-    CalibrationError,
-    add_detection_features,
-    calibrate,
-    detection_feature_name,
-)
+from esc_analytics.calibration._sweep import CalibrationError, calibrate
 from esc_analytics.calibration._walk_forward import walk_forward
 from esc_analytics.escalations._evaluate import evaluate
+from esc_analytics.features import add_detection_features, detection_feature_name
 from esc_analytics.features._build import features_from_series
 from esc_analytics.io._load import incidents_from_nab_windows, load_series
 from esc_analytics.policy._policy import Condition, Policy, Tier

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from esc_analytics.backtesting import MatchRules
 from esc_analytics.backtesting._backtest import CostModel, backtest
 from esc_analytics.calibration._sweep import CalibrationError, CalibrationResult
 from esc_analytics.calibration._template import (
@@ -138,7 +139,7 @@ def test_sweep_equals_set_params_evaluate_backtest_loop(seed, cooldowns, persist
         tier2__persistence=persistence[1],
     )
     costs = CostModel(late_per_hour=0.1)
-    prep = _prepare(features, incidents, pd.Timedelta("3h"), None, costs, "standard")
+    prep = _prepare(features, incidents, MatchRules.of(max_early="3h"), costs, "standard")
     params = _threshold_params(policy)
     for name, param in params.items():
         column = features[param.feature].dropna()
@@ -229,7 +230,7 @@ def test_any_condition_is_irrelevant_when_the_other_any_condition_holds():
             ]
         }
     )
-    prep = _prepare(features, incidents, pd.Timedelta("0h"), None, CostModel(), None)
+    prep = _prepare(features, incidents, MatchRules.of(max_early="0h"), CostModel(), None)
     param = _threshold_params(policy)["tier1__reach"]
     table = sweep_threshold(prep, policy, param, [1.0, 5.0, 8.0, 100.0])
     # windows escalated: t=1 → 0,1? no: reach 0 at 1 → {0 (influencer), 2, 5}; t=5 → {0, 2};

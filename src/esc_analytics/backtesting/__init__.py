@@ -5,6 +5,7 @@ cost, NAB score — and plan A vs plan B what-if comparisons.
 """
 
 from ._backtest import BacktestResult, CostModel, backtest, prepare_incidents
+from ._matching import MatchRules
 from ._nab import NAB_PROFILES, NabScore, nab_from_escalations, nab_score, nab_score_file
 from ._whatif import PolicyComparison, compare_policies, scale_thresholds
 
@@ -12,6 +13,7 @@ __all__ = [
     "NAB_PROFILES",
     "BacktestResult",
     "CostModel",
+    "MatchRules",
     "NabScore",
     "PolicyComparison",
     "backtest",

@@ -2,9 +2,10 @@
 
 Semantics (see ``BacktestResult`` and DESIGN.md "Backtesting semantics"):
 
-* **Match interval** of an incident: from ``started_at − max_early`` to ``until`` where
-  ``until = started_at + max_delay`` when ``max_delay`` is given, else ``ended_at``, else
-  ``started_at + 24h`` (``DEFAULT_OPEN_DURATION``) for an incident without an end.
+* **Match interval** of an incident (:class:`~._matching.MatchRules`, the package's one rule):
+  from ``started_at − max_early`` to ``until`` where ``until = started_at + max_delay`` when
+  ``max_delay`` is given, else ``ended_at``, else ``started_at + 24h``
+  (``DEFAULT_OPEN_DURATION``) for an incident without an end.
 * A notification **matches** an incident of the same topic when the window it was computed
   from overlaps the match interval: ``window_start ≤ until`` and ``alerted_at > started_at −
   max_early``. Matching uses the window's data span (fair both ways: the window that contains
@@ -40,12 +41,12 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import DataLoadError, PolicyError
+from .._util.format import format_duration, format_number, format_share
 from .._util.schema import INCIDENT_REQUIRED, NOTIFICATION_COLUMNS, SEVERITY_LABELS
+from .._util.times import UTC_DTYPE, to_utc, to_utc_ns, utc_timestamp
 from ..escalations._escalations import Escalations
+from ._matching import DEFAULT_MAX_EARLY, MatchRules
 from ._nab import NabScore, get_profile, nab_from_escalations
-
-DEFAULT_MAX_EARLY = "24h"
-DEFAULT_OPEN_DURATION = "24h"  # match interval of an incident without ended_at (and no max_delay)
 
 OUTCOME_NOT_EVALUATED = "not_evaluated"
 OUTCOME_MISSED = "missed"
@@ -170,6 +171,8 @@ class BacktestResult:
     weeks : length of the evaluated period in weeks.
     nab : NAB score (``NabScore.to_dict()``) when a ``nab_profile`` was asked, else None.
     false_alerts : the notifications that matched no incident.
+    rules : the :class:`MatchRules` the incidents were matched with (``max_early`` and
+        ``max_delay`` read from it), so that a retrospective can use the very same.
     """
 
     incidents: pd.DataFrame
@@ -181,11 +184,20 @@ class BacktestResult:
     false_alerts: pd.DataFrame
     cost_breakdown: dict[str, float] = field(default_factory=dict)
     costs: CostModel = field(default_factory=CostModel)
-    max_early: pd.Timedelta = field(default_factory=lambda: pd.Timedelta(DEFAULT_MAX_EARLY))
-    max_delay: pd.Timedelta | None = None
+    rules: MatchRules = field(default_factory=MatchRules)
     period: tuple[pd.Timestamp, pd.Timestamp] | None = None
 
     # ------------------------------------------------------------------ views
+    @property
+    def max_early(self) -> pd.Timedelta:
+        """How long before ``started_at`` an alert still counts (``rules.max_early``)."""
+        return self.rules.max_early
+
+    @property
+    def max_delay(self) -> pd.Timedelta | None:
+        """The fixed reaction window when one was given, else None (``rules.max_delay``)."""
+        return self.rules.max_delay
+
     @property
     def evaluated(self) -> pd.DataFrame:
         """The incidents that could be evaluated (topic and time covered by the escalations)."""
@@ -224,10 +236,10 @@ class BacktestResult:
             f" | at severity {int(ev['caught_at_severity'].sum())}"
             f" (over-escalated {int(counts.get(OUTCOME_OVER, 0))}),"
             f" under-escalated {int(counts.get(OUTCOME_UNDER, 0))}",
-            f"  median lead time vs the team: {_fmt_td(self.median_lead_time)}"
-            f" | median detection delay: {_fmt_td(_median_td(ev['detection_delay']))}",
+            f"  median lead time vs the team: {format_duration(self.median_lead_time)}"
+            f" | median detection delay: {format_duration(_median_td(ev['detection_delay']))}",
             f"  false notifications: {len(self.false_alerts)}"
-            f" ({_fmt_num(self.false_per_week)}/week)",
+            f" ({format_number(self.false_per_week)}/week)",
             "",
             "  tier  recall        false/week  precision  notifications",
         ]
@@ -235,8 +247,8 @@ class BacktestResult:
             recall = f"{int(row.caught)}/{int(row.incidents)}"
             recall += f" {row.recall:.0%}" if row.incidents else "   -"
             lines.append(
-                f"  {int(row.tier):>4}  {recall:<12}  {_fmt_num(row.false_per_week):>10}"
-                f"  {_fmt_pct(row.precision):>9}  {int(row.notifications):>13}"
+                f"  {int(row.tier):>4}  {recall:<12}  {format_number(row.false_per_week):>10}"
+                f"  {format_share(row.precision):>9}  {int(row.notifications):>13}"
             )
         lines.append("")
         lines.append(
@@ -302,8 +314,7 @@ def backtest(
         raise DataLoadError(
             f"backtest needs an Escalations object (from evaluate), got {type(escalations)}"
         )
-    early = _timedelta(max_early, "max_early")
-    delay = None if max_delay is None else _timedelta(max_delay, "max_delay")
+    rules = MatchRules.of(max_early, max_delay)
     costs = costs if costs is not None else CostModel()
     if not isinstance(costs, CostModel):
         raise PolicyError("costs must be a CostModel(miss=..., false_alarm=...)", key="costs")
@@ -311,11 +322,11 @@ def backtest(
         get_profile(nab_profile)  # validate early
     span = _period(period)
 
-    inc = prepare_incidents(incidents, delay)
+    inc = prepare_incidents(incidents, rules=rules)
     outside = inc.iloc[0:0]
     windows = escalations.windows
     notes = _prepare_notifications(escalations.notifications)
-    win_start = _utc(windows["window_start"]) if len(windows) else pd.Series([], dtype=_UTC)
+    win_start = to_utc(windows["window_start"]) if len(windows) else pd.Series([], dtype=UTC_DTYPE)
     freq = escalations.freq
     if span is not None:
         in_span = (inc["started_at"] >= span[0]) & (inc["started_at"] < span[1])
@@ -330,20 +341,19 @@ def backtest(
         weeks = 0.0
     inc = inc.reset_index(drop=True)
     notes = notes.reset_index(drop=True)
-    inc["match_from"] = inc["started_at"] - early
 
     # Coverage per topic: an incident is evaluated only where the escalations saw its topic.
     coverage = (
         pd.DataFrame(
             {
                 "topic": windows["topic"].astype(str).to_numpy(),
-                "ws": win_start.astype(_UTC).reset_index(drop=True),
+                "ws": win_start.astype(UTC_DTYPE).reset_index(drop=True),
             }
         )
         .groupby("topic")["ws"]
         .agg(["min", "max"])
     )
-    inc = _mark_evaluated(inc, coverage, freq)
+    inc = mark_evaluated(inc, coverage, freq)
 
     inc_idx, note_idx = _match_pairs(inc, notes)
     result, pairs = _incident_outcomes(inc, notes, inc_idx, note_idx)
@@ -352,7 +362,7 @@ def backtest(
     if len(outside):
         # A notification in the period that matches an incident outside it (one still going
         # on when the period starts) is not a false alarm, though that incident is not scored.
-        other = outside.assign(match_from=outside["started_at"] - early, evaluated=True)
+        other = outside.assign(evaluated=True)
         matched[_match_pairs(other.reset_index(drop=True), notes)[1]] = True
     false_alerts = notes[~matched].reset_index(drop=True)
 
@@ -388,52 +398,22 @@ def backtest(
         false_alerts=false_alerts,
         cost_breakdown=breakdown,
         costs=costs,
-        max_early=early,
-        max_delay=delay,
+        rules=rules,
         period=span,
     )
 
 
 # ---------------------------------------------------------------------------- helpers
-_UTC = "datetime64[ns, UTC]"
-
-
-def _timedelta(value: Any, key: str) -> pd.Timedelta:
-    try:
-        td = pd.Timedelta(value)
-    except (TypeError, ValueError) as exc:
-        raise PolicyError(
-            f"expected a duration such as '24h' or '30min', got {value!r}", key=key
-        ) from exc
-    if pd.isna(td) or td < pd.Timedelta(0):
-        raise PolicyError(f"expected a non-negative duration, got {value!r}", key=key)
-    return td
-
-
 def _period(period: Any) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     if period is None:
         return None
     try:
-        start, end = (pd.Timestamp(t) for t in period)
+        start, end = (utc_timestamp(t) for t in period)
     except (TypeError, ValueError) as exc:
         raise PolicyError("expected (start, end) timestamps", key="period") from exc
-    start, end = (
-        t.tz_localize("UTC") if t.tz is None else t.tz_convert("UTC") for t in (start, end)
-    )
-    if not end > start:
+    if start is None or end is None or not end > start:
         raise PolicyError(f"end {end} must be after start {start}", key="period")
     return start, end
-
-
-def _utc(values: pd.Series) -> pd.Series:
-    """Timestamps as tz-aware UTC; naive values are taken as UTC."""
-    s = pd.to_datetime(values)
-    return s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC")
-
-
-def _ns(values: pd.Series) -> np.ndarray:
-    """UTC timestamps as naive datetime64[ns] (for binary search)."""
-    return values.astype(_UTC).dt.tz_localize(None).to_numpy("datetime64[ns]")
 
 
 def _severity(values: pd.Series) -> pd.Series:
@@ -465,10 +445,17 @@ def _severity(values: pd.Series) -> pd.Series:
     return sev.astype(np.int64)
 
 
-def prepare_incidents(incidents: pd.DataFrame, delay: pd.Timedelta | None = None) -> pd.DataFrame:
-    """Validated incidents with UTC times, numeric severity and ``match_until`` (the end of the
-    matching interval: ``started_at + delay``, else ``ended_at``, else the default duration);
-    shared with calibration so both match incidents by the same rule."""
+def prepare_incidents(
+    incidents: pd.DataFrame,
+    delay: str | pd.Timedelta | None = None,
+    *,
+    rules: MatchRules | None = None,
+) -> pd.DataFrame:
+    """Validated incidents with UTC times, numeric severity and the matching interval
+    ``match_from`` .. ``match_until`` of ``rules`` (default: the default rules with
+    ``max_delay=delay``); shared with calibration so both match incidents by the same rule."""
+    if rules is None:
+        rules = MatchRules.of(max_delay=delay)
     if not isinstance(incidents, pd.DataFrame):
         raise DataLoadError("incidents must be a DataFrame (see load_incidents)")
     missing = [c for c in INCIDENT_REQUIRED if c not in incidents.columns]
@@ -487,13 +474,13 @@ def prepare_incidents(incidents: pd.DataFrame, delay: pd.Timedelta | None = None
     for col in ("started_at", "ended_at", "detected_at", "escalated_at"):
         if col in incidents.columns:
             try:
-                inc[col] = _utc(incidents[col].reset_index(drop=True)).astype(_UTC)
+                inc[col] = to_utc(incidents[col].reset_index(drop=True)).astype(UTC_DTYPE)
             except (TypeError, ValueError) as exc:
                 raise DataLoadError(
                     f"cannot read times: {exc}", source="incidents", column=col
                 ) from exc
         else:
-            inc[col] = pd.Series(pd.NaT, index=inc.index, dtype=_UTC)
+            inc[col] = pd.Series(pd.NaT, index=inc.index, dtype=UTC_DTYPE)
     if inc["started_at"].isna().any():
         raise DataLoadError(
             "every incident needs started_at",
@@ -501,28 +488,28 @@ def prepare_incidents(incidents: pd.DataFrame, delay: pd.Timedelta | None = None
             column="started_at",
             lines=(np.flatnonzero(inc["started_at"].isna().to_numpy()) + 1).tolist(),
         )
-    if delay is not None:
-        inc["match_until"] = inc["started_at"] + delay
-    else:
-        inc["match_until"] = inc["ended_at"].fillna(
-            inc["started_at"] + pd.Timedelta(DEFAULT_OPEN_DURATION)
-        )
+    inc["match_from"] = rules.match_from(inc["started_at"])
+    inc["match_until"] = rules.match_until(inc["started_at"], inc["ended_at"])
     return inc.sort_values(["started_at", "topic", "incident_id"], kind="stable")
 
 
 def _prepare_notifications(notifications: pd.DataFrame) -> pd.DataFrame:
     notes = notifications.loc[:, list(NOTIFICATION_COLUMNS)].copy()
     notes["topic"] = notes["topic"].astype(str)
-    notes["window_start"] = _utc(notes["window_start"]).astype(_UTC)
-    notes["alerted_at"] = _utc(notes["alerted_at"]).astype(_UTC)
+    notes["window_start"] = to_utc(notes["window_start"]).astype(UTC_DTYPE)
+    notes["alerted_at"] = to_utc(notes["alerted_at"]).astype(UTC_DTYPE)
     notes["tier"] = notes["tier"].astype(np.int64)
     return notes.sort_values(["topic", "window_start", "tier"], kind="stable")
 
 
-def _mark_evaluated(inc: pd.DataFrame, coverage: pd.DataFrame, freq: pd.Timedelta) -> pd.DataFrame:
-    empty = pd.Series(pd.NaT, index=inc.index, dtype=_UTC)
-    first = inc["topic"].map(coverage["min"]).astype(_UTC) if len(coverage) else empty
-    last = inc["topic"].map(coverage["max"]).astype(_UTC) if len(coverage) else empty
+def mark_evaluated(inc: pd.DataFrame, coverage: pd.DataFrame, freq: pd.Timedelta) -> pd.DataFrame:
+    """Add ``evaluated`` and ``not_evaluated_reason`` to prepared incidents: an incident is
+    evaluated where ``coverage`` (per topic the first and last window start, columns ``min``
+    and ``max``) saw its topic and its match interval overlaps that span. Shared with
+    calibration, which must leave out the same incidents."""
+    empty = pd.Series(pd.NaT, index=inc.index, dtype=UTC_DTYPE)
+    first = inc["topic"].map(coverage["min"]).astype(UTC_DTYPE) if len(coverage) else empty
+    last = inc["topic"].map(coverage["max"]).astype(UTC_DTYPE) if len(coverage) else empty
     known = first.notna().to_numpy()
     overlaps = (inc["match_until"] >= first) & (inc["started_at"] < last + freq)
     overlaps = overlaps.fillna(False).to_numpy(dtype=bool)
@@ -538,7 +525,8 @@ def _mark_evaluated(inc: pd.DataFrame, coverage: pd.DataFrame, freq: pd.Timedelt
 
 def _match_pairs(inc: pd.DataFrame, notes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """All (incident row, notification row) pairs where the notification's window overlaps the
-    incident's match interval; evaluated incidents only. Per topic, by binary search."""
+    incident's match interval (:func:`~._matching.in_match_interval`); evaluated incidents
+    only. Per topic, by binary search."""
     inc_parts, note_parts = [], []
     ev = inc[inc["evaluated"]]
     for topic, group in ev.groupby("topic", sort=True):
@@ -546,11 +534,11 @@ def _match_pairs(inc: pd.DataFrame, notes: pd.DataFrame) -> tuple[np.ndarray, np
         if not mask.any():
             continue
         rows = np.flatnonzero(mask)  # notes are sorted by topic then window_start
-        ws = _ns(notes["window_start"])[rows]
-        alerted = _ns(notes["alerted_at"])[rows]
+        ws = to_utc_ns(notes["window_start"])[rows]
+        alerted = to_utc_ns(notes["alerted_at"])[rows]
         # alerted_at = window_start + freq is sorted with window_start.
-        lo = np.searchsorted(alerted, _ns(group["match_from"]), side="right")
-        hi = np.searchsorted(ws, _ns(group["match_until"]), side="right")
+        lo = np.searchsorted(alerted, to_utc_ns(group["match_from"]), side="right")
+        hi = np.searchsorted(ws, to_utc_ns(group["match_until"]), side="right")
         n = np.maximum(hi - lo, 0)
         inc_parts.append(np.repeat(group.index.to_numpy(), n))
         offsets = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
@@ -583,7 +571,7 @@ def _incident_outcomes(
     first_at = first["alerted_at"].reindex(range(n))
     first_tier = first["tier"].reindex(range(n)).fillna(0).astype(np.int64)
     first_sev_at = (
-        pairs[pairs["at_sev"]].groupby("i")["alerted_at"].min().reindex(range(n)).astype(_UTC)
+        pairs[pairs["at_sev"]].groupby("i")["alerted_at"].min().reindex(range(n)).astype(UTC_DTYPE)
     )
 
     out = inc.copy()
@@ -599,7 +587,7 @@ def _incident_outcomes(
         dtype="str",
     )
     out["notifications"] = count.astype(np.int64)
-    out["first_alert_at"] = first_at.astype(_UTC)
+    out["first_alert_at"] = first_at.astype(UTC_DTYPE)
     out["first_alert_tier"] = first_tier
     out["first_alert_at_severity"] = first_sev_at
     out["detection_delay"] = out["first_alert_at"] - out["started_at"]
@@ -729,27 +717,6 @@ def _median_td(values: pd.Series) -> pd.Timedelta:
     return pd.Timedelta(pd.to_timedelta(v).median()) if len(v) else pd.NaT
 
 
-def _fmt_td(td: Any) -> str:
-    if td is None or pd.isna(td):
-        return "-"
-    hours = pd.Timedelta(td) / pd.Timedelta(hours=1)
-    sign = "-" if hours < 0 else ""
-    hours = abs(hours)
-    if hours >= 48:
-        return f"{sign}{hours / 24:.1f} d"
-    if hours >= 1:
-        return f"{sign}{hours:.1f} h"
-    return f"{sign}{hours * 60:.0f} min"
-
-
-def _fmt_num(x: float) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.2f}"
-
-
-def _fmt_pct(x: float) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.0%}"
-
-
 def _json_value(v: Any) -> Any:
     """One value as JSON: timestamps ISO, durations hours, NaN/NaT None, numpy → Python."""
     if v is None:
@@ -775,6 +742,3 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         {rename.get(k, k): _json_value(v) for k, v in row.items()}
         for row in frame.to_dict(orient="records")
     ]
-
-
-_prepare_incidents = prepare_incidents  # former private name, kept for old imports

@@ -11,11 +11,11 @@ one reference ``backtest`` run and recomputes the per-incident and per-tier figu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._util.times import NAT_NS, to_utc_ns
 from ..escalations._escalations import Escalations
 from ._backtest import (
     OUTCOME_EXACT,
@@ -25,17 +25,7 @@ from ._backtest import (
     OUTCOME_UNDER,
     backtest,
 )
-
-_NAT = np.iinfo(np.int64).min
-_UTC = "datetime64[ns, UTC]"
-
-
-def _ns(values: Any) -> np.ndarray:
-    """int64 nanoseconds since the epoch (NaT → int64 min)."""
-    series = values if isinstance(values, pd.Series) else pd.Series(values)
-    if not isinstance(series.dtype, pd.DatetimeTZDtype):
-        series = pd.to_datetime(series, utc=True)
-    return series.astype(_UTC).array.asi8.copy()
+from ._matching import DEFAULT_MAX_EARLY, in_match_interval
 
 
 @dataclass(frozen=True)
@@ -82,7 +72,7 @@ class PreparedBacktest:
         reference: Escalations,
         incidents: pd.DataFrame,
         *,
-        max_early: str | pd.Timedelta = "24h",
+        max_early: str | pd.Timedelta = DEFAULT_MAX_EARLY,
         max_delay: str | pd.Timedelta | None = None,
     ) -> None:
         self.max_early, self.max_delay = max_early, max_delay
@@ -93,12 +83,12 @@ class PreparedBacktest:
         self.topics = sorted(set(reference.windows["topic"].astype(str)) | set(inc["topic"]))
         self._code = {t: i for i, t in enumerate(self.topics)}
         self.inc_topic = np.array([self._code[t] for t in inc["topic"].astype(str)], dtype=np.int64)
-        self.match_from = _ns(inc["match_from"])
-        self.match_until = _ns(inc["match_until"])
+        self.match_from = to_utc_ns(inc["match_from"])
+        self.match_until = to_utc_ns(inc["match_until"])
         self.severity = inc["severity"].to_numpy(dtype=np.int64)
         self.evaluated = inc["evaluated"].to_numpy(dtype=bool)
-        self.reference_at = _ns(inc["detected_at"].fillna(inc["escalated_at"]))
-        self.started = _ns(inc["started_at"])
+        self.reference_at = to_utc_ns(inc["detected_at"].fillna(inc["escalated_at"]))
+        self.started = to_utc_ns(inc["started_at"])
         self.weeks = float(ref.weeks)
         self.max_severity = int(self.severity.max()) if len(self.severity) else 1
 
@@ -107,14 +97,15 @@ class PreparedBacktest:
         notes = escalations.notifications
         codes = pd.Categorical(notes["topic"].astype(str), categories=self.topics).codes
         n_topic = codes.astype(np.int64)
-        n_ws = _ns(notes["window_start"])
-        n_at = _ns(notes["alerted_at"])
+        n_ws = to_utc_ns(notes["window_start"])
+        n_at = to_utc_ns(notes["alerted_at"])
         n_tier = notes["tier"].to_numpy(dtype=np.int64)
         # Match matrix: same topic, window overlaps the match interval (as in backtest).
         match = (
             (self.inc_topic[:, None] == n_topic[None, :])
-            & (n_at[None, :] > self.match_from[:, None])
-            & (n_ws[None, :] <= self.match_until[:, None])
+            & in_match_interval(
+                n_ws[None, :], n_at[None, :], self.match_from[:, None], self.match_until[:, None]
+            )
             & self.evaluated[:, None]
         )
         tiers_m = np.where(match, n_tier[None, :], 0)
@@ -124,8 +115,8 @@ class PreparedBacktest:
         first = at_m.min(axis=1) if match.shape[1] else np.full(len(match), big)
         at_sev = np.where(match & (n_tier[None, :] >= self.severity[:, None]), n_at[None, :], big)
         first_sev = at_sev.min(axis=1) if match.shape[1] else np.full(len(match), big)
-        first = np.where(first == big, _NAT, first)
-        first_sev = np.where(first_sev == big, _NAT, first_sev)
+        first = np.where(first == big, NAT_NS, first)
+        first_sev = np.where(first_sev == big, NAT_NS, first_sev)
         matched = match.any(axis=0)
 
         sev = self.severity

@@ -57,17 +57,26 @@ class MatchRules:
             open_duration=as_duration(open_duration, "open_duration"),
         )
 
-    def match_until(self, started_at: pd.Series, ended_at: pd.Series | None) -> pd.Series:
-        """The end of each incident's matching interval (tz-aware, aligned with started_at)."""
+    def match_until(self, started_at: Any, ended_at: Any = None) -> Any:
+        """The end of each incident's matching interval: a Series aligned with ``started_at``
+        for Series, one Timestamp for one incident (``ended_at`` None or NaT = not known)."""
         if self.max_delay is not None:
             return started_at + self.max_delay
+        return self.incident_end(started_at, ended_at)
+
+    def incident_end(self, started_at: Any, ended_at: Any = None) -> Any:
+        """When each incident ended: ``ended_at`` where known, else ``started_at +
+        open_duration``. (``max_delay`` bounds the matching only, not the incident itself:
+        NAB windows and retrospectives show an incident's own span.)"""
         default = started_at + self.open_duration
         if ended_at is None:
             return default
-        return ended_at.where(ended_at.notna(), default)
+        if isinstance(ended_at, pd.Series):
+            return ended_at.where(ended_at.notna(), default)
+        return default if pd.isna(ended_at) else ended_at
 
-    def match_from(self, started_at: pd.Series) -> pd.Series:
-        """The start of each incident's matching interval."""
+    def match_from(self, started_at: Any) -> Any:
+        """The start of each incident's matching interval (Series or one Timestamp)."""
         return started_at - self.max_early
 
     def to_dict(self) -> dict[str, str | None]:
@@ -77,3 +86,10 @@ class MatchRules:
             "max_delay": None if self.max_delay is None else str(self.max_delay),
             "open_duration": str(self.open_duration),
         }
+
+
+def in_match_interval(window_start: Any, alerted_at: Any, match_from: Any, match_until: Any) -> Any:
+    """Whether a notification counts for an incident: the window it was computed from overlaps
+    the incident's match interval (``window_start <= match_until`` and ``alerted_at >
+    match_from``). Elementwise on Series, arrays (broadcasting) and scalars."""
+    return (alerted_at > match_from) & (window_start <= match_until)

@@ -32,7 +32,9 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import DataLoadError, PolicyError
+from .._util.times import to_utc
 from ..escalations._escalations import Escalations
+from ._matching import DEFAULT_OPEN_DURATION, MatchRules, as_duration
 
 PROBATION_FRACTION = 0.15
 PROBATION_MAX_ROWS = 750  # NAB: probationPercent * 5000
@@ -89,7 +91,6 @@ def scaled_sigmoid(y: np.ndarray | float) -> np.ndarray:
 
 # S(−1): a detection at a window's left edge earns the full ``tp`` (reward tp · S(y) / S(−1)).
 MAX_TP_SIGMOID = float(scaled_sigmoid(-1.0))
-_MAX_TP = MAX_TP_SIGMOID  # former private name
 
 
 def probation_rows(n_rows: int) -> int:
@@ -331,20 +332,25 @@ def nab_score(
 
 
 def nab_files_from_escalations(
-    escalations: Escalations, incidents: pd.DataFrame, *, open_duration: str = "24h"
+    escalations: Escalations,
+    incidents: pd.DataFrame,
+    *,
+    open_duration: str | pd.Timedelta = DEFAULT_OPEN_DURATION,
 ) -> dict[str, tuple[NabFile, pd.DatetimeIndex]]:
     """Prepare one :class:`NabFile` per topic of ``escalations``: rows = its windows in time
     order, NAB windows = its incidents' ``started_at``..``ended_at`` (``started_at +
-    open_duration`` when ``ended_at`` is missing). Returns ``{topic: (file, window_starts)}``."""
+    open_duration`` when ``ended_at`` is missing: :meth:`MatchRules.incident_end`).
+    Returns ``{topic: (file, window_starts)}``."""
     _require(incidents, ("topic", "started_at"), "incidents")
+    rules = MatchRules(open_duration=as_duration(open_duration, "open_duration"))
     inc = incidents.copy()
-    inc["started_at"] = _utc(inc["started_at"])
-    ended = _utc(inc["ended_at"]) if "ended_at" in inc else pd.Series(pd.NaT, index=inc.index)
-    inc["ended_at"] = ended.fillna(inc["started_at"] + pd.Timedelta(open_duration))
+    inc["started_at"] = to_utc(inc["started_at"])
+    ended = to_utc(inc["ended_at"]) if "ended_at" in inc else None
+    inc["ended_at"] = rules.incident_end(inc["started_at"], ended)
     out: dict[str, tuple[NabFile, pd.DatetimeIndex]] = {}
     win = escalations.windows
     for topic, frame in win.groupby("topic", sort=True):
-        ts = pd.DatetimeIndex(_utc(frame["window_start"])).sort_values()
+        ts = pd.DatetimeIndex(to_utc(frame["window_start"])).sort_values()
         mine = inc[inc["topic"].astype(str) == str(topic)]
         rows = window_rows(ts, list(zip(mine["started_at"], mine["ended_at"], strict=True)))
         out[str(topic)] = (NabFile.from_rows(len(ts), rows), ts)
@@ -357,7 +363,7 @@ def nab_from_escalations(
     *,
     profile: str | NabProfile = "standard",
     min_tier: int = 1,
-    open_duration: str = "24h",
+    open_duration: str | pd.Timedelta = DEFAULT_OPEN_DURATION,
 ) -> NabScore:
     """NAB score of a policy's escalations: a detection is a window where a notification of
     tier ≥ ``min_tier`` is sent; windows are the incidents of each topic."""
@@ -366,7 +372,7 @@ def nab_from_escalations(
     notes = notes[notes["tier"] >= min_tier]
     scores = {}
     for topic, (nab_file, ts) in files.items():
-        starts = _utc(notes.loc[notes["topic"].astype(str) == topic, "window_start"])
+        starts = to_utc(notes.loc[notes["topic"].astype(str) == topic, "window_start"])
         rows = np.sort(ts.searchsorted(pd.DatetimeIndex(starts)))
         scores[topic] = nab_file.score_rows(rows[rows < len(ts)], profile)
     return combine_scores(scores, profile)
@@ -378,11 +384,3 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         raise DataLoadError(
             f"{what} lacks required columns {missing}; has {list(frame.columns)}", source=what
         )
-
-
-def _utc(values: pd.Series) -> pd.Series:
-    """Timestamps as tz-aware UTC; naive values are taken as UTC."""
-    s = pd.to_datetime(values)
-    if s.dt.tz is None:
-        return s.dt.tz_localize("UTC")
-    return s.dt.tz_convert("UTC")

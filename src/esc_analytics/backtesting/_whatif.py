@@ -13,15 +13,18 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import PolicyError
+from .._util.format import format_hours
 from ..escalations._escalations import Escalations
-from ..retro._review import DEFAULT_MAX_EARLY, format_hours
+from ..escalations._evaluate import evaluate
+from ._backtest import backtest
+from ._matching import DEFAULT_MAX_EARLY
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
 
 CHANGE_LABELS = ("newly caught", "newly missed", "both caught", "both missed")
 # Flat policy parameters that are not thresholds (counts of windows, a volume floor).
-_NOT_THRESHOLDS = ("__persistence", "__cooldown", "__min_volume")
+_NOT_THRESHOLDS = ("__persistence", "__cooldown", "__refractory", "__min_volume")
 
 
 @dataclass(frozen=True)
@@ -114,8 +117,6 @@ def compare_escalations(
 ) -> PolicyComparison:
     """Compare two sets of escalations (from policies or models) on the same incidents, with
     the backtest's matching rules."""
-    from ._backtest import backtest
-
     kw = {"max_early": max_early, "max_delay": max_delay}
     bt_a = backtest(escalations_a, incidents, **kw)
     bt_b = backtest(escalations_b, incidents, **kw)
@@ -184,7 +185,8 @@ def compare_escalations(
 
 def scale_thresholds(policy: Any, factor: float) -> Any:
     """A what-if variant of ``policy``: every condition threshold multiplied by ``factor``
-    (persistence, cooldown and min_volume unchanged), e.g. 0.8 for "plan A, 20 % lower"."""
+    (persistence, cooldown, refractory and min_volume unchanged), e.g. 0.8 for "plan A, 20 %
+    lower"."""
     if not hasattr(policy, "get_params"):
         raise PolicyError(f"expected a Policy, got {type(policy).__name__}", key="policy")
     try:
@@ -212,8 +214,6 @@ def compare_policies(
     max_delay: str | pd.Timedelta | None = None,
 ) -> PolicyComparison:
     """Evaluate ``policy_a`` and ``policy_b`` on ``features`` and compare their outcomes."""
-    from ..escalations._evaluate import evaluate
-
     for label, pol in (("policy_a", policy_a), ("policy_b", policy_b)):
         if not hasattr(pol, "tiers"):
             raise PolicyError(f"expected a Policy, got {type(pol).__name__}", key=label)

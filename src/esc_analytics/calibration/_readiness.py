@@ -19,7 +19,7 @@ from .._util.format import format_hours
 from .._util.schema import infer_freq
 from .._util.stats import wilson_interval
 from .._util.times import to_utc
-from ..backtesting._backtest import prepare_incidents
+from ..backtesting._backtest import mark_evaluated, prepare_incidents
 from ..features._baselines import WARM_UP
 from ..features._build import ABSENT_FEATURES_ATTR
 
@@ -117,9 +117,7 @@ def _topic_table(
     )
     inc = incidents.assign(topic=incidents["topic"].astype(str))
     starts = inc["topic"].map(table["first_window"]).astype(table["first_window"].dtype)
-    ends = inc["topic"].map(table["last_window"]).astype(table["last_window"].dtype)
-    inside = (inc["match_until"] >= starts) & (inc["started_at"] < ends + step)
-    inc = inc[inside.fillna(False).to_numpy(dtype=bool)]
+    inc = inc[_evaluated(inc, table, step)]
     in_warm = (inc["started_at"] < starts[inc.index] + WARM_UP).to_numpy(dtype=bool)
     table["incidents"] = inc.groupby("topic").size().reindex(table.index, fill_value=0)
     table["incidents_in_warm_up"] = (
@@ -134,12 +132,17 @@ def _names(topics: pd.Series, limit: int = 5) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
+def _evaluated(incidents: pd.DataFrame, spans: pd.DataFrame, step: pd.Timedelta) -> np.ndarray:
+    """Per prepared incident: whether a backtest evaluates it (``mark_evaluated``, the
+    backtest's own rule) given each topic's ``first_window`` and ``last_window`` (``spans``
+    indexed by topic)."""
+    coverage = spans[["first_window", "last_window"]].set_axis(["min", "max"], axis=1)
+    return mark_evaluated(incidents.copy(), coverage, step)["evaluated"].to_numpy(dtype=bool)
+
+
 def _evaluable_ids(incidents: pd.DataFrame, topics: pd.DataFrame, step: pd.Timedelta) -> set:
-    spans = topics.set_index("topic")
-    first = incidents["topic"].map(spans["first_window"]).astype(spans["first_window"].dtype)
-    last = incidents["topic"].map(spans["last_window"]).astype(spans["last_window"].dtype)
-    inside = (incidents["match_until"] >= first) & (incidents["started_at"] < last + step)
-    return set(incidents.loc[inside.fillna(False).to_numpy(dtype=bool), "incident_id"])
+    inside = _evaluated(incidents, topics.set_index("topic"), step)
+    return set(incidents.loc[inside, "incident_id"])
 
 
 def check_history(

@@ -15,22 +15,27 @@ feature × persistence × cooldown grid is a Python loop.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._util.errors import EscAnalyticsError
 from .._util.schema import infer_freq
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..policy._policy import Policy
+from .._util.times import to_utc, to_utc_ns
+from ..backtesting._backtest import BacktestResult, CostModel, backtest, prepare_incidents
+from ..backtesting._matching import DEFAULT_MAX_EARLY, MatchRules
+from ..backtesting._nab import MAX_TP_SIGMOID, NabFile, get_profile, scaled_sigmoid, window_rows
+from ..escalations._evaluate import evaluate
+from ..features._detection import detection_feature_name
+from ..policy._policy import Condition, Policy, Tier
 
 OBJECTIVES = ("recall", "cost", "nab")
 DEFAULT_FEATURE_CANDIDATES = (
-    "level_q99_7d_s3",  # add_detection_features' default
+    detection_feature_name(3, 7, 0.99),  # add_detection_features' default: level_q99_7d_s3
     "volume_z",
     "volume_ratio",
     "log_volume_ratio",
@@ -49,7 +54,7 @@ class CalibrationError(EscAnalyticsError, ValueError):
 # Stacked per-topic arrays
 # ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class _Grid:
+class StackedFeatures:
     """Features sorted by (topic, window_start) as flat arrays with per-topic offsets."""
 
     frame: pd.DataFrame  # sorted copy, RangeIndex
@@ -61,21 +66,23 @@ class _Grid:
     weeks: float
 
     @classmethod
-    def from_features(cls, features: pd.DataFrame, freq: pd.Timedelta | None = None) -> _Grid:
+    def from_features(
+        cls, features: pd.DataFrame, freq: pd.Timedelta | None = None
+    ) -> StackedFeatures:
         for col in ("topic", "window_start"):
             if col not in features.columns:
                 raise CalibrationError(f"features lack the column {col!r}")
         if features.empty:
             raise CalibrationError("features are empty: nothing to calibrate on")
         frame = features.copy()
-        frame["window_start"] = _to_utc(frame["window_start"])
+        frame["window_start"] = to_utc(frame["window_start"])
         frame["topic"] = frame["topic"].astype(str)
         frame = frame.sort_values(["topic", "window_start"], kind="stable").reset_index(drop=True)
         topic_codes, topics = pd.factorize(frame["topic"], sort=True)
         counts = np.bincount(topic_codes, minlength=len(topics))
         offsets = np.concatenate([[0], np.cumsum(counts)])
         pos = np.arange(len(frame)) - np.repeat(offsets[:-1], counts)
-        times = _ns(frame["window_start"])
+        times = to_utc_ns(frame["window_start"])
         if freq is None:
             try:
                 freq = infer_freq(frame)
@@ -108,14 +115,7 @@ class _Grid:
         return lo, hi
 
 
-def _to_utc(values: Any) -> pd.Series:
-    s = pd.Series(pd.to_datetime(values))
-    if s.dt.tz is None:
-        return s.dt.tz_localize("UTC")
-    return s.dt.tz_convert("UTC")
-
-
-def _trailing(values: np.ndarray, grid: _Grid, size: int, how: str) -> np.ndarray:
+def _trailing(values: np.ndarray, grid: StackedFeatures, size: int, how: str) -> np.ndarray:
     """Trailing rolling min/max over ``size`` windows ending at each row, within each topic."""
     from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
@@ -133,7 +133,7 @@ def _trailing(values: np.ndarray, grid: _Grid, size: int, how: str) -> np.ndarra
 
 
 def notification_intervals(
-    values: np.ndarray, grid: _Grid, persistence: int, cooldown: int
+    values: np.ndarray, grid: StackedFeatures, persistence: int, cooldown: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per window the threshold interval ``[low, high)`` for which ``feature > t`` sends a
     notification there (persistence ``k``, cooldown ``c``); empty where ``low >= high``."""
@@ -220,7 +220,7 @@ def _nothing_to_fit(features: pd.DataFrame, incidents: pd.DataFrame) -> str:
                 f"{', '.join(theirs[:5])}; feature topics: {shown}): nothing to fit")
 
     def span(values: pd.Series) -> str:
-        times = _to_utc(values)
+        times = to_utc(values)
         return f"{times.min():%Y-%m-%d %H:%M} to {times.max():%Y-%m-%d %H:%M} UTC"
 
     return (f"no incident falls within the features' time span (features: "
@@ -229,21 +229,19 @@ def _nothing_to_fit(features: pd.DataFrame, incidents: pd.DataFrame) -> str:
 
 
 def _incident_rows(
-    grid: _Grid, incidents: pd.DataFrame, max_early: pd.Timedelta, max_delay: pd.Timedelta | None
+    grid: StackedFeatures, incidents: pd.DataFrame, rules: MatchRules
 ) -> _IncidentRows:
     """Incidents mapped onto grid rows with BACKTEST's matching rule: a notification matches
-    when its window overlaps ``[started_at − max_early, match_until]``."""
-    from ..backtesting._backtest import prepare_incidents
-
-    frame = prepare_incidents(incidents, max_delay)
+    when its window overlaps ``[match_from, match_until]`` of ``rules``."""
+    frame = prepare_incidents(incidents, rules=rules)
     frame = frame[frame["topic"].isin(grid.topics)]
     frame = frame.sort_values(["topic", "started_at"], kind="stable").reset_index(drop=True)
     n = len(frame)
     lo, hi = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     step = int(grid.freq.value)
     for topic, idx in frame.groupby("topic", sort=True).indices.items():
-        start = _ns(frame["started_at"].iloc[idx] - max_early) - step + 1
-        until = _ns(frame["match_until"].iloc[idx])
+        start = to_utc_ns(frame["match_from"].iloc[idx]) - step + 1
+        until = to_utc_ns(frame["match_until"].iloc[idx])
         lo[idx], hi[idx] = grid.rows_between(topic, start, until)
     # Like backtest's "not evaluated": an incident no window of its topic overlaps is left out.
     seen = hi > lo
@@ -257,13 +255,6 @@ def _incident_rows(
     in_window = np.zeros(len(grid.times), dtype=bool)
     in_window[row_index] = True
     return _IncidentRows(frame, row_incident, row_index, in_window)
-
-
-def _ns(values: pd.Series) -> np.ndarray:
-    """UTC times as int64 nanoseconds since the epoch."""
-    idx = pd.DatetimeIndex(values)
-    idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
-    return idx.as_unit("ns").asi8.copy()
 
 
 # ------------------------------------------------------------------------------------------
@@ -282,9 +273,7 @@ class _NabRows:
     fn: float
 
 
-def _nab_rows(grid: _Grid, inc: _IncidentRows, profile: str) -> _NabRows:
-    from ..backtesting._nab import MAX_TP_SIGMOID, NabFile, get_profile, scaled_sigmoid, window_rows
-
+def _nab_rows(grid: StackedFeatures, inc: _IncidentRows, profile: str) -> _NabRows:
     prof = get_profile(profile)
     n = len(grid.times)
     reward, fpw = np.zeros(n), np.zeros(n)
@@ -365,7 +354,7 @@ def _threshold_candidates(values: np.ndarray, n: int) -> np.ndarray:
 
 
 def sweep(
-    grid: _Grid,
+    grid: StackedFeatures,
     inc: _IncidentRows,
     values: np.ndarray,
     thresholds: np.ndarray,
@@ -430,8 +419,8 @@ class CalibrationResult:
     candidates : every evaluated candidate (same columns, no delays).
     objective : ``recall``, ``cost`` or ``nab``.
     chosen : the frontier rows of the chosen thresholds (one per tier).
-    backtest : the exact backtest of the chosen policy on the calibration data (or None when
-        evaluation is unavailable).
+    backtest : the exact backtest of the chosen policy on the calibration data (None with
+        ``run_backtest=False``).
     """
 
     policy: Policy
@@ -462,7 +451,7 @@ class CalibrationResult:
             # "<" / "<=" features are swept negated: print the value written into the policy
             value = row.threshold if row.op in (">", ">=") else -row.threshold
             lines.append(
-                f"  tier {row.tier}: {row.feature} {_strict(row.op)} {value:.4g} "
+                f"  tier {row.tier}: {row.feature} {strict_op(row.op)} {value:.4g} "
                 f"(for {row.persistence}, cooldown {row.cooldown}) -> caught "
                 f"{row.caught}/{row.incidents}, {row.false_per_week:.2f} false/week{extra}"
             )
@@ -488,7 +477,10 @@ def _smooth(values: np.ndarray, half_width: int) -> np.ndarray:
     return np.where(np.isnan(values), np.nan, smoothed.to_numpy())
 
 
-def _budget(max_false_per_week: float | Mapping[int, float], tier: int) -> float:
+def false_alarm_budget(max_false_per_week: float | Mapping[int, float], tier: int) -> float:
+    """Tier ``tier``'s budget of false notifications per week: one number for every tier, or
+    a mapping tier -> budget (a tier missing takes the highest tier below it, else the
+    smallest budget given)."""
     if isinstance(max_false_per_week, Mapping):
         known = {int(k): float(v) for k, v in max_false_per_week.items()}
         below = [k for k in known if k <= tier]
@@ -496,7 +488,7 @@ def _budget(max_false_per_week: float | Mapping[int, float], tier: int) -> float
     return float(max_false_per_week)
 
 
-def _pareto(table: pd.DataFrame) -> np.ndarray:
+def pareto_mask(table: pd.DataFrame) -> np.ndarray:
     """Rows not dominated: no other row has ≤ false alerts and > caught (or < false, ≥ caught)."""
     order = np.lexsort((-table["caught"].to_numpy(), table["false_alerts"].to_numpy()))
     caught = table["caught"].to_numpy()[order]
@@ -516,7 +508,7 @@ def _check_grid(name: str, values: Sequence[int], minimum: int) -> tuple[int, ..
     return out
 
 
-def _strict(op: str) -> str:
+def strict_op(op: str) -> str:
     """The operator written into the policy: the sweep's thresholds are strict bounds."""
     return {">=": ">", "<=": "<"}.get(op, op)
 
@@ -536,7 +528,7 @@ def calibrate(
     feature_candidates: Sequence[str] | None = None,
     n_thresholds: int = 200,
     thresholds: Mapping[str, Sequence[float]] | None = None,
-    max_early: str | pd.Timedelta = "24h",
+    max_early: str | pd.Timedelta = DEFAULT_MAX_EARLY,
     max_delay: str | pd.Timedelta | None = None,
     freq: str | pd.Timedelta | None = None,
     smoothing: int = 0,
@@ -553,18 +545,16 @@ def calibrate(
     per week ≤ ``max_false_per_week`` per tier), ``cost`` (lowest expected cost under
     ``costs``, a :class:`CostModel`), ``nab`` (highest NAB score, ``nab_profile``).
     ``smoothing`` > 0 picks by the objective averaged over that many neighbouring thresholds on
-    each side (a flat optimum transfers better out of sample than a sharp peak)."""
-    from ..backtesting._backtest import CostModel
-    from ..policy._policy import Condition, Policy, Tier
-
+    each side (a flat optimum transfers better out of sample than a sharp peak). Incidents
+    are matched as :func:`~esc_analytics.backtest` matches them (``max_early``, ``max_delay``:
+    :class:`~esc_analytics.backtesting.MatchRules`)."""
     if objective not in OBJECTIVES:
         raise CalibrationError(
             f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
         )
     if not isinstance(features, pd.DataFrame) or not isinstance(incidents, pd.DataFrame):
         raise CalibrationError("features and incidents must be DataFrames")
-    early = pd.Timedelta(max_early)
-    delay = None if max_delay is None else pd.Timedelta(max_delay)
+    rules = MatchRules.of(max_early, max_delay)
     p_grid = _check_grid("persistence_grid", persistence_grid, 1)
     c_grid = _check_grid("cooldown_grid", cooldown_grid, 0)
     ops: dict[str, str] = {}
@@ -593,8 +583,8 @@ def calibrate(
         raise CalibrationError(f"feature(s) {missing} not in the features frame")
     if costs is None:
         costs = CostModel()
-    grid = _Grid.from_features(features, None if freq is None else pd.Timedelta(freq))
-    inc = _incident_rows(grid, incidents, early, delay)
+    grid = StackedFeatures.from_features(features, None if freq is None else pd.Timedelta(freq))
+    inc = _incident_rows(grid, incidents, rules)
     if len(inc.frame) == 0:
         raise CalibrationError(_nothing_to_fit(features, incidents))
     severities = inc.frame["severity"].to_numpy()
@@ -634,7 +624,7 @@ def calibrate(
                         grid, inc, raw, cand, p, c, min_severity=k, nab=nab_by_tier.get(k)
                     )
                     if objective == "recall":
-                        ok = table["false_per_week"] <= _budget(max_false_per_week, k)
+                        ok = table["false_per_week"] <= false_alarm_budget(max_false_per_week, k)
                         value = np.where(ok, table["recall"].fillna(0.0), np.nan)
                     elif objective == "cost":
                         missed = table["incidents"] - table["caught"]
@@ -691,7 +681,7 @@ def calibrate(
     cands.loc[best_rows, "chosen"] = True
     frontier_mask = np.zeros(len(cands), dtype=bool)
     for _, idx in cands.groupby("tier").indices.items():
-        frontier_mask[idx[_pareto(cands.iloc[idx])]] = True
+        frontier_mask[idx[pareto_mask(cands.iloc[idx])]] = True
     frontier_mask[best_rows] = True
     frontier = cands[frontier_mask].copy()
     frontier = _add_delays(frontier, grid, inc)
@@ -711,7 +701,7 @@ def calibrate(
                 level=int(row.tier),
                 name=names.get(int(row.tier), f"tier {row.tier}"),
                 owner=owners.get(int(row.tier), "on-call"),
-                all=(Condition(feature, _strict(op), value),),
+                all=(Condition(feature, strict_op(op), value),),
                 persistence=int(p),
                 cooldown=int(c),
             )
@@ -730,21 +720,14 @@ def calibrate(
     )
     bt = None
     if run_backtest:
-        bt = _exact_backtest(
-            policy,
-            features,
-            incidents,
-            early,
-            delay,
-            costs,
-            nab_profile if objective == "nab" else None,
-        )
+        nab = nab_profile if objective == "nab" else None
+        bt = backtest_policy(policy, features, incidents, rules, costs, nab)
     settings = {
         "n_tiers": n_tiers,
         "max_false_per_week": max_false_per_week,
         "nab_profile": nab_profile,
-        "max_early": early,
-        "max_delay": delay,
+        "max_early": rules.max_early,
+        "max_delay": rules.max_delay,
         "feature_candidates": tuple(feature_candidates),
         "persistence_grid": p_grid,
         "cooldown_grid": c_grid,
@@ -752,34 +735,36 @@ def calibrate(
     return CalibrationResult(policy, frontier, cands, objective, chosen, bt, settings)
 
 
-def _exact_backtest(policy, features, incidents, early, delay, costs, nab_profile):
-    """Backtest of a policy with the shared evaluate + backtest (None if evaluate is absent)."""
-    try:
-        from ..escalations._evaluate import evaluate
-    except ImportError:  # pragma: no cover - evaluate not built in this tree yet
-        return None
-    from ..backtesting._backtest import backtest
-
+def backtest_policy(
+    policy: Policy,
+    features: pd.DataFrame,
+    incidents: pd.DataFrame,
+    rules: MatchRules,
+    costs: CostModel,
+    nab_profile: str | None,
+) -> BacktestResult:
+    """The exact backtest (``evaluate`` + ``backtest``) of a calibrated policy on its
+    calibration data, matching incidents by the calibration's ``rules``."""
     return backtest(
         evaluate(policy, features),
         incidents,
-        max_early=early,
-        max_delay=delay,
+        max_early=rules.max_early,
+        max_delay=rules.max_delay,
         costs=costs,
         nab_profile=nab_profile,
     )
 
 
-def _add_delays(frontier: pd.DataFrame, grid: _Grid, inc: _IncidentRows) -> pd.DataFrame:
+def _add_delays(frontier: pd.DataFrame, grid: StackedFeatures, inc: _IncidentRows) -> pd.DataFrame:
     """Median detection delay (first alert − started_at) and lead time (detected_at or
     escalated_at − first alert) of the caught incidents, for each frontier row."""
     frame = inc.frame
     delay = np.full(len(frontier), np.nan)
     lead = np.full(len(frontier), np.nan)
-    started = _ns(frame["started_at"])
+    started = to_utc_ns(frame["started_at"])
     noticed = frame["detected_at"].fillna(frame["escalated_at"])
     has_noticed = noticed.notna().to_numpy()
-    noticed_ns = np.where(has_noticed, _ns(noticed.fillna(frame["started_at"])), 0)
+    noticed_ns = np.where(has_noticed, to_utc_ns(noticed.fillna(frame["started_at"])), 0)
     step = grid.freq.value
     fvals: dict[str, np.ndarray] = {}
     for (feature, op, p, c, k), idx in frontier.groupby(
@@ -798,65 +783,11 @@ def _add_delays(frontier: pd.DataFrame, grid: _Grid, inc: _IncidentRows) -> pd.D
             first_ns[ok, i] = grid.times[rows[hit[ok]]] + step
         d = (first_ns - started[None, :]) / 1e9
         lt = np.where(has_noticed[None, :], (noticed_ns[None, :] - first_ns) / 1e9, np.nan)
-        with np.errstate(all="ignore"):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                delay[idx] = np.nanmedian(d, axis=1)
-                lead[idx] = np.nanmedian(lt, axis=1)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            delay[idx] = np.nanmedian(d, axis=1)
+            lead[idx] = np.nanmedian(lt, axis=1)
     out = frontier.copy()
     out["median_detection_delay"] = pd.to_timedelta(delay, unit="s")
     out["median_lead_time"] = pd.to_timedelta(lead, unit="s")
     return out
-
-
-# ------------------------------------------------------------------------------------------
-# Detection features for bursty volume series (private helper; candidate for _features)
-# ------------------------------------------------------------------------------------------
-def detection_feature_name(smooth: int, lookback_days: float, quantile: float) -> str:
-    """Column name of :func:`add_detection_features`' feature, e.g. ``level_q99_7d_s3``."""
-    q = f"{quantile * 100:g}".replace(".", "")
-    return f"level_q{q}_{lookback_days:g}d_s{smooth}"
-
-
-def add_detection_features(
-    features: pd.DataFrame,
-    *,
-    smooth: Sequence[int] = (3,),
-    lookback_days: Sequence[float] = (7,),
-    quantiles: Sequence[float] = (0.99,),
-    exclude: str | pd.Timedelta = "1h",
-    freq: str | pd.Timedelta | None = None,
-) -> pd.DataFrame:
-    """Add ``level_q{Q}_{D}d_s{S}``: the mean of ``log1p(volume)`` over the last ``S`` windows
-    minus the ``Q`` quantile of that same smoothed level over the previous ``D`` days (the last
-    ``exclude`` left out), per topic, from earlier windows only. Positive = a level this topic
-    reached less than ``1 − Q`` of the time lately: a scale-free burst measure whose threshold
-    transfers across topics. (Half a day of history is needed; before that: NaN.)"""
-    if "volume" not in features.columns:
-        raise CalibrationError("features lack the column 'volume'")
-    frame = features.copy()
-    step = pd.Timedelta(freq) if freq is not None else infer_freq(frame)
-    per_day = max(round(pd.Timedelta(days=1) / step), 1)
-    gap = max(round(pd.Timedelta(exclude) / step), 1)
-    order = np.lexsort((_ns(frame["window_start"]), frame["topic"].astype(str).to_numpy()))
-    level = np.log1p(pd.to_numeric(frame["volume"], errors="coerce").to_numpy(dtype=float))
-    topics = frame["topic"].astype(str).to_numpy()[order]
-    sorted_level = pd.Series(level[order])
-    groups = sorted_level.groupby(topics, sort=False)
-    for s in smooth:
-        smoothed = groups.transform(lambda x, s=s: x.rolling(int(s), min_periods=1).mean())
-        by_topic = smoothed.groupby(topics, sort=False)
-        for days in lookback_days:
-            window = max(round(days * per_day), 2)
-            for q in quantiles:
-                past = by_topic.transform(
-                    lambda x, w=window, q=q: (
-                        x.shift(gap).rolling(w, min_periods=max(per_day // 2, 2)).quantile(q)
-                    )
-                )
-                values = np.empty(len(frame))
-                values[order] = (smoothed - past).to_numpy()
-                frame[detection_feature_name(int(s), days, q)] = values
-    return frame

@@ -26,15 +26,28 @@ NAB score then follow backtest's rules. The chosen plan is re-scored by the real
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._util.times import to_utc_ns
+from ..backtesting._backtest import CostModel, mark_evaluated, prepare_incidents
+from ..backtesting._matching import DEFAULT_MAX_EARLY, MatchRules
+from ..backtesting._nab import NabFile, window_rows
+from ..escalations._evaluate import prepare_grid
 from ..policy._policy import Policy
-from ._sweep import OBJECTIVES, CalibrationError, CalibrationResult, _budget, _pareto
+from ._sweep import (
+    OBJECTIVES,
+    CalibrationError,
+    CalibrationResult,
+    backtest_policy,
+    false_alarm_budget,
+    pareto_mask,
+)
 
 _FIXPOINT_PASSES = 32
 _BLOCK_CELLS = 4_000_000  # candidates × active windows per block (bounds memory)
@@ -80,15 +93,11 @@ class _Prepared:
 def _prepare(
     features: pd.DataFrame,
     incidents: pd.DataFrame,
-    early: pd.Timedelta,
-    delay: pd.Timedelta | None,
+    rules: MatchRules,
     costs: Any,
     nab_profile: str | None,
 ) -> _Prepared:
-    from ..backtesting._backtest import _mark_evaluated, _prepare_incidents
-    from ..escalations._evaluate import _grid
-
-    grid = _grid(features, None, "features")
+    grid = prepare_grid(features)
     order = np.arange(len(features)) if grid.order is None else grid.order
     frame = features.iloc[order].reset_index(drop=True)
     idx = np.arange(len(frame))
@@ -100,8 +109,7 @@ def _prepare(
     topic_labels = grid.topics.astype(str)
     topic_codes = grid.topic_codes
 
-    inc = _prepare_incidents(incidents, delay).reset_index(drop=True)
-    inc["match_from"] = inc["started_at"] - early
+    inc = prepare_incidents(incidents, rules=rules).reset_index(drop=True)
     topics_sorted = topic_labels.take(topic_codes)
     ws = pd.Series(pd.to_datetime(times, utc=True))
     coverage = (
@@ -109,15 +117,15 @@ def _prepare(
         .groupby("topic")["ws"]
         .agg(["min", "max"])
     )
-    inc = _mark_evaluated(inc, coverage, grid.freq)
+    inc = mark_evaluated(inc, coverage, grid.freq)
     n_all = len(inc)
     inc = inc[inc["evaluated"]].reset_index(drop=True)
     lo = np.zeros(len(inc), dtype=np.int64)
     hi = np.zeros(len(inc), dtype=np.int64)
     bounds = np.r_[np.flatnonzero(np.r_[True, topic_codes[1:] != topic_codes[:-1]]), len(frame)]
     seg = {topic_labels[topic_codes[a]]: (a, b) for a, b in itertools.pairwise(bounds)}
-    from_ns = _to_ns(inc["match_from"])
-    until_ns = _to_ns(inc["match_until"])
+    from_ns = to_utc_ns(inc["match_from"])
+    until_ns = to_utc_ns(inc["match_until"])
     for i, topic in enumerate(inc["topic"].astype(str)):
         a, b = seg[topic]
         t = times[a:b]
@@ -129,12 +137,10 @@ def _prepare(
         in_window[a:b] = True
     noticed = inc["detected_at"].fillna(inc["escalated_at"])
     noticed_ns = np.where(
-        noticed.notna().to_numpy(), _to_ns(noticed.fillna(inc["started_at"])), np.nan
+        noticed.notna().to_numpy(), to_utc_ns(noticed.fillna(inc["started_at"])), np.nan
     )
     nab_files = []
     if nab_profile is not None:
-        from ..backtesting._nab import NabFile, window_rows
-
         for topic, (a, b) in sorted(seg.items()):
             mine = inc[inc["topic"].astype(str) == topic]
             ts = pd.DatetimeIndex(pd.to_datetime(times[a:b], utc=True))
@@ -152,7 +158,7 @@ def _prepare(
         inc_lo=lo,
         inc_hi=hi,
         severity=inc["severity"].to_numpy(dtype=np.int64),
-        started_ns=_to_ns(inc["started_at"]).astype(float),
+        started_ns=to_utc_ns(inc["started_at"]).astype(float),
         noticed_ns=noticed_ns.astype(float),
         in_window=in_window,
         n_incidents_all=n_all,
@@ -160,12 +166,6 @@ def _prepare(
         nab_profile=nab_profile,
         costs=costs,
     )
-
-
-def _to_ns(values: pd.Series) -> np.ndarray:
-    idx = pd.DatetimeIndex(values)
-    idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
-    return idx.as_unit("ns").asi8.copy()
 
 
 # ------------------------------------------------------------------------------------------
@@ -457,8 +457,6 @@ class _Metrics:
         with np.errstate(all="ignore"):
             lead = prep.noticed_ns[None, :] - self.first
             delay = self.first - prep.started_ns[None, :]
-            import warnings
-
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 med_lead = np.nanmedian(lead, axis=1) if lead.shape[1] else np.full(self.n, np.nan)
@@ -531,7 +529,7 @@ def _score(table: pd.DataFrame, objective: str, budget: Any, n_tiers: int) -> np
         violation = np.zeros(len(table))
         for k in range(1, n_tiers + 1):
             if f"false_per_week_{k}" in table:
-                over = table[f"false_per_week_{k}"].to_numpy() - _budget(budget, k)
+                over = table[f"false_per_week_{k}"].to_numpy() - false_alarm_budget(budget, k)
                 violation += np.clip(over, 0, None)
         value = table["mean_tier_recall"].fillna(0.0).to_numpy()
         return np.column_stack([-np.round(violation, 12), value])
@@ -604,7 +602,7 @@ def calibrate_policy(
     max_false_per_week: float | Mapping[int, float] = 1.0,
     costs: Any = None,
     nab_profile: str = "standard",
-    max_early: str | pd.Timedelta = "24h",
+    max_early: str | pd.Timedelta = DEFAULT_MAX_EARLY,
     max_delay: str | pd.Timedelta | None = None,
     params: Sequence[str] | None = None,
     rounds: int = 3,
@@ -617,9 +615,7 @@ def calibrate_policy(
     each coordinate's candidate values scored at once (module docstring); objectives as in
     :func:`~esc_analytics.calibrate`: ``recall`` (mean per-tier recall with false notifications
     per week ≤ ``max_false_per_week`` per tier, the excess minimised first), ``cost`` or
-    ``nab``."""
-    from ..backtesting._backtest import CostModel
-
+    ``nab``. Incidents are matched as :func:`~esc_analytics.backtest` matches them."""
     if not isinstance(template, Policy):
         raise CalibrationError(f"template must be a Policy, got {type(template).__name__}")
     if objective not in OBJECTIVES:
@@ -637,8 +633,7 @@ def calibrate_policy(
     costs = CostModel() if costs is None else costs
     if not isinstance(costs, CostModel):
         raise CalibrationError("costs must be a CostModel(miss=..., false_alarm=...)")
-    early = pd.Timedelta(max_early)
-    delay = None if max_delay is None else pd.Timedelta(max_delay)
+    rules = MatchRules.of(max_early, max_delay)
     all_params = _threshold_params(template)
     if params is None:
         names = [p for p, spec in all_params.items() if spec.group != "min_volume"]
@@ -652,9 +647,7 @@ def calibrate_policy(
             )
     if not names:
         raise CalibrationError("no threshold to fit")
-    prep = _prepare(
-        features, incidents, early, delay, costs, nab_profile if objective == "nab" else None
-    )
+    prep = _prepare(features, incidents, rules, costs, nab_profile if objective == "nab" else None)
     if len(prep.severity) == 0:
         raise CalibrationError("no incident falls on a topic and period of the features")
     n_tiers = max(len(template.tiers), int(prep.severity.max()))
@@ -700,17 +693,8 @@ def calibrate_policy(
     policy = _retitle(policy, template, objective, len(prep.severity))
     bt = None
     if run_backtest:
-        from ..backtesting._backtest import backtest
-        from ..escalations._evaluate import evaluate
-
-        bt = backtest(
-            evaluate(policy, features),
-            incidents,
-            max_early=early,
-            max_delay=delay,
-            costs=costs,
-            nab_profile=nab_profile if objective == "nab" else None,
-        )
+        nab = nab_profile if objective == "nab" else None
+        bt = backtest_policy(policy, features, incidents, rules, costs, nab)
     settings = {
         "params": tuple(names),
         "rounds": rounds,
@@ -718,8 +702,8 @@ def calibrate_policy(
         "n_thresholds": n_thresholds,
         "max_false_per_week": max_false_per_week,
         "nab_profile": nab_profile,
-        "max_early": early,
-        "max_delay": delay,
+        "max_early": rules.max_early,
+        "max_delay": rules.max_delay,
         "weeks": prep.weeks,
     }
     return TemplateCalibrationResult(
@@ -736,8 +720,6 @@ def calibrate_policy(
 
 
 def _retitle(policy: Policy, template: Policy, objective: str, n_incidents: int) -> Policy:
-    from dataclasses import replace
-
     note = f"thresholds calibrated on {n_incidents} incidents, objective {objective}"
     description = f"{template.description.strip()} ({note})" if template.description else note
     return replace(policy, description=description)
@@ -775,7 +757,7 @@ def _frontier(candidates: pd.DataFrame, n_tiers: int) -> tuple[pd.DataFrame, pd.
     long = pd.concat(rows, ignore_index=True)
     mask = np.zeros(len(long), dtype=bool)
     for _, idx in long.groupby("tier").indices.items():
-        mask[idx[_pareto(long.iloc[idx])]] = True
+        mask[idx[pareto_mask(long.iloc[idx])]] = True
     mask |= long["chosen"].to_numpy()
     frontier = long[mask].drop_duplicates(["tier", "false_alerts", "caught", "chosen"])
     frontier = frontier.sort_values(["tier", "false_alerts", "caught"], kind="stable")

@@ -17,9 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._util.format import format_time
+from .._util.times import to_utc
 from ..backtesting._backtest import backtest
+from ..backtesting._matching import DEFAULT_MAX_EARLY
 from ..escalations._evaluate import evaluate
-from ._sweep import CalibrationError, CalibrationResult, _strict, _to_utc, calibrate
+from ._sweep import CalibrationError, CalibrationResult, calibrate, strict_op
 
 SCHEMES = ("expanding", "topics")
 
@@ -69,11 +72,24 @@ class WalkForwardResult:
 def _params_text(result: CalibrationResult) -> str:
     """The chosen conditions as written into the policy ("<" features are swept negated)."""
     return "; ".join(
-        f"t{r.tier}: {r.feature} {_strict(r.op)} "
+        f"t{r.tier}: {r.feature} {strict_op(r.op)} "
         f"{r.threshold if r.op in ('>', '>=') else -r.threshold:.4g}"
         f" for {r.persistence} cd {r.cooldown}"
         for r in result.chosen.itertuples(index=False)
     )
+
+
+def fold_backtest_settings(
+    calibrate_kwargs: Mapping[str, Any], nab_profile: str | None
+) -> dict[str, Any]:
+    """Keyword arguments of the held-out backtests: the calibration's matching rules
+    (``max_early``, ``max_delay``) and ``costs``, and the NAB profile when scored."""
+    return {
+        "max_early": calibrate_kwargs.get("max_early", DEFAULT_MAX_EARLY),
+        "max_delay": calibrate_kwargs.get("max_delay"),
+        "costs": calibrate_kwargs.get("costs"),
+        "nab_profile": nab_profile,
+    }
 
 
 def fold_boundaries(
@@ -95,7 +111,7 @@ def _fold_context(spec: dict[str, Any], train_incidents: pd.DataFrame, scheme: s
     """Which fold failed to calibrate, with its training incidents and how to get more."""
     n = len(train_incidents)
     if scheme == "expanding":
-        until = pd.Timestamp(spec["train_until"]).strftime("%Y-%m-%d %H:%M UTC")
+        until = format_time(spec["train_until"])
         hint = "; use fewer folds (n_folds=), a shorter min_train= or a longer history" if (
             n == 0
         ) else ""
@@ -111,13 +127,13 @@ def normalise_inputs(
     """Copies of features and incidents with UTC times and string topics (fold splitting
     compares them)."""
     feats = features.copy()
-    feats["window_start"] = _to_utc(feats["window_start"]).to_numpy()
+    feats["window_start"] = to_utc(feats["window_start"]).to_numpy()
     feats["topic"] = feats["topic"].astype(str)
     inc = incidents.copy()
     inc["topic"] = inc["topic"].astype(str)
-    inc["started_at"] = _to_utc(inc["started_at"]).to_numpy()
+    inc["started_at"] = to_utc(inc["started_at"]).to_numpy()
     if "ended_at" in inc:
-        inc["ended_at"] = _to_utc(inc["ended_at"]).to_numpy()
+        inc["ended_at"] = to_utc(inc["ended_at"]).to_numpy()
     return feats, inc
 
 
@@ -207,12 +223,7 @@ def walk_forward(
     kwargs.setdefault("run_backtest", False)
     objective = kwargs.get("objective", "recall")
     nab_profile = kwargs.get("nab_profile", "standard") if objective == "nab" else None
-    bt_kwargs = {
-        "max_early": kwargs.get("max_early", "24h"),
-        "max_delay": kwargs.get("max_delay"),
-        "costs": kwargs.get("costs"),
-        "nab_profile": nab_profile,
-    }
+    bt_kwargs = fold_backtest_settings(kwargs, nab_profile)
     rows, outcomes, fits, tier_tables = [], [], [], []
     nab_raw = nab_null = nab_perfect = 0.0
     plan = fold_plan(

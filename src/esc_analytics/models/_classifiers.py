@@ -40,9 +40,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._util.errors import ModelError
 from .._util.schema import infer_freq
+from .._util.times import to_utc
+from ..backtesting._backtest import backtest
+from ..backtesting._matching import DEFAULT_OPEN_DURATION, MatchRules, as_duration
+from ..backtesting._nab import get_profile, nab_from_escalations
+from ..calibration._sweep import OBJECTIVES
+from ..escalations._evaluate import escalations_from_tiers, evaluate
+from ..features._detection import add_detection_features
+from ..policy._policy import Condition, Policy, Tier
 
 MODEL_KINDS = ("logistic", "hgb", "tree")
-OBJECTIVES = ("recall", "cost", "nab")
 TEXT_COLUMN = "text"
 # Feature columns that get lags and rolling shape (when present in the features).
 _SHAPE_COLUMNS = ("volume_ratio", "volume_z", "negative_share", "influencer_mentions")
@@ -105,11 +112,12 @@ def incident_tier_labels(
     incidents: pd.DataFrame,
     *,
     horizon: pd.Timedelta,
-    default_duration: str | pd.Timedelta = "24h",
+    default_duration: str | pd.Timedelta = DEFAULT_OPEN_DURATION,
     onset: float | None = None,
 ) -> np.ndarray:
     """Tier per window: the highest severity of an incident of the same topic that starts within
-    ``horizon`` after the window or is ongoing during it (0 where none).
+    ``horizon`` after the window or is ongoing during it (0 where none). An incident without
+    ``ended_at`` lasts ``default_duration`` (:meth:`MatchRules.incident_end`).
 
     ``onset`` (a fraction in (0, 1]) labels only the start of each incident: from
     ``started_at − horizon`` to ``started_at + onset · (ended_at − started_at)``. Detections are
@@ -120,6 +128,7 @@ def incident_tier_labels(
     labels = np.zeros(len(keys), dtype=int)
     if incidents is None or len(incidents) == 0:
         return labels
+    rules = MatchRules(open_duration=as_duration(default_duration, "default_duration"))
     starts = keys["window_start"]
     for topic, group in incidents.groupby("topic", sort=True):
         mask = (keys["topic"] == topic).to_numpy()
@@ -129,10 +138,7 @@ def incident_tier_labels(
         topic_labels = labels[mask]
         for row in group.itertuples(index=False):
             started = pd.Timestamp(row.started_at)
-            ended = getattr(row, "ended_at", pd.NaT)
-            if pd.isna(ended):
-                ended = started + pd.Timedelta(default_duration)
-            ended = pd.Timestamp(ended)
+            ended = pd.Timestamp(rules.incident_end(started, getattr(row, "ended_at", None)))
             if onset is not None:
                 ended = started + float(onset) * max(ended - started, pd.Timedelta(0))
             inside = np.asarray((times >= started - horizon) & (times <= ended))
@@ -255,8 +261,6 @@ def _add_burst_levels(
     frame: pd.DataFrame, burst_levels: Sequence[tuple[int, float, float]], freq: pd.Timedelta
 ) -> pd.DataFrame:
     """Rule calibration's past-only burst levels (``level_q{Q}_{D}d_s{S}``) for the model."""
-    from ..calibration._sweep import add_detection_features
-
     if "volume" not in frame.columns:
         raise ModelError("burst_levels need the column 'volume' in the features")
     triples = [tuple(t) for t in burst_levels]
@@ -712,8 +716,6 @@ class TieredEscalationModel:
         if float(self.max_false_per_week) < 0:
             raise ModelError("max_false_per_week must be ≥ 0")
         if self.tune_events:
-            from ..backtesting._nab import get_profile
-
             try:
                 get_profile(self.nab_profile)
             except Exception as exc:
@@ -790,13 +792,9 @@ class TieredEscalationModel:
 
     def _event_objective(self, escalations: Any, incidents: pd.DataFrame) -> float:
         if self.objective == "nab":
-            from ..backtesting._nab import nab_from_escalations
-
             return float(
                 nab_from_escalations(escalations, incidents, profile=self.nab_profile).normalised
             )
-        from ..backtesting._backtest import backtest
-
         result = backtest(escalations, incidents)
         if self.objective == "cost":
             return -float(result.cost)
@@ -807,8 +805,6 @@ class TieredEscalationModel:
         self, data: EscalationDataset, X: pd.DataFrame, incidents: pd.DataFrame,
         max_rate: float, use_text: bool,
     ) -> None:
-        from ..escalations._evaluate import escalations_from_tiers
-
         persistences = [int(v) for v in (self.persistence_grid or (self.persistence,))]
         cooldowns = [int(v) for v in (self.cooldown_grid or (self.cooldown,))]
         rows = []
@@ -822,7 +818,7 @@ class TieredEscalationModel:
             first = keys["window_start"].min()
             events = incidents[
                 (incidents["severity"] >= tier)
-                & (pd.to_datetime(incidents["started_at"], utc=True) >= first)
+                & (to_utc(incidents["started_at"]) >= first)
                 & incidents["topic"].astype(str).isin(set(keys["topic"].astype(str)))
             ]
             if len(events) == 0:
@@ -899,8 +895,6 @@ class TieredEscalationModel:
         self, features: pd.DataFrame, *, mentions: pd.DataFrame | None = None
     ) -> Any:
         """Escalations with the same episode/notification semantics as a rule policy."""
-        from ..escalations._evaluate import escalations_from_tiers
-
         persistence = getattr(self, "persistence_", None) or int(self.persistence)
         cooldown = getattr(self, "cooldown_", None) or int(self.cooldown)
         return escalations_from_tiers(
@@ -987,8 +981,6 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _tiers(self, X: Any) -> np.ndarray:
-        from ..escalations._evaluate import evaluate
-
         check_is_fitted(self, "policy_")
         if not (isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns)):
             X = validate_data(self, X, reset=False, dtype="numeric")
@@ -1010,8 +1002,6 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
 def _learn_stump_policy(frame: pd.DataFrame, positive: np.ndarray) -> Any:
     """A one-tier policy ``column >= t`` (or ``<= t``) with the best balanced accuracy, found
     by one vectorised sweep per column and direction."""
-    from ..policy._policy import Condition, Policy, Tier
-
     best: tuple[float, str | None, str, float] = (-np.inf, None, ">=", 0.0)
     columns = [c for c in frame.columns if c not in ("topic", "window_start")]
     pos_total = max(int(positive.sum()), 1)
@@ -1060,8 +1050,6 @@ def tree_to_policy(
     of ``feature op value`` conditions. Other paths to the same tier are reported in the
     description (a tier holds one conjunction), so nothing is hidden.
     """
-    from ..policy._policy import Condition, Policy, Tier
-
     check_is_fitted(tree, "tree_")
     if len(feature_names) != tree.n_features_in_:
         raise ModelError(

@@ -18,9 +18,16 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import EscAnalyticsError, ModelError
+from .._util.times import to_utc, utc_timestamp
 from ..backtesting._backtest import backtest
-from ..calibration._sweep import CalibrationError, _to_utc, calibrate
-from ..calibration._walk_forward import SCHEMES, fold_plan, normalise_inputs, split_fold
+from ..calibration._sweep import CalibrationError, calibrate
+from ..calibration._walk_forward import (
+    SCHEMES,
+    fold_backtest_settings,
+    fold_plan,
+    normalise_inputs,
+    split_fold,
+)
 from ..escalations._evaluate import escalations_from_tiers, evaluate
 from ._classifiers import TieredEscalationModel, clone_model, permutation_importance_frame
 
@@ -159,7 +166,7 @@ def _mentions_before(mentions: pd.DataFrame | None, until: pd.Timestamp) -> Any:
     if mentions is None:
         return None
     # Compare tz-aware with tz-aware (numpy would compare naive with aware and fail).
-    keep = _to_utc(mentions["created_at"]) < pd.Timestamp(until).tz_convert("UTC")
+    keep = to_utc(mentions["created_at"]) < utc_timestamp(until)
     return mentions[keep.to_numpy()]
 
 
@@ -199,12 +206,7 @@ def compare_with_policy(
     estimator = _as_model(model, kwargs)
     n_tiers = int(kwargs.get("n_tiers", estimator.n_tiers))
     tiers = list(range(1, max(n_tiers, int(estimator.n_tiers)) + 1))
-    bt_kwargs = {
-        "max_early": kwargs.get("max_early", "24h"),
-        "max_delay": kwargs.get("max_delay"),
-        "costs": kwargs.get("costs"),
-        "nab_profile": nab_profile,
-    }
+    bt_kwargs = fold_backtest_settings(kwargs, nab_profile)
     # The same normalisation and split as walk_forward, so the folds are identical.
     feats, inc = normalise_inputs(features, incidents)
     texts = None
