@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import DataLoadError
+from .._util.times import to_utc, utc_timestamp
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
 
-EXPLAIN_COLUMNS = (
-    "kind",
+RISING_ITEM_COLUMNS = (
     "item",
     "episode_count",
     "baseline_count",
@@ -28,6 +28,7 @@ EXPLAIN_COLUMNS = (
     "baseline_share",
     "log_ratio",
 )
+EXPLAIN_COLUMNS = ("kind", *RISING_ITEM_COLUMNS)
 _TOKEN = re.compile(r"[#@]?[a-z0-9][a-z0-9_'’-]*[a-z0-9]|[#@]?[a-z0-9]")
 _STOPWORD_TEXT = """a about after all also am an and any are as at be been before but by can could
 did do does doing don't for from get got had has have he her here hers him his how i i'm if in into
@@ -121,14 +122,7 @@ def rising_items(
     e = episode_items.value_counts()
     b = baseline_items.value_counts()
     e = e[e >= min_count]
-    cols = [
-        "item",
-        "episode_count",
-        "baseline_count",
-        "episode_share",
-        "baseline_share",
-        "log_ratio",
-    ]
+    cols = list(RISING_ITEM_COLUMNS)
     if e.empty:
         return pd.DataFrame(columns=cols)
     out = pd.DataFrame({"item": e.index.astype(str), "episode_count": e.to_numpy(dtype=int)})
@@ -157,10 +151,10 @@ def episode_mentions(
     m = mentions
     if topic is not None and "topic" in m:
         m = m[m["topic"] == topic]
-    at = pd.to_datetime(m["created_at"], utc=True)
-    start_ts, end_ts = (pd.Timestamp(t) for t in (start, end))
-    start_ts = start_ts.tz_localize("UTC") if start_ts.tzinfo is None else start_ts
-    end_ts = end_ts.tz_localize("UTC") if end_ts.tzinfo is None else end_ts
+    start_ts, end_ts = utc_timestamp(start), utc_timestamp(end)
+    if start_ts is None or end_ts is None:  # an unknown bound holds no mention
+        return m.iloc[0:0]
+    at = to_utc(m["created_at"])
     m = m[(at >= start_ts) & (at < end_ts)]
     if containing and "text" in m:
         m = m[m["text"].astype(str).str.lower().str.contains(containing.lower(), regex=False)]
@@ -184,22 +178,14 @@ def explain_episode(
     """
     if "created_at" not in mentions:
         raise DataLoadError("mentions lack the 'created_at' column")
-    start_ts, end_ts = pd.Timestamp(start), pd.Timestamp(end)
-    start_ts = (
-        start_ts.tz_localize("UTC") if start_ts.tzinfo is None else start_ts.tz_convert("UTC")
-    )
-    end_ts = end_ts.tz_localize("UTC") if end_ts.tzinfo is None else end_ts.tz_convert("UTC")
-    if end_ts <= start_ts:
+    start_ts, end_ts = utc_timestamp(start), utc_timestamp(end)
+    if start_ts is None or end_ts is None or end_ts <= start_ts:
         raise DataLoadError(f"episode end {end_ts} is not after its start {start_ts}")
     if baseline_days <= 0:
         raise DataLoadError(f"baseline_days must be positive, got {baseline_days}")
-    m = mentions
-    if topic is not None and "topic" in m:
-        m = m[m["topic"] == topic]
-    at = pd.to_datetime(m["created_at"], utc=True)
     base_start = start_ts - pd.Timedelta(days=baseline_days)
-    episode = m[(at >= start_ts) & (at < end_ts)]
-    baseline = m[(at >= base_start) & (at < start_ts)]
+    episode = episode_mentions(mentions, topic, start_ts, end_ts)
+    baseline = episode_mentions(mentions, topic, base_start, start_ts)
     n_e, n_b = len(episode), len(baseline)
 
     def per_mention(frame: pd.DataFrame, column: str, split: bool) -> pd.Series:

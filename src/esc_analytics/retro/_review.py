@@ -2,7 +2,9 @@
 
 Pure computation: incidents × escalations × features (× optional mentions) → ``IncidentReview``.
 Improvements are quantified by re-evaluating the policy with the smallest threshold changes
-that would have alerted earlier, and costed in extra escalations per month.
+that would have alerted earlier, and costed in extra escalations per month. Alerts count for an
+incident by the backtest's :class:`~esc_analytics.backtesting.MatchRules` — the very rules of
+the backtest result a review is given — so a review never disagrees with its backtest.
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import DataLoadError, PolicyError
+from .._util.format import format_hours, format_time
 from .._util.schema import NEGATIVE_SENTIMENT_BAR
+from .._util.times import UTC_DTYPE, to_utc, to_utc_ns, utc_timestamp
+from ..backtesting._matching import DEFAULT_MAX_EARLY, MatchRules, in_match_interval
 from ..escalations._escalations import Escalations
+from ..escalations._evaluate import evaluate
 from ._notes import SECTION_TITLES, SECTIONS, notes_to_markdown
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,9 +32,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # A window counts as an early sign of the issue when volume exceeds baseline by this ratio.
 FIRST_SIGN_RATIO = 1.5
-DEFAULT_MAX_EARLY = pd.Timedelta("24h")
-# Where an incident has no ended_at, alerts up to this long after its start still count.
-DEFAULT_MAX_DELAY = pd.Timedelta("24h")
 PRECEDING_PERIOD = pd.Timedelta("7D")
 DAYS_PER_MONTH = 30.4375
 MAX_CANDIDATES_PER_PARAM = 12
@@ -38,82 +41,40 @@ _FALLING_OPS = {"<", "<=", "lt", "le"}
 _STRICT_OPS = {">", "gt", "<", "lt"}
 
 
-# --- small formatting helpers ---------------------------------------------------------------
-
-
-def format_time(ts: pd.Timestamp | None) -> str:
-    """A UTC timestamp as ``2026-03-04 14:00 UTC`` (``—`` when unknown)."""
-    if ts is None or pd.isna(ts):
-        return "—"
-    return pd.Timestamp(ts).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
-
-
-def format_hours(hours: float) -> str:
-    """A duration in hours for prose: ``45 min``, ``3 h``, ``2.5 d``."""
-    hours = abs(float(hours))
-    if hours < 1:
-        return f"{round(hours * 60):.0f} min"
-    if hours < 48:
-        return f"{hours:.0f} h" if math.isclose(hours, round(hours)) else f"{hours:.1f} h"
-    return f"{hours / 24:.1f} d"
-
-
-def _ts(value: Any) -> pd.Timestamp | None:
-    if value is None or (not isinstance(value, pd.Timestamp) and pd.isna(value)):
-        return None
-    ts = pd.Timestamp(value)
-    if pd.isna(ts):
-        return None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
 def _hours(delta: pd.Timedelta) -> float:
     return float(pd.Timedelta(delta) / pd.Timedelta("1h"))
 
 
-# --- alerts per incident (shared with the what-if comparison) -------------------------------
+# --- alerts per incident ----------------------------------------------------------------------
 
 
-def incident_windows(
-    incidents: pd.DataFrame,
-    *,
-    max_early: str | pd.Timedelta = DEFAULT_MAX_EARLY,
-    max_delay: str | pd.Timedelta = DEFAULT_MAX_DELAY,
-) -> pd.DataFrame:
-    """Each incident's matching window: alerts from ``started_at − max_early`` to ``ended_at``
-    (``started_at + max_delay`` where the end is unknown) count for it."""
+def incident_windows(incidents: pd.DataFrame, rules: MatchRules | None = None) -> pd.DataFrame:
+    """Each incident's matching window by ``rules`` (default :class:`MatchRules`): alerts from
+    ``match_from`` (``started_at − max_early``) to ``match_until`` count for it."""
+    rules = MatchRules() if rules is None else rules
     missing = [c for c in ("incident_id", "topic", "started_at", "severity") if c not in incidents]
     if missing:
         raise DataLoadError(f"incidents lack columns {missing}")
     out = incidents.copy()
-    start = pd.to_datetime(out["started_at"], utc=True)
-    end = (
-        pd.to_datetime(out["ended_at"], utc=True)
-        if "ended_at" in out
-        else pd.Series(pd.NaT, index=out.index, dtype=start.dtype)
-    )
-    end = end.where(end.notna(), start + pd.Timedelta(max_delay))
-    out["match_from"] = start - pd.Timedelta(max_early)
-    out["match_to"] = end
+    start = to_utc(out["started_at"])
+    end = to_utc(out["ended_at"]) if "ended_at" in out else None
+    out["match_from"] = rules.match_from(start)
+    out["match_until"] = rules.match_until(start, end)
     out["incident_id"] = out["incident_id"].astype(str)
     return out
 
 
 def incident_alerts(
-    escalations: Escalations,
-    incidents: pd.DataFrame,
-    *,
-    max_early: str | pd.Timedelta = DEFAULT_MAX_EARLY,
-    max_delay: str | pd.Timedelta = DEFAULT_MAX_DELAY,
+    escalations: Escalations, incidents: pd.DataFrame, *, rules: MatchRules | None = None
 ) -> pd.DataFrame:
-    """Per incident: the first alert of each tier within its matching window.
+    """Per incident: the first alert of each tier within its matching window (``rules``).
 
     Returns one row per incident (incidents' order) with ``incident_id, topic, severity,
     tier_reached`` (0 = missed), ``first_alert_at`` and ``first_alert_tier{k}_at`` for every tier
     k of the escalations (the first notification at tier ≥ k), plus ``team_noticed_at``
     (``detected_at``, else ``escalated_at``) and ``lead_time_h`` = team_noticed − first alert.
     """
-    win = incident_windows(incidents, max_early=max_early, max_delay=max_delay)
+    win = incident_windows(incidents, rules)
     notes = escalations.notifications
     tiers = sorted({int(t) for t in escalations.windows["tier"].unique() if int(t) > 0})
     tiers = sorted(set(tiers) | {int(t) for t in notes["tier"].unique()})
@@ -128,9 +89,11 @@ def incident_alerts(
         }
         hit = None
         if frame is not None:
-            at = frame["alerted_at"]
-            # Same rule as the backtest: the window overlaps the incident's match interval.
-            hit = frame[(at > rec.match_from) & (frame["window_start"] <= rec.match_to)]
+            hit = frame[
+                in_match_interval(
+                    frame["window_start"], frame["alerted_at"], rec.match_from, rec.match_until
+                )
+            ]
         if hit is None or hit.empty:
             row["tier_reached"] = 0
             row["first_alert_at"] = pd.NaT
@@ -150,38 +113,31 @@ def incident_alerts(
     noticed = pd.Series(pd.NaT, index=win.index, dtype="datetime64[us, UTC]")
     for col in ("escalated_at", "detected_at"):  # detected_at wins where both are known
         if col in win:
-            val = pd.to_datetime(win[col], utc=True)
+            val = to_utc(win[col])
             noticed = val.where(val.notna(), noticed)
-    out["team_noticed_at"] = noticed.astype("datetime64[ns, UTC]").array
-    out["first_alert_at"] = pd.to_datetime(out["first_alert_at"], utc=True).astype(
-        "datetime64[ns, UTC]"
-    )
-    for col in [c for c in out.columns if c.startswith("first_alert_tier")]:
-        out[col] = pd.to_datetime(out[col], utc=True).astype("datetime64[ns, UTC]")
+    out["team_noticed_at"] = noticed.astype(UTC_DTYPE).array
+    for col in [c for c in out.columns if c.startswith("first_alert_")]:
+        out[col] = to_utc(out[col]).astype(UTC_DTYPE)
     out["lead_time_h"] = (out["team_noticed_at"] - out["first_alert_at"]) / pd.Timedelta("1h")
     return out
 
 
 def false_episodes(
-    escalations: Escalations,
-    incidents: pd.DataFrame,
-    *,
-    max_early: str | pd.Timedelta = DEFAULT_MAX_EARLY,
-    max_delay: str | pd.Timedelta = DEFAULT_MAX_DELAY,
+    escalations: Escalations, incidents: pd.DataFrame, *, rules: MatchRules | None = None
 ) -> pd.DataFrame:
-    """Episodes that overlap no incident's matching window on their topic (false escalations)."""
+    """Episodes that overlap no incident's matching window (``rules``) on their topic (false
+    escalations)."""
     eps = escalations.episodes
     if eps.empty:
         return eps.copy()
-    win = incident_windows(incidents, max_early=max_early, max_delay=max_delay)
+    win = incident_windows(incidents, rules)
     overlaps = np.zeros(len(eps), dtype=bool)
     ep_topic = eps["topic"].to_numpy()
-    ep_start = eps["started_at"].to_numpy()
-    ep_end = eps["ended_at"].to_numpy()
-    for rec in win.itertuples(index=False):
-        frm = rec.match_from.to_datetime64()
-        to = rec.match_to.to_datetime64()
-        overlaps |= (ep_topic == rec.topic) & (ep_start <= to) & (ep_end > frm)
+    # int64 nanoseconds on both sides (tz-aware episode times never meet naive numpy ones)
+    ep_start, ep_end = to_utc_ns(eps["started_at"]), to_utc_ns(eps["ended_at"])
+    match_from, match_until = to_utc_ns(win["match_from"]), to_utc_ns(win["match_until"])
+    for topic, frm, to in zip(win["topic"], match_from, match_until, strict=True):
+        overlaps |= (ep_topic == topic) & (ep_start <= to) & (ep_end > frm)
     return eps.loc[~overlaps].reset_index(drop=True)
 
 
@@ -286,7 +242,7 @@ def _first_negative_mention(
     m = mentions
     if "topic" in m:
         m = m[m["topic"] == topic]
-    at = pd.to_datetime(m["created_at"], utc=True)
+    at = to_utc(m["created_at"])
     m = m[(at >= since) & (at <= until) & (m["sentiment"] <= NEGATIVE_SENTIMENT_BAR)]
     if m.empty:
         return None, None
@@ -336,7 +292,7 @@ def _first_alert_at_tier(
 ) -> pd.Timestamp | None:
     n = esc.notifications
     hit = n[(n["topic"] == topic) & (n["tier"] >= level)]
-    hit = hit[(hit["alerted_at"] > frm) & (hit["window_start"] <= to)]
+    hit = hit[in_match_interval(hit["window_start"], hit["alerted_at"], frm, to)]
     return pd.Timestamp(hit["alerted_at"].min()) if len(hit) else None
 
 
@@ -348,8 +304,7 @@ def quantify_improvements(
     level: int,
     current_alert_at: pd.Timestamp | None,
     team_noticed_at: pd.Timestamp | None,
-    max_early: pd.Timedelta = DEFAULT_MAX_EARLY,
-    max_delay: pd.Timedelta = DEFAULT_MAX_DELAY,
+    rules: MatchRules | None = None,
     baseline_escalations: Escalations | None = None,
     since: pd.Timestamp | None = None,
     until: pd.Timestamp | None = None,
@@ -361,10 +316,10 @@ def quantify_improvements(
     ``until``, e.g. its peak) before the current alert; the policy is
     re-evaluated with each. Kept per parameter: the smallest change that alerts earlier and
     the smallest that alerts earliest. Cost = extra notifications at tier ≥ level per month
-    over all topics and windows of ``features``.
+    over all topics and windows of ``features``. The incident's windows are those of ``rules``
+    (default :class:`MatchRules`).
     """
-    from ..escalations._evaluate import evaluate
-
+    rules = MatchRules() if rules is None else rules
     columns = [
         "parameter",
         "current",
@@ -375,9 +330,9 @@ def quantify_improvements(
         "extra_escalations_per_month",
     ]
     topic = incident["topic"]
-    start = _ts(incident["started_at"])
-    end = _ts(incident.get("ended_at")) or start + max_delay
-    frm, to = start - max_early, end
+    start = utc_timestamp(incident["started_at"])
+    frm = rules.match_from(start)
+    to = rules.match_until(start, utc_timestamp(incident.get("ended_at")))
     deadline = current_alert_at if current_alert_at is not None else to + pd.Timedelta("1ns")
     topic_feats = features[features["topic"] == topic]
     local = topic_feats[
@@ -518,41 +473,44 @@ def review_incident(
     mentions: pd.DataFrame | None = None,
     *,
     max_early: str | pd.Timedelta = DEFAULT_MAX_EARLY,
-    max_delay: str | pd.Timedelta = DEFAULT_MAX_DELAY,
+    max_delay: str | pd.Timedelta | None = None,
     quantify: bool = True,
 ) -> IncidentReview:
     """Draft the retrospective of ``incident_id`` from the facts.
 
     ``escalations`` are the policy's escalations on ``features``; ``backtest_result`` (may be
-    None) supplies ``max_early`` when it records one. With ``mentions`` the first negative
-    mention marks the first sign of the issue; otherwise the first window of the volume ramp
-    (volume_ratio > 1.5) before the peak does.
+    None) supplies the matching rules (``rules``, else ``max_early`` and ``max_delay``) when it
+    records them, so that the review judges the incident as its backtest did; ``max_early``
+    and ``max_delay`` apply otherwise (the backtest's precedence: ``started_at + max_delay``
+    when given, else ``ended_at``, else 24 h after the start). With ``mentions`` the first
+    negative mention marks the first sign of the issue; otherwise the first window of the
+    volume ramp (volume_ratio > 1.5) before the peak does.
     """
-    max_early = pd.Timedelta(getattr(backtest_result, "max_early", None) or max_early)
-    max_delay = pd.Timedelta(max_delay)
+    rules = _recorded_rules(backtest_result, max_early, max_delay)
     inc = _incident_row(incidents, incident_id)
     incident = {k: (None if (not isinstance(v, str) and pd.isna(v)) else v) for k, v in inc.items()}
     topic = incident["topic"]
     severity = int(incident["severity"])
-    start = _ts(incident["started_at"])
-    end_known = _ts(incident.get("ended_at"))
-    end = end_known or start + max_delay
-    detected = _ts(incident.get("detected_at"))
-    team_escalated = _ts(incident.get("escalated_at"))
-    resolved = _ts(incident.get("resolved_at"))
+    start = utc_timestamp(incident["started_at"])
+    end_known = utc_timestamp(incident.get("ended_at"))
+    earliest = rules.match_from(start)
+    end = rules.incident_end(start, end_known)  # the incident's own span, for context and peak
+    detected = utc_timestamp(incident.get("detected_at"))
+    team_escalated = utc_timestamp(incident.get("escalated_at"))
+    resolved = utc_timestamp(incident.get("resolved_at"))
     noticed = detected or team_escalated
 
-    alerts = incident_alerts(escalations, incidents, max_early=max_early, max_delay=max_delay)
+    alerts = incident_alerts(escalations, incidents, rules=rules)
     alert = alerts.loc[alerts["incident_id"] == str(incident_id)].iloc[0]
     tier_reached = int(alert["tier_reached"])
-    first_alert = _ts(alert["first_alert_at"])
+    first_alert = utc_timestamp(alert["first_alert_at"])
     bt_row = _backtest_row(backtest_result, incident_id)
     if bt_row is not None:  # the backtest's verdict is the reference where there is one
         tier_reached = int(bt_row["tier_reached"])
-        first_alert = _ts(bt_row["first_alert_at"])
+        first_alert = utc_timestamp(bt_row["first_alert_at"])
     levels = sorted(int(t.level) for t in policy.tiers) if policy is not None else []
     first_at = {
-        k: _ts(alert.get(f"first_alert_tier{k}_at"))
+        k: utc_timestamp(alert.get(f"first_alert_tier{k}_at"))
         for k in levels
         if f"first_alert_tier{k}_at" in alert
     }
@@ -560,7 +518,7 @@ def review_incident(
 
     # Context windows and the peak.
     feats = features[features["topic"] == topic]
-    ctx_from, ctx_to = start - max_early - pd.Timedelta("2D"), end + pd.Timedelta("1D")
+    ctx_from, ctx_to = earliest - pd.Timedelta("2D"), end + pd.Timedelta("1D")
     ctx = feats[(feats["window_start"] >= ctx_from) & (feats["window_start"] <= ctx_to)]
     cols = [c for c in ("window_start", "volume", "baseline_volume", "volume_ratio") if c in ctx]
     ctx = ctx[cols].sort_values("window_start").reset_index(drop=True)
@@ -570,7 +528,7 @@ def review_incident(
     ctx["tier"] = ctx["tier"].fillna(0).astype(int)
     in_inc = ctx[(ctx["window_start"] >= start.floor("1h")) & (ctx["window_start"] <= end)]
     if in_inc.empty:
-        in_inc = ctx[(ctx["window_start"] >= start - max_early) & (ctx["window_start"] <= end)]
+        in_inc = ctx[(ctx["window_start"] >= earliest) & (ctx["window_start"] <= end)]
     peak_at = peak_volume = None
     if len(in_inc) and "volume" in in_inc:
         i = int(np.argmax(in_inc["volume"].to_numpy()))
@@ -580,9 +538,9 @@ def review_incident(
         float(in_inc["volume_ratio"].max()) if "volume_ratio" in in_inc and len(in_inc) else None
     )
 
-    first_sign = _first_sign(ctx, peak_at, start - max_early)
+    first_sign = _first_sign(ctx, peak_at, earliest)
     first_mention_at, first_mention_id = _first_negative_mention(
-        mentions, topic, first_sign or start - max_early, peak_at or end
+        mentions, topic, first_sign or earliest, peak_at or end
     )
 
     # Milestones.
@@ -638,16 +596,16 @@ def review_incident(
     if resolved is not None:
         ms.append({"milestone": "resolved", "at": resolved, "tier": 0, "detail": "resolved"})
     milestones = pd.DataFrame(ms, columns=["milestone", "at", "tier", "detail"])
-    milestones["at"] = pd.to_datetime(milestones["at"], utc=True)
+    milestones["at"] = to_utc(milestones["at"])
     milestones = milestones.sort_values("at", kind="stable").reset_index(drop=True)
     milestones["hours_from_start"] = (milestones["at"] - start) / pd.Timedelta("1h")
 
     # Facts.
     false_alerts = getattr(backtest_result, "false_alerts", None)
     if false_alerts is not None and "alerted_at" in false_alerts:
-        falses = false_alerts.assign(_at=pd.to_datetime(false_alerts["alerted_at"], utc=True))
+        falses = false_alerts.assign(_at=to_utc(false_alerts["alerted_at"]))
     else:
-        falses = false_episodes(escalations, incidents, max_early=max_early, max_delay=max_delay)
+        falses = false_episodes(escalations, incidents, rules=rules)
         falses = falses.assign(_at=falses["started_at"])
     before = falses[(falses["_at"] >= start - PRECEDING_PERIOD) & (falses["_at"] < start)]
     false_week_all = len(before)
@@ -684,8 +642,7 @@ def review_incident(
             level=target,
             current_alert_at=target_at,
             team_noticed_at=noticed,
-            max_early=max_early,
-            max_delay=max_delay,
+            rules=rules,
             baseline_escalations=escalations,
             since=first_sign,
             until=peak_at,
@@ -704,6 +661,18 @@ def review_incident(
         facts=facts,
         improvements=improvements,
         context=ctx,
+    )
+
+
+def _recorded_rules(backtest_result: Any, max_early: Any, max_delay: Any) -> MatchRules:
+    """The matching rules a backtest result records (its ``rules``, else its ``max_early`` and
+    ``max_delay`` where it has them), else the ones given: a review and its backtest agree."""
+    recorded = getattr(backtest_result, "rules", None)
+    if isinstance(recorded, MatchRules):
+        return recorded
+    early = getattr(backtest_result, "max_early", None)
+    return MatchRules.of(
+        max_early if early is None else early, getattr(backtest_result, "max_delay", max_delay)
     )
 
 
@@ -742,7 +711,7 @@ def _draft_sections(
     policy: Any,
     levels: list[int],
 ) -> dict[str, str]:
-    start = _ts(incident["started_at"])
+    start = utc_timestamp(incident["started_at"])
     sev, reached, target = f["severity"], f["tier_reached"], f["target_tier"]
     # Scope and milestones.
     name = _md_text(incident.get("title") or incident["incident_id"])
@@ -879,13 +848,15 @@ def pick_instructive_incident(
     escalations: Escalations,
     *,
     max_early: str | pd.Timedelta = DEFAULT_MAX_EARLY,
+    max_delay: str | pd.Timedelta | None = None,
 ) -> str:
     """The incident with most to learn from: missed or under-escalated at high severity first,
-    then caught late; ties by severity, then start time, then id (deterministic)."""
+    then caught late; ties by severity, then start time, then id (deterministic). Alerts count
+    by the backtest's rules with ``max_early`` and ``max_delay``."""
     if incidents.empty:
         raise DataLoadError("no incidents to review")
-    a = incident_alerts(escalations, incidents, max_early=max_early)
-    a["started_at"] = pd.to_datetime(incidents["started_at"], utc=True).to_numpy()
+    a = incident_alerts(escalations, incidents, rules=MatchRules.of(max_early, max_delay))
+    a["started_at"] = to_utc(incidents["started_at"]).to_numpy()
     missed = a["tier_reached"] == 0
     under = (~missed) & (a["tier_reached"] < a["severity"])
     late = (~missed) & (a["lead_time_h"] < 0)
