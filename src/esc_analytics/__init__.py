@@ -104,6 +104,8 @@ _EXPORTS: dict[str, str] = {
     "explain_episode": ".retro",
     "episode_mentions": ".retro",
     "carry_over": ".retro",
+    "draft_notes": ".retro",
+    "notes_file_stem": ".retro",
     "load_notes": ".retro",
     "merge_participant_notes": ".retro",
     "save_notes": ".retro",

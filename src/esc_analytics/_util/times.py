@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .errors import DataLoadError
+
 UTC_DTYPE = "datetime64[ns, UTC]"
 NAT_NS = np.iinfo(np.int64).min  # what pandas stores for NaT in int64 nanoseconds
 
@@ -44,3 +46,15 @@ def utc_timestamp(value: Any) -> pd.Timestamp | None:
     if pd.isna(ts):
         return None
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def check_time_zone(tz: str | None) -> None:
+    """A DataLoadError unless ``tz`` is None or a time zone pandas knows (an IANA name)."""
+    if tz is None:
+        return
+    try:
+        pd.Timestamp("2020-01-01").tz_localize(tz)
+    except Exception as exc:
+        raise DataLoadError(
+            f"unknown time zone {tz!r} (use an IANA name such as 'Europe/Paris')"
+        ) from exc

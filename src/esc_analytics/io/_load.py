@@ -67,6 +67,7 @@ from .._util.schema import (
     SERIES_REQUIRED,
     SEVERITY_LABELS,
 )
+from .._util.times import check_time_zone
 from ._readers import RawTable, read_table, table_from_frame
 
 __all__ = [
@@ -312,7 +313,7 @@ class _Load:
     def __init__(
         self, kind: str, source: Any, columns: Mapping[str, str] | None, tz: str | None
     ) -> None:
-        _check_tz(tz)
+        check_time_zone(tz)
         self.kind = kind
         self.tz = tz
         self.tables = _read_inputs(source)
@@ -762,16 +763,6 @@ def _timezone_note(notes: Sequence[str], tz: str | None = None) -> str:
     if "epoch" in kinds:
         parts.append("epoch numbers read as UTC")
     return "; ".join(parts)
-
-
-def _check_tz(tz: str | None) -> None:
-    if tz is None:
-        return
-    try:
-        pd.Timestamp("2020-01-01").tz_localize(tz)
-    except Exception as exc:
-        raise DataLoadError(f"unknown time zone {tz!r} (use an IANA name such as "
-                            f"'Europe/Paris')") from exc
 
 
 # --- numbers, sentiment, flags ---------------------------------------------------------------

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import DataLoadError
+from .._util.times import check_time_zone
 from ._readers import RawTable, read_table, table_from_frame
 
 PLANNED_EVENT_COLUMNS = ("topic", "started_at", "ended_at")
@@ -38,7 +39,7 @@ def load_planned_events(
     (default UTC). A header without rows gives an empty frame (no planned event). Raises
     :class:`~esc_analytics.DataLoadError` for a missing or unreadable file, no ``started_at``
     column, a missing or unparseable time, or an event that ends before it starts."""
-    _check_tz(tz)
+    check_time_zone(tz)
     table = _read(source)
     if table is None:  # a header and no rows: no planned event
         return _empty()
@@ -104,17 +105,6 @@ def _empty() -> pd.DataFrame:
             "ended_at": pd.Series([], dtype=_TIME_DTYPE),
         }
     )
-
-
-def _check_tz(tz: str | None) -> None:
-    if tz is None:
-        return
-    try:
-        pd.Timestamp("2020-01-01").tz_localize(tz)
-    except Exception as exc:
-        raise DataLoadError(
-            f"unknown time zone {tz!r} (use an IANA name such as 'Europe/Paris')"
-        ) from exc
 
 
 def _topics(values: pd.Series) -> pd.Series:

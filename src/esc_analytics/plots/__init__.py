@@ -14,7 +14,7 @@ from ._policy_tree import plot_policy_tree
 from ._retro import milestone_figure
 from ._style import TIER_COLORS, apply_style, tier_color, tier_fill
 from ._timeline import timeline_figure
-from ._tradeoff import tradeoff_figure
+from ._tradeoff import current_point, tradeoff_figure
 from ._whatif import comparison_figure
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "calibration_figure",
     "comparison_figure",
     "comparison_metrics_figure",
+    "current_point",
     "explanation_figure",
     "importance_figure",
     "milestone_figure",

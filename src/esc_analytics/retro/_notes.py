@@ -179,3 +179,10 @@ def load_participant_notes(folder: str | os.PathLike[str]) -> dict[str, dict[str
         if file.suffix.lower() in (".yaml", ".yml") and not file.name.startswith("."):
             found[file.stem] = load_notes(file)
     return found
+
+
+def notes_file_stem(incident_id: object) -> str:
+    """A file name for an incident's notes: ids come from users' files, so anything but
+    letters, digits, ``.``, ``_`` and ``-`` becomes ``_`` (no ``/``, no leading dot)."""
+    return re.sub(r"[^\w.-]", "_", str(incident_id)).lstrip(".") or "_"
+

@@ -8,7 +8,6 @@ questions are carried over.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -19,43 +18,19 @@ import plotly.graph_objects as go
 from .._util.atomic import atomic_write_text
 from .._util.html import escape_text
 from ..backtesting._backtest import backtest
+from ..backtesting._matching import DEFAULT_MAX_EARLY
 from ..escalations._evaluate import evaluate
+from ..retro._draft import draft_notes
 from ..retro._notes import (
     SECTION_TITLES,
-    carry_over,
-    combine_texts,
     load_notes,
     load_participant_notes,
-    merge_participant_notes,
+    notes_file_stem,
     notes_to_markdown,
     save_notes,
 )
 from ..retro._review import IncidentReview, pick_instructive_incident, review_incident
 from ._common import DisplayMixin
-
-
-def notes_file_stem(incident_id: object) -> str:
-    """A file name for an incident's notes: ids come from users' files, so anything but
-    letters, digits, ``.``, ``_`` and ``-`` becomes ``_`` (no ``/``, no leading dot)."""
-    return re.sub(r"[^\w.-]", "_", str(incident_id)).lstrip(".") or "_"
-
-
-def draft_notes(
-    review: IncidentReview, previous: dict | None, participants: dict[str, dict]
-) -> dict[str, Any]:
-    """The starting notes of a retrospective: the facts-based draft, then the items carried
-    over from the previous retrospective, then the participants' merged notes."""
-    carried = carry_over(previous)
-    merged = merge_participant_notes(participants) if participants else {}
-    sections = {
-        key: combine_texts(review.sections.get(key, ""), carried.get(key, ""), merged.get(key, ""))
-        for key in SECTION_TITLES
-    }
-    return {
-        "incident_id": review.incident_id,
-        "sections": sections,
-        "participants": sorted(participants),
-    }
 
 
 class RetroReviewer(DisplayMixin):
@@ -71,7 +46,7 @@ class RetroReviewer(DisplayMixin):
         notes_dir: str | Path = "retro-notes",
         incident_id: str | None = None,
         previous_notes: dict | str | Path | None = None,
-        max_early: str = "24h",
+        max_early: str | pd.Timedelta = DEFAULT_MAX_EARLY,
     ) -> None:
         self.features, self.incidents, self.policy = features, incidents, policy
         self.mentions = mentions

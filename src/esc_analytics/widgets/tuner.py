@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 from .._util.atomic import atomic_write_text
 from ..backtesting._backtest import backtest
 from ..backtesting._live import PreparedBacktest
+from ..backtesting._matching import DEFAULT_MAX_EARLY
 from ..escalations._evaluate import evaluate, prepare_grid
 from ..plots._timeline import figure_from_timeline_data, timeline_data
 from ..plots._tradeoff import current_point, tradeoff_figure
@@ -68,7 +69,7 @@ class ThresholdTuner(DisplayMixin):
         *,
         topic: str | None = None,
         save_dir: str | Path = "policies",
-        max_early: str | pd.Timedelta = "24h",
+        max_early: str | pd.Timedelta = DEFAULT_MAX_EARLY,
     ) -> None:
         self.features = features.sort_values(["topic", "window_start"], kind="stable").reset_index(
             drop=True

@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .._util.html import escape_text
+from ..backtesting._matching import DEFAULT_MAX_EARLY
 from ..backtesting._whatif import PolicyComparison, compare_policies
 from ._common import DisplayMixin, html_table
 
@@ -23,7 +24,7 @@ class PolicyWhatIf(DisplayMixin):
         policy_a: Any,
         policy_b: Any,
         *,
-        max_early: str = "24h",
+        max_early: str | pd.Timedelta = DEFAULT_MAX_EARLY,
     ) -> None:
         self.comparison: PolicyComparison = compare_policies(
             features, incidents, policy_a, policy_b, max_early=max_early
