@@ -11,10 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from esc_analytics import Escalations, nab_from_escalations
 from esc_analytics._util.errors import DataLoadError, PolicyError
 from esc_analytics.backtesting._backtest import OUTCOMES, BacktestResult, CostModel, backtest
-from esc_analytics.backtesting._nab import nab_from_escalations
-from esc_analytics.escalations._escalations import Escalations
 
 FREQ = pd.Timedelta("1h")
 GRID_START = pd.Timestamp("2024-01-01", tz="UTC")

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from esc_analytics import Escalations
 from esc_analytics._util.errors import PolicyError
 from esc_analytics.backtesting._nab import (
     NAB_PROFILES,
@@ -23,7 +24,6 @@ from esc_analytics.backtesting._nab import (
     scaled_sigmoid,
     window_rows,
 )
-from esc_analytics.escalations._escalations import Escalations
 
 
 def S(y: float) -> float:

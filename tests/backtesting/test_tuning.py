@@ -6,9 +6,8 @@ import pandas as pd
 import pytest
 from small_topic import POLICY, _features, _incidents
 
-from esc_analytics.backtesting._backtest import backtest
+from esc_analytics import backtest, evaluate
 from esc_analytics.backtesting._live import PreparedBacktest
-from esc_analytics.escalations._evaluate import evaluate
 
 INCIDENT_COLS = [
     "incident_id",
@@ -58,9 +57,7 @@ def test_fast_equals_full_on_hand_built(ratio):
 
 @pytest.mark.slow
 def test_fast_equals_full_on_sample(sample_dir):
-    from esc_analytics.features._build import build_features
-    from esc_analytics.io._load import load_incidents, load_mentions
-    from esc_analytics.policy._policy import load_policy
+    from esc_analytics import build_features, load_incidents, load_mentions, load_policy
 
     feats = build_features(load_mentions(sample_dir / "mentions.csv.gz").data)
     inc = load_incidents(sample_dir / "incidents.csv").data

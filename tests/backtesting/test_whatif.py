@@ -6,9 +6,8 @@ import pandas as pd
 import pytest
 from small_topic import POLICY, _features, _incidents
 
+from esc_analytics import Policy, compare_policies, scale_thresholds
 from esc_analytics._util.errors import PolicyError
-from esc_analytics.backtesting._whatif import compare_policies, scale_thresholds
-from esc_analytics.policy._policy import Policy
 
 
 def test_lower_threshold_catches_earlier_and_costs_alerts():

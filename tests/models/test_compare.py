@@ -7,9 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from esc_analytics import ModelComparison, compare_with_policy, walk_forward
 from esc_analytics._util.errors import ModelError
-from esc_analytics.calibration._walk_forward import walk_forward
-from esc_analytics.models._compare import ModelComparison, compare_with_policy
 
 # A quick model: logistic regression, no probability calibration, 2 time-series splits.
 FAST_MODEL = {"model": "logistic", "calibrate": False, "n_splits": 2}

@@ -9,6 +9,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from esc_analytics import Condition, Policy, Tier
 from esc_analytics._util.errors import ModelError
 from esc_analytics.models._classifiers import (
     EscalationClassifier,
@@ -20,7 +21,6 @@ from esc_analytics.models._classifiers import (
     save_model,
     tree_to_policy,
 )
-from esc_analytics.policy._policy import Condition, Policy, Tier
 
 
 def _synthetic_history(seed: int = 0, hours: int = 24 * 40, topics=("a", "b")):
@@ -198,7 +198,7 @@ def test_tfidf_text_column_is_used_when_given():
 
 # --- tiers, escalations, persistence of models --------------------------------------------------
 def test_tiered_model_gives_escalations_that_backtest_like_a_policy(tmp_path):
-    from esc_analytics.backtesting._backtest import backtest
+    from esc_analytics import backtest
 
     features, incidents = _synthetic_history()
     cut = pd.Timestamp("2026-01-25", tz="UTC")
@@ -264,7 +264,7 @@ def test_policy_classifier_exposes_flat_thresholds_for_grid_search():
 
 
 def test_policy_classifier_predicts_what_the_policy_evaluates():
-    from esc_analytics.escalations._evaluate import evaluate
+    from esc_analytics import evaluate
 
     features, _ = _synthetic_history(hours=100)
     policy = _one_tier(1.5)
@@ -275,7 +275,7 @@ def test_policy_classifier_predicts_what_the_policy_evaluates():
 
 # --- tree → plan --------------------------------------------------------------------------------
 def test_tree_exports_as_a_readable_policy_that_reproduces_its_decisions():
-    from esc_analytics.escalations._evaluate import evaluate
+    from esc_analytics import evaluate
 
     rng = np.random.default_rng(3)
     n = 600
@@ -312,9 +312,7 @@ def test_tree_that_never_escalates_cannot_be_exported():
 
 
 def test_plan_tree_learned_from_history_is_a_policy_that_catches_incidents():
-    from esc_analytics.backtesting._backtest import backtest
-    from esc_analytics.escalations._evaluate import evaluate
-    from esc_analytics.models._classifiers import fit_plan_tree
+    from esc_analytics import backtest, evaluate, fit_plan_tree
 
     features, incidents = _synthetic_history()
     policy, tree = fit_plan_tree(features, incidents, max_depth=3, n_tiers=3)
@@ -375,7 +373,7 @@ def test_burst_levels_are_past_only_and_scale_free_inputs_do_not_depend_on_size(
 
 
 def test_event_tuning_chooses_threshold_persistence_and_cooldown_on_training_topics(tmp_path):
-    from esc_analytics.backtesting._nab import nab_from_escalations
+    from esc_analytics import nab_from_escalations
 
     features, incidents = _synthetic_history(topics=("a", "b", "c"))
     train = features["topic"] != "c"

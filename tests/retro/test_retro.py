@@ -6,9 +6,8 @@ import pandas as pd
 import pytest
 from small_topic import POLICY, _features, _incidents
 
+from esc_analytics import backtest, evaluate
 from esc_analytics._util.errors import DataLoadError
-from esc_analytics.backtesting._backtest import backtest
-from esc_analytics.escalations._evaluate import evaluate
 from esc_analytics.retro._review import (
     SECTIONS,
     incident_alerts,
