@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
+import esc_analytics as esc
 from esc_analytics import MatchRules, PolicyError
+from esc_analytics.retro._review import incident_alerts
 
 T = pd.Timestamp("2026-03-01 10:00", tz="UTC")
 STARTED = pd.Series([T, T])
@@ -49,3 +52,44 @@ def test_to_dict():
         "max_delay": "0 days 02:00:00",
         "open_duration": "1 days 00:00:00",
     }
+
+
+def _two_overlapping() -> tuple[pd.DataFrame, pd.DataFrame]:
+    t0 = pd.Timestamp("2026-03-01 00:00", tz="UTC")
+    hours = pd.Timedelta("1h")
+    incidents = pd.DataFrame(
+        {
+            "incident_id": ["A", "B", "C"],
+            "topic": "t",
+            "severity": 1,
+            "started_at": [t0 + 10 * hours, t0 + 25 * hours, t0 + 80 * hours],
+            "ended_at": [t0 + 40 * hours, t0 + 30 * hours, t0 + 82 * hours],
+        }
+    )
+    windows = pd.DataFrame(
+        {"topic": "t", "window_start": t0 + hours * np.arange(100), "tier": 0}
+    )
+    windows.loc[10, "tier"] = 1  # one alert, at A's start (15 h before B starts)
+    windows.loc[70, "tier"] = 1  # ten hours before C: an early alert, nothing else running
+    return incidents, windows
+
+
+def test_an_alert_belongs_to_the_incident_already_running():
+    incidents, windows = _two_overlapping()
+    result = esc.backtest(esc.escalations_from_tiers(windows, freq="1h"), incidents)
+    outcome = result.incidents.set_index("incident_id")["outcome"]
+    assert outcome["A"] != "missed"
+    assert outcome["B"] == "missed"  # not "caught 15 h before it started"
+    assert outcome["C"] != "missed"  # early alerts still count when nothing else runs
+    prepared = esc.prepare_incidents(incidents).set_index("incident_id")
+    assert prepared.loc["B", "match_from"] == prepared.loc["B", "started_at"]
+    assert prepared.loc["C", "match_from"] == prepared.loc["C", "started_at"] - pd.Timedelta("24h")
+
+
+def test_the_review_and_the_backtest_agree_on_the_overlapping_incident():
+    incidents, windows = _two_overlapping()
+    escalations = esc.escalations_from_tiers(windows, freq="1h")
+    reached = incident_alerts(escalations, incidents).set_index("incident_id")["tier_reached"]
+    assert reached.to_dict() == {"A": 1, "B": 0, "C": 1}  # the review finds no alert for B
+    caught = esc.backtest(escalations, incidents).incidents.set_index("incident_id")["caught"]
+    assert bool(caught["B"]) is False and bool(caught["A"]) is True

@@ -488,8 +488,8 @@ def prepare_incidents(
             column="started_at",
             lines=(np.flatnonzero(inc["started_at"].isna().to_numpy()) + 1).tolist(),
         )
-    inc["match_from"] = rules.match_from(inc["started_at"])
     inc["match_until"] = rules.match_until(inc["started_at"], inc["ended_at"])
+    inc["match_from"] = rules.early_limits(inc["topic"], inc["started_at"], inc["match_until"])
     return inc.sort_values(["started_at", "topic", "incident_id"], kind="stable")
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .._util.errors import PolicyError
+from .._util.times import to_utc_ns
 
 DEFAULT_MAX_EARLY = pd.Timedelta("24h")  # an alert up to a day before the incident counts
 DEFAULT_OPEN_DURATION = pd.Timedelta("24h")  # how long an incident without ended_at lasts
@@ -78,6 +80,34 @@ class MatchRules:
     def match_from(self, started_at: Any) -> Any:
         """The start of each incident's matching interval (Series or one Timestamp)."""
         return started_at - self.max_early
+
+    def early_limits(
+        self, topic: pd.Series, started_at: pd.Series, match_until: pd.Series
+    ) -> pd.Series:
+        """``match_from`` of each incident of a frame, with the rule that an alert belongs to
+        the incident already running: an early alert (before ``started_at``) counts for an
+        incident only after every earlier incident of its topic has stopped matching — so one
+        alert during incident A is never also "15 h early" for an incident B starting later.
+        Aligned with ``started_at``."""
+        limit = self.match_from(started_at)
+        order = np.lexsort((started_at.to_numpy(), topic.astype(str).to_numpy()))
+        topics = topic.astype(str).to_numpy()[order]
+        until = to_utc_ns(match_until)[order]
+        starts = to_utc_ns(started_at)[order]
+        lower = to_utc_ns(limit)[order]
+        out = lower.copy()
+        running = np.iinfo(np.int64).min  # latest match_until of the topic's earlier incidents
+        for i in range(len(order)):
+            if i == 0 or topics[i] != topics[i - 1]:
+                running = np.iinfo(np.int64).min
+            if running > lower[i]:  # an earlier incident still matches then
+                out[i] = min(running, starts[i])
+            running = max(running, until[i])
+        result = np.empty_like(out)
+        result[order] = out
+        return pd.Series(pd.to_datetime(result, utc=True), index=started_at.index).astype(
+            started_at.dtype
+        )
 
     def to_dict(self) -> dict[str, str | None]:
         """Plain values (durations as pandas strings) for JSON summaries."""

@@ -58,8 +58,8 @@ def incident_windows(incidents: pd.DataFrame, rules: MatchRules | None = None) -
     out = incidents.copy()
     start = to_utc(out["started_at"])
     end = to_utc(out["ended_at"]) if "ended_at" in out else None
-    out["match_from"] = rules.match_from(start)
     out["match_until"] = rules.match_until(start, end)
+    out["match_from"] = rules.early_limits(out["topic"], start, out["match_until"])
     out["incident_id"] = out["incident_id"].astype(str)
     return out
 
@@ -493,7 +493,8 @@ def review_incident(
     severity = int(incident["severity"])
     start = utc_timestamp(incident["started_at"])
     end_known = utc_timestamp(incident.get("ended_at"))
-    earliest = rules.match_from(start)
+    window = incident_windows(incidents, rules)
+    earliest = window.loc[window["incident_id"] == str(incident_id), "match_from"].iloc[0]
     end = rules.incident_end(start, end_known)  # the incident's own span, for context and peak
     detected = utc_timestamp(incident.get("detected_at"))
     team_escalated = utc_timestamp(incident.get("escalated_at"))
