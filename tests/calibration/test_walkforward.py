@@ -131,3 +131,30 @@ def test_topic_fold_figure_escapes_topic_names():
     incidents = incidents.assign(topic=incidents["topic"].replace(rename))
     result = walk_forward(features, incidents, scheme="topics", **KW)
     assert list(result.plot().data[0].x) == ["&lt;b&gt;a&lt;/b&gt;", "b", "c"]
+
+
+def test_a_week_of_history_gets_a_workable_fold_plan_by_itself():
+    """Eight days and five incidents: even cuts would train the first fold on no incident;
+    walk_forward cuts between incidents instead, says so, and every fold trains on some."""
+    from airline_shaped import features, incidents
+
+    import esc_analytics as esc
+
+    result = esc.walk_forward(features(), incidents(), n_folds=4)
+    assert (result.folds["plan"] == "between incidents").all()
+    assert len(result.folds) == 3  # four distinct start times: three cuts between them
+    inc = incidents()
+    for row in result.folds.itertuples():
+        assert (inc["started_at"] < row.train_until).any()
+        assert ((inc["started_at"] >= row.test_from) & (inc["started_at"] < row.test_until)).any()
+    text = result.summary()
+    assert "short history" in text and "95% interval" in text
+
+
+def test_walk_forward_with_one_incident_says_what_to_do():
+    from airline_shaped import features, incidents
+
+    import esc_analytics as esc
+
+    with pytest.raises(esc.EscAnalyticsError, match="at least 2 incidents"):
+        esc.walk_forward(features(), incidents().iloc[:1], n_folds=3)

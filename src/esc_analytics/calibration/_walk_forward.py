@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from .._util.format import format_time
+from .._util.stats import wilson_interval
 from .._util.times import to_utc
-from ..backtesting._backtest import backtest
+from ..backtesting._backtest import backtest, prepare_incidents
 from ..backtesting._matching import DEFAULT_MAX_EARLY
 from ..escalations._evaluate import evaluate
 from ._sweep import CalibrationError, CalibrationResult, calibrate, strict_op
@@ -53,10 +54,22 @@ class WalkForwardResult:
     def summary(self) -> str:
         """Pooled out-of-sample recall and false notifications per week per tier, NAB score."""
         lines = [f"walk-forward ({self.scheme}), {len(self.folds)} folds, out of sample:"]
-        for row in self.pooled.itertuples(index=False):
+        if "plan" in self.folds and self.folds["plan"].notna().any():
             lines.append(
-                f"  tier {row.tier}: recall {row.caught}/{row.incidents}"
-                f" ({row.recall:.0%}), {row.false_per_week:.2f} false/week"
+                "  (a short history: folds cut between incidents, so that every fold trains "
+                "on some; pass min_train= or n_folds= to choose)"
+            )
+        for row in self.pooled.itertuples(index=False):
+            if not row.incidents:
+                lines.append(
+                    f"  tier {row.tier}: no held-out incident of this severity, "
+                    f"{row.false_per_week:.2f} false/week"
+                )
+                continue
+            low, high = wilson_interval(int(row.caught), int(row.incidents))
+            lines.append(
+                f"  tier {row.tier}: recall {row.caught}/{row.incidents} ({row.recall:.0%}, "
+                f"95% interval {low:.0%}-{high:.0%}), {row.false_per_week:.2f} false/week"
             )
         if self.nab is not None:
             lines.append(f"  NAB ({self.folds.attrs.get('nab_profile', '')}): {self.nab:.1f}")
@@ -137,6 +150,47 @@ def normalise_inputs(
     return feats, inc
 
 
+def incident_boundaries(
+    times: pd.Series, incidents: pd.DataFrame, n_folds: int
+) -> list[pd.Timestamp]:
+    """Cut points for a short history: at most one fold fewer than there are incidents, each
+    cut between two incidents (after the earlier one stops matching), so that every training
+    period holds incidents and every test period holds one or more."""
+    inside = incidents[
+        (incidents["started_at"] >= times.min()) & (incidents["started_at"] <= times.max())
+    ].sort_values("started_at")
+    if len(inside) < 2:
+        raise CalibrationError(
+            f"walk-forward needs at least 2 incidents inside the data ({len(inside)} found): "
+            "one to fit on and one to test on; backtest the in-sample fit instead"
+        )
+    # incidents that start together go to the same side of every cut
+    groups = inside.groupby("started_at", sort=True)["match_until"].max()
+    if len(groups) < 2:
+        raise CalibrationError(
+            "walk-forward needs incidents at two different times at least: every incident "
+            "inside the data starts at the same moment"
+        )
+    folds = min(int(n_folds), len(groups) - 1)
+    starts = pd.Series(groups.index)
+    until = groups.cummax().reset_index(drop=True)
+    cuts = []
+    for i in range(1, folds + 1):
+        k = max(round(i * len(groups) / (folds + 1)), 1)  # start times before cut i
+        earlier, later = until[k - 1], starts[k]
+        cuts.append(earlier if earlier < later else later)
+    cuts = sorted(set(cuts))
+    return [*cuts, times.max() + pd.Timedelta(1, "ns")]
+
+
+def _trains_on_incidents(feats: pd.DataFrame, inc: pd.DataFrame, cuts: list) -> bool:
+    """Whether every expanding fold's training period (before its cut) holds an incident."""
+    first = feats["window_start"].min()
+    return all(
+        bool(((inc["started_at"] >= first) & (inc["started_at"] < cut)).any()) for cut in cuts[:-1]
+    )
+
+
 def fold_plan(
     feats: pd.DataFrame,
     *,
@@ -144,11 +198,30 @@ def fold_plan(
     scheme: str,
     min_train: str | pd.Timedelta | None = None,
     topics: Sequence[str] | None = None,
+    incidents: pd.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
     """The folds: ``fold, train_until, test_from, test_until`` (expanding) or ``fold, topic``
-    (leave one topic out)."""
+    (leave one topic out). Expanding folds split the time span evenly; when that would leave a
+    training period without an incident (a short history) and ``min_train`` is not given, the
+    cuts go between incidents instead (:func:`incident_boundaries`)."""
     if scheme == "expanding":
         cuts = fold_boundaries(feats["window_start"], int(n_folds), min_train)
+        if (
+            min_train is None
+            and incidents is not None
+            and not _trains_on_incidents(feats, incidents, cuts)
+        ):
+            cuts = incident_boundaries(feats["window_start"], incidents, int(n_folds))
+            return [
+                {
+                    "fold": i,
+                    "train_until": cuts[i],
+                    "test_from": cuts[i],
+                    "test_until": cuts[i + 1],
+                    "plan": "between incidents",
+                }
+                for i in range(len(cuts) - 1)
+            ]
         return [
             {"fold": i, "train_until": cuts[i], "test_from": cuts[i], "test_until": cuts[i + 1]}
             for i in range(int(n_folds))
@@ -227,7 +300,12 @@ def walk_forward(
     rows, outcomes, fits, tier_tables = [], [], [], []
     nab_raw = nab_null = nab_perfect = 0.0
     plan = fold_plan(
-        feats, n_folds=int(n_folds), scheme=scheme, min_train=min_train, topics=topics
+        feats,
+        n_folds=int(n_folds),
+        scheme=scheme,
+        min_train=min_train,
+        topics=topics,
+        incidents=prepare_incidents(inc),
     )
     for spec in plan:
         fold = split_fold(spec, feats, inc, scheme)
