@@ -47,7 +47,13 @@ def run(args: argparse.Namespace) -> int:
     from .._util.atomic import atomic_write_text, write_table
     from .._util.paths import notebooks_dir, sample_dir
     from ..backtesting import backtest
-    from ..calibration import calibrate, calibrate_policy, walk_forward
+    from ..calibration import (
+        CalibrationError,
+        calibrate,
+        calibrate_policy,
+        check_history,
+        walk_forward,
+    )
     from ..escalations import evaluate
     from ..features import load_inputs
     from ..policy import save_policy
@@ -56,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
 
-    _step(f"loading the sample history from {data}")
+    _step(f"loading the history from {data}")
     # mentions, incidents, planned events (kept out of the baselines) and the starter plan
     inputs = load_inputs(data, freq="1h")
     mentions, incidents = inputs.mentions, inputs.incidents
@@ -71,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
         f"    {len(features):,} windows × {features['topic'].nunique()} topics "
         f"→ {features_path}"
     )
+
+    _step("checking the history before fitting anything")
+    readiness = check_history(features, incidents.data, n_tiers=3)
+    print(_indent(readiness.summary()))
 
     starter = inputs.policy
     if starter is not None:
@@ -107,17 +117,21 @@ def run(args: argparse.Namespace) -> int:
     print(f"    calibrated plan → {policy_path}")
 
     _step("out of sample: walk-forward (calibrate on the past, score the next period)")
-    folds = walk_forward(
-        features,
-        incidents.data,
-        n_folds=3,
-        scheme="expanding",
-        n_tiers=3,
-        objective="recall",
-        max_false_per_week=args.max_false_per_week,
-    )
-    print(_indent(folds.summary()))
-    write_table(folds.to_frame(), out / "walk_forward_folds.csv")
+    try:
+        folds = walk_forward(
+            features,
+            incidents.data,
+            n_folds=3,
+            scheme="expanding",
+            n_tiers=3,
+            objective="recall",
+            max_false_per_week=args.max_false_per_week,
+        )
+    except CalibrationError as exc:  # a short history: say why, and go on
+        print(f"    skipped: {exc}")
+    else:
+        print(_indent(folds.summary()))
+        write_table(folds.to_frame(), out / "walk_forward_folds.csv")
 
     _step("backtesting the calibrated plan against the whole incident log (in sample)")
     result = backtest(evaluate(calibration.policy, features), incidents.data)
