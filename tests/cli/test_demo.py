@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -54,3 +55,22 @@ def test_demo_without_any_incident_is_one_line(tmp_path, capsys):
     assert main(["demo", "--data", str(data), "--out", str(tmp_path / "o"), "--no-render"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "incidents.csv" in err[0] and "no data rows" in err[0]
+
+
+def test_check_command_reports_and_exits_1_when_nothing_can_be_fitted(tmp_path, capsys):
+    data = _slice_of_the_sample(tmp_path / "week", first_day=114, days=8)
+    args = ["check", "--mentions", str(data / "mentions.csv.gz"), "--incidents",
+            str(data / "incidents.csv"), "--tiers", "3"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "history: 4 topic(s), up to 8.0 days" in out and "incidents per severity" in out
+    far = tmp_path / "far.csv"
+    pd.DataFrame(
+        {"incident_id": ["X"], "topic": ["Lumo"], "severity": [1],
+         "started_at": ["2030-01-01T00:00:00Z"]}
+    ).to_csv(far, index=False)
+    assert main(["check", "--mentions", str(data / "mentions.csv.gz"), "--incidents", str(far),
+                 "--json"]) == 1
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["ok"] is False and "nothing to fit" in payload["blocking"][0]
+    assert payload["load"] and payload["severities"][0]["incidents"] == 0

@@ -20,6 +20,7 @@ _COMMANDS = (
     "demo",
     "sample",
     "aggregate",
+    "check",
     "calibrate",
     "backtest",
     "detect",
