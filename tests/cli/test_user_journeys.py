@@ -209,9 +209,9 @@ def test_backtest_prints_readable_durations(
 @pytest.mark.parametrize(
     ("starts", "kwargs", "message"),
     [
-        # one week, incidents only at its end: the first training period holds none
-        (["2015-02-06T10:00:00Z"], {"n_folds": 4}, ["fold 0", "0 incident(s)", "n_folds="]),
-        ([], {"n_folds": 2}, ["fold 0", "0 incident(s)"]),
+        # one week with one incident (or none): nothing to fit on and test on in turn
+        (["2015-02-06T10:00:00Z"], {"n_folds": 4}, ["at least 2 incidents", "(1 found)"]),
+        ([], {"n_folds": 2}, ["at least 2 incidents", "(0 found)"]),
         (["2015-02-06T10:00:00Z"], {"scheme": "topics"}, ["at least two topics"]),
     ],
 )

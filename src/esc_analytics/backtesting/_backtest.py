@@ -43,6 +43,7 @@ import pandas as pd
 from .._util.errors import DataLoadError, PolicyError
 from .._util.format import format_duration, format_number, format_share
 from .._util.schema import INCIDENT_REQUIRED, NOTIFICATION_COLUMNS, SEVERITY_LABELS
+from .._util.stats import wilson_interval
 from .._util.times import UTC_DTYPE, to_utc, to_utc_ns, utc_timestamp
 from ..escalations._escalations import Escalations
 from ._matching import DEFAULT_MAX_EARLY, MatchRules
@@ -86,6 +87,8 @@ TIER_RESULT_COLUMNS = (
     "incidents",
     "caught",
     "recall",
+    "recall_low",
+    "recall_high",
     "notifications",
     "true_notifications",
     "false_notifications",
@@ -241,14 +244,23 @@ class BacktestResult:
             f"  false notifications: {len(self.false_alerts)}"
             f" ({format_number(self.false_per_week)}/week)",
             "",
-            "  tier  recall        false/week  precision  notifications",
+            "  tier  recall        (95% interval)  false/week  precision  notifications",
         ]
         for row in self.tiers.itertuples(index=False):
             recall = f"{int(row.caught)}/{int(row.incidents)}"
             recall += f" {row.recall:.0%}" if row.incidents else "   -"
+            interval = (
+                f"({row.recall_low:.0%}-{row.recall_high:.0%})" if row.incidents else ""
+            )
             lines.append(
-                f"  {int(row.tier):>4}  {recall:<12}  {format_number(row.false_per_week):>10}"
+                f"  {int(row.tier):>4}  {recall:<12}  {interval:<14}"
+                f"  {format_number(row.false_per_week):>10}"
                 f"  {format_share(row.precision):>9}  {int(row.notifications):>13}"
+            )
+        if len(self.tiers) and int(self.tiers["incidents"].min()) < 10:
+            lines.append(
+                "  (few incidents: the 95% Wilson interval is where recall on new incidents "
+                "could plausibly lie)"
             )
         lines.append("")
         lines.append(
@@ -643,6 +655,8 @@ def _tier_table(
                 "incidents": len(eligible),
                 "caught": caught,
                 "recall": caught / len(eligible) if len(eligible) else float("nan"),
+                "recall_low": wilson_interval(caught, len(eligible))[0],
+                "recall_high": wilson_interval(caught, len(eligible))[1],
                 "notifications": n_notes,
                 "true_notifications": n_true,
                 "false_notifications": n_false,
