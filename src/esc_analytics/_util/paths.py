@@ -1,10 +1,14 @@
-"""Where the bundled sample data and notebooks live (source checkout or installed package)."""
+"""Where the bundled sample data and notebooks live (source checkout or installed package), and
+which files a list of input names means (names read as written; patterns only when asked)."""
 
 from __future__ import annotations
 
+import glob as globlib
+import os
 from pathlib import Path
+from typing import Any
 
-from .errors import EscAnalyticsError
+from .errors import DataLoadError, EscAnalyticsError
 
 
 def project_root() -> Path | None:
@@ -38,3 +42,48 @@ def notebooks_dir() -> Path:
         if candidate.is_dir():
             return candidate
     raise EscAnalyticsError("notebooks/ not found: run from the project checkout")
+
+
+#: Characters that make a name a glob pattern (for Python's glob and DuckDB's file readers).
+GLOB_CHARACTERS = "*?["
+
+
+def input_paths(items: Any, *, glob: bool = False) -> list[Path]:
+    """The files named by ``items`` (a path or a list of paths), exactly as given.
+
+    A name is a name: ``mentions[1].csv``, ``star*.csv`` and ``q?.csv`` are those files, never
+    their neighbours. Only with ``glob=True`` (the CLI's ``--glob``) is each item a pattern,
+    expanded in sorted order; a pattern matching nothing is an error. A name that does not
+    exist and looks like a pattern says how to ask for the expansion."""
+    if isinstance(items, str | os.PathLike):
+        items = [items]
+    try:
+        names = [os.fspath(item) for item in items]
+    except TypeError as exc:
+        raise DataLoadError(
+            f"expected a path or a list of paths, got {type(items).__name__}"
+        ) from exc
+    out: list[Path] = []
+    for name in names:
+        if glob:
+            matches = sorted(globlib.glob(name))
+            if not matches:
+                raise DataLoadError("no file matches this pattern", source=name)
+            out.extend(Path(m) for m in matches)
+            continue
+        path = Path(name)
+        if not _exists(path) and any(ch in name for ch in GLOB_CHARACTERS):
+            raise DataLoadError(
+                "file not found (a file name is read as written; to read the files matching "
+                "a pattern pass glob=True, on the command line --glob)",
+                source=name,
+            )
+        out.append(path)
+    return out
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        return False

@@ -281,11 +281,13 @@ def aggregate_files(
     influencer_followers: float = DEFAULT_INFLUENCER_FOLLOWERS,
     planned_events: pd.DataFrame | None = None,
     topic: str | None = None,
+    glob: bool = False,
 ) -> AggregateResult:
     """Aggregate mention files (CSV, CSV.gz, Parquet) out of core with DuckDB → features.
 
     Same rows accepted/quarantined and the same numbers as ``load_mentions`` followed by
-    :func:`build_features`; the text column never enters pandas."""
+    :func:`build_features`; the text column never enters pandas. File names are read as
+    written (``mentions[1].csv`` is that file); ``glob=True`` expands each as a pattern."""
     counts, summary, quarantine = aggregate_counts(
         paths,
         columns=columns,
@@ -293,6 +295,7 @@ def aggregate_files(
         freq=window_length(freq),
         influencer_followers=check_influencer_threshold(influencer_followers),
         topic=topic,
+        glob=glob,
     )
     features = add_baselines(counts, planned_events=planned_events, freq=freq)
     return AggregateResult(features=features, summary=summary, quarantine=quarantine)

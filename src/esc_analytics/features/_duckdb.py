@@ -14,6 +14,7 @@ first row (file order, files in the order given) and quarantines the others.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import DataLoadError
+from .._util.paths import input_paths
 from .._util.schema import (
     DEFAULT_TOPIC,
     NEGATIVE_SENTIMENT_BAR,
@@ -102,13 +104,8 @@ def _file_kind(path: Path) -> str:
     )
 
 
-def _check_paths(paths: Any) -> list[Path]:
-    if isinstance(paths, str | Path):
-        paths = [paths]
-    try:
-        items = [Path(p) for p in paths]
-    except TypeError as exc:
-        raise DataLoadError(f"expected a path or a list of paths, got {paths!r}") from exc
+def _check_paths(paths: Any, glob: bool = False) -> list[Path]:
+    items = input_paths(paths, glob=glob)
     if not items:
         raise DataLoadError("no input files given")
     for path in items:
@@ -126,6 +123,34 @@ def _resolve(available: Sequence[str], columns: Mapping[str, str] | None, source
     return dict(resolve_columns(list(available), columns, "mentions", source=source))
 
 
+def _glob_escaped(path: Path) -> str:
+    """``path`` (made absolute) with DuckDB's glob characters bracketed (``[`` → ``[[]``,
+    ``*`` → ``[*]``, ``?`` → ``[?]``, ``]`` → ``[]]``), so that its readers open exactly this
+    file: they read every name as a pattern (a list of names too), and ``mentions[1].csv``
+    would otherwise read ``mentions1.csv``. Absolute, so a leading ``~`` or a ``scheme://``
+    in a relative name is never read as a home folder or a URL."""
+    text = os.path.abspath(os.fspath(path))
+    return "".join(f"[{ch}]" if ch in "[]*?" else ch for ch in text)
+
+
+def _path_literal(path: Path) -> str:
+    """SQL literal naming exactly ``path`` for read_csv / read_parquet / sniff_csv."""
+    return _quote_literal(_glob_escaped(path))
+
+
+def _check_exact(con: Any, path: Path) -> None:
+    """Refuse to read anything but ``path``: the escaped name must match this one file."""
+    found = [
+        str(r[0]) for r in con.execute("SELECT file FROM glob(?)", [_glob_escaped(path)]).fetchall()
+    ]
+    if found != [os.path.abspath(os.fspath(path))]:
+        raise DataLoadError(
+            "the DuckDB engine cannot name this file exactly (its name reads as a pattern "
+            f"matching {len(found)} file(s)); rename it or use --engine pandas",
+            source=str(path),
+        )
+
+
 def _scan_sql(path: Path, kind: str, index: int, skip: int = 0) -> str:
     """The table function reading file number ``index`` (CSV: after ``skip`` lines).
 
@@ -134,7 +159,7 @@ def _scan_sql(path: Path, kind: str, index: int, skip: int = 0) -> str:
     the whole scan; with it the dialect sniffer also tolerates such rows in its sample (without
     it one short row can make it take a data row for the header). See :func:`_collect_malformed`.
     """
-    literal = _quote_literal(str(path))
+    literal = _path_literal(path)
     if kind == "parquet":
         return f"read_parquet({literal}, file_row_number = true)"
     encoding = ", encoding = 'utf-16'" if _is_utf16(path) else ""
@@ -544,6 +569,7 @@ def aggregate_counts(
     influencer_followers: float,
     topic: str | None = None,
     score_sentiment: bool = True,
+    glob: bool = False,
 ) -> tuple[pd.DataFrame, Any, pd.DataFrame]:
     """Scan the files in DuckDB → (measures per topic × window, LoadSummary, quarantine).
 
@@ -553,10 +579,12 @@ def aggregate_counts(
     import duckdb
 
 
-    files = _check_paths(paths)
+    files = _check_paths(paths, glob)
     step_us = int(freq.value // 1000)
     con = duckdb.connect()
     try:
+        for path in files:
+            _check_exact(con, path)
         try:
             con.execute(f"SET TimeZone = {_quote_literal(tz or 'UTC')}")
         except duckdb.Error as exc:
@@ -688,7 +716,7 @@ def _metadata_lines(con: Any, path: Path) -> int:
     encoding = ", encoding = 'utf-16'" if _is_utf16(path) else ""
     try:
         row = con.execute(
-            f"SELECT SkipRows FROM sniff_csv({_quote_literal(str(path))}{encoding})"
+            f"SELECT SkipRows FROM sniff_csv({_path_literal(path)}{encoding})"
         ).fetchone()
     except duckdb.Error:
         return 0

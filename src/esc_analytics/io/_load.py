@@ -26,6 +26,8 @@ Behaviours chosen (documented for users):
   is read as thousands with a note. ``nan`` and ``±inf`` counts are quarantined (bad_number).
 - A file with a time column and a numeric count column (value, volume...) and no mention
   column is refused by load_mentions (it is a volume series: load_series).
+- A file name is read as written (``mentions[1].csv``, ``star*.csv`` are those files); with
+  ``glob=True`` each name is a pattern, expanded in sorted order.
 - Mentions keep input order (files in the order given, rows in file order); series are sorted
   by (topic, window_start) and incidents by (started_at, incident_id).
 - ``detected_at`` earlier than ``started_at`` is kept (the social onset may be estimated
@@ -35,8 +37,8 @@ Behaviours chosen (documented for users):
 from __future__ import annotations
 
 import functools
-import glob
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -49,6 +51,7 @@ import pandas as pd
 
 from .._util.atomic import write_table
 from .._util.errors import DataLoadError
+from .._util.paths import input_paths
 from .._util.schema import (
     DEFAULT_TOPIC,
     INCIDENT_COLUMNS,
@@ -311,12 +314,17 @@ class _Load:
     """Working state of one load: the tables read, the combined frame, reasons per row."""
 
     def __init__(
-        self, kind: str, source: Any, columns: Mapping[str, str] | None, tz: str | None
+        self,
+        kind: str,
+        source: Any,
+        columns: Mapping[str, str] | None,
+        tz: str | None,
+        glob: bool = False,
     ) -> None:
         check_time_zone(tz)
         self.kind = kind
         self.tz = tz
-        self.tables = _read_inputs(source)
+        self.tables = _read_inputs(source, glob)
         self.notes: list[str] = []
         for table in self.tables:
             self.notes.extend(f"{_label(table)}: {n}" for n in table.notes)
@@ -495,7 +503,7 @@ def _label(table: RawTable) -> str:
     return Path(table.source).name if table.source != "<DataFrame>" else "frame"
 
 
-def _read_inputs(source: Any) -> list[RawTable]:
+def _read_inputs(source: Any, glob: bool = False) -> list[RawTable]:
     if isinstance(source, pd.DataFrame):
         if source.empty and not len(source.columns):
             raise DataLoadError("the DataFrame has no columns", source="<DataFrame>")
@@ -515,14 +523,13 @@ def _read_inputs(source: Any) -> list[RawTable]:
         if isinstance(item, pd.DataFrame):
             tables.append(table_from_frame(item, source=f"<DataFrame {len(tables) + 1}>"))
             continue
-        text = str(item)
-        if any(ch in text for ch in "*?[") and not Path(text).exists():
-            matches = sorted(glob.glob(text))
-            if not matches:
-                raise DataLoadError("no file matches this pattern", source=text)
-            tables.extend(read_table(m) for m in matches)
-        else:
-            tables.append(read_table(item))
+        if not isinstance(item, str | os.PathLike):
+            raise DataLoadError(
+                f"expected a path, a list of paths or a DataFrame, got a list holding "
+                f"{type(item).__name__}"
+            )
+        # a name is read as written; patterns only with glob=True (see input_paths)
+        tables.extend(read_table(p) for p in input_paths(item, glob=glob))
     return tables
 
 
@@ -1045,6 +1052,7 @@ def load_mentions(
     tz: str | None = None,
     topic: str | None = None,
     score_sentiment: bool = True,
+    glob: bool = False,
 ) -> LoadResult:
     """Load mentions (one row per post) from files or a DataFrame into the Mentions contract.
 
@@ -1053,7 +1061,7 @@ def load_mentions(
     ``topic`` fills empty or absent topics (default ``"all"``). Sentiment missing from the source
     is scored from ``text`` with VADER when ``score_sentiment`` (flagged ``sentiment_estimated``).
     """
-    load = _Load("mentions", source, columns, tz)
+    load = _Load("mentions", source, columns, tz, glob)
     f = load.frame
     n = len(f)
     data: dict[str, Any] = {}
@@ -1138,6 +1146,7 @@ def load_series(
     columns: Mapping[str, str] | None = None,
     tz: str | None = None,
     topic: str | None = None,
+    glob: bool = False,
 ) -> LoadResult:
     """Load pre-aggregated volumes (``topic, window_start, volume``), e.g. NAB ``timestamp,value``.
 
@@ -1145,7 +1154,7 @@ def load_series(
     DataFrame). Negative or non-numeric volumes and repeated (topic, window_start) are
     quarantined. Sorted by (topic, window_start).
     """
-    load = _Load("series", source, columns, tz)
+    load = _Load("series", source, columns, tz, glob)
     for i, mapping in enumerate(load.mapped):
         if "volume" not in mapping:
             table = load.tables[i]
@@ -1208,6 +1217,7 @@ def load_incidents(
     tz: str | None = None,
     severity_map: Mapping[str, int] | None = None,
     topic: str | None = None,
+    glob: bool = False,
 ) -> LoadResult:
     """Load an incident log (CSV, JSON array, JSON lines, Parquet or DataFrame) into Incidents.
 
@@ -1215,7 +1225,7 @@ def load_incidents(
     numbers ≥ 1 are tiers. A missing severity column makes every incident tier 1 (noted).
     Sorted by (started_at, incident_id).
     """
-    load = _Load("incidents", source, columns, tz)
+    load = _Load("incidents", source, columns, tz, glob)
     f = load.frame
     data: dict[str, Any] = {}
     started = load.times("started_at", tz, required=True)
