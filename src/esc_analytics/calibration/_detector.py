@@ -107,8 +107,10 @@ class _Rows:
 def rank_rule_text(row: Any) -> str:
     """A candidate of the rank detector as its policy reads:
     ``volume_rank_28d >= 0.9979 (for 2, refractory 288, cooldown 0)``."""
-    return (f"{row.feature} {row.op} {row.threshold:g} (for {row.persistence}, "
-            f"refractory {row.refractory}, cooldown {row.cooldown})")
+    return (
+        f"{row.feature} {row.op} {row.threshold:g} (for {row.persistence}, "
+        f"refractory {row.refractory}, cooldown {row.cooldown})"
+    )
 
 
 def _sorted(grid: WindowGrid, values: np.ndarray) -> np.ndarray:
@@ -132,8 +134,9 @@ def _evaluated_incidents(
     on a topic of the features and overlapping its span."""
     inc = prepare_incidents(incidents, rules=rules)
     coverage = (
-        pd.DataFrame({"topic": features["topic"].astype(str).to_numpy(),
-                      "ws": grid.window_start.to_numpy()})
+        pd.DataFrame(
+            {"topic": features["topic"].astype(str).to_numpy(), "ws": grid.window_start.to_numpy()}
+        )
         .groupby("topic")["ws"]
         .agg(["min", "max"])
     )
@@ -142,7 +145,10 @@ def _evaluated_incidents(
 
 
 def _prepare(
-    features: pd.DataFrame, inc: pd.DataFrame, grid: WindowGrid, rank: np.ndarray,
+    features: pd.DataFrame,
+    inc: pd.DataFrame,
+    grid: WindowGrid,
+    rank: np.ndarray,
     longest_refractory: int,
 ) -> _Rows:
     codes = grid.topic_codes
@@ -326,14 +332,20 @@ def fit_rank_detector(
             for t in thresholds:
                 alerts = rank_alerts(held, breaks, rows.keys, float(t), r)
                 alerts_of[(p, r, float(t))] = alerts
-                records.append({"persistence": p, "refractory": r, "threshold": float(t),
-                                **_score(rows, alerts, profile, empty)})
+                records.append(
+                    {
+                        "persistence": p,
+                        "refractory": r,
+                        "threshold": float(t),
+                        **_score(rows, alerts, profile, empty),
+                    }
+                )
     table = pd.DataFrame(records)
     table["nab_score"] = 100.0 * (table["nab_raw"] - null) / (perfect - null)
     table["objective"] = table["nab_score"]
-    table["score"] = table.groupby(["persistence", "refractory"], sort=False)["objective"] \
-        .transform(lambda s: s.rolling(2 * RANK_SMOOTHING + 1, center=True, min_periods=1)
-                   .mean())
+    table["score"] = table.groupby(["persistence", "refractory"], sort=False)[
+        "objective"
+    ].transform(lambda s: s.rolling(2 * RANK_SMOOTHING + 1, center=True, min_periods=1).mean())
     pick, best = None, -np.inf
     for _, block in table.groupby(["persistence", "refractory"], sort=True):
         j = block.index[int(np.argmax(block["score"].to_numpy()))]
@@ -343,8 +355,10 @@ def fit_rank_detector(
     table["chosen"] = False
     table.loc[pick, "chosen"] = True
     frontier = table[_non_dominated(table) | table["chosen"].to_numpy()].copy()
-    delays = [_delays(rows, alerts_of[(r.persistence, r.refractory, r.threshold)])
-              for r in frontier.itertuples(index=False)]
+    delays = [
+        _delays(rows, alerts_of[(r.persistence, r.refractory, r.threshold)])
+        for r in frontier.itertuples(index=False)
+    ]
     frontier["median_detection_delay"] = pd.to_timedelta([d for d, _ in delays], unit="s")
     frontier["median_lead_time"] = pd.to_timedelta([lt for _, lt in delays], unit="s")
     frontier = frontier.sort_values(["tier", "false_alerts", "caught"], kind="stable")
@@ -352,7 +366,8 @@ def fit_rank_detector(
     chosen = frontier[frontier["chosen"]].reset_index(drop=True)
     row = chosen.iloc[0]
     one_tier = (
-        f"one tier: every incident has severity {severities[0]}" if len(severities) == 1
+        f"one tier: every incident has severity {severities[0]}"
+        if len(severities) == 1
         else "one tier, as asked"
     )
     tier = Tier(
@@ -400,6 +415,19 @@ def _columns(table: pd.DataFrame, rows: _Rows, n_incidents: int) -> pd.DataFrame
     out["false_per_week"] = out["false_alerts"] / rows.weeks
     out["incidents"] = n_incidents
     out["recall"] = out["caught"] / max(n_incidents, 1)
-    first = ["tier", "feature", "op", "persistence", "cooldown", "refractory", "threshold",
-             "notifications", "false_alerts", "false_per_week", "incidents", "caught", "recall"]
+    first = [
+        "tier",
+        "feature",
+        "op",
+        "persistence",
+        "cooldown",
+        "refractory",
+        "threshold",
+        "notifications",
+        "false_alerts",
+        "false_per_week",
+        "incidents",
+        "caught",
+        "recall",
+    ]
     return out[first + [c for c in out.columns if c not in first]]
