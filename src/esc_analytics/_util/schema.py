@@ -39,7 +39,9 @@ INCIDENT_OPTIONAL = (
     "category",
 )
 INCIDENT_COLUMNS = INCIDENT_REQUIRED + INCIDENT_OPTIONAL
-# Severity labels (any case) -> tier. Numbers 1..N are taken as tiers directly.
+# Severity labels (any case) -> tier. Whole numbers 1..MAX_SEVERITY_TIER are taken as tiers
+# directly (a severity of 1e20 or inf is an error in the log, not a tier).
+MAX_SEVERITY_TIER = 99
 SEVERITY_LABELS: dict[str, int] = {
     "low": 1,
     "minor": 1,
@@ -113,6 +115,14 @@ REASON_MISSING_ID = "missing_id"
 REASON_MALFORMED_ROW = "malformed_row"
 REASON_BAD_SEVERITY = "bad_severity"
 REASON_END_BEFORE_START = "ended_before_started"
+REASON_TIME_OUT_OF_RANGE = "time_out_of_range"
+# Times outside these years (inclusive) are quarantined: year 1 or 9999 is a placeholder or a
+# typo in an export, never a mention or an incident (and would stretch the window grid).
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+TIME_RANGE_US = (
+    int(pd.Timestamp(f"{FIRST_YEAR}-01-01", tz="UTC").value // 1000),
+    int(pd.Timestamp(f"{LAST_YEAR + 1}-01-01", tz="UTC").value // 1000),
+)  # [first, last) in epoch microseconds
 
 
 def infer_freq(frame: pd.DataFrame, column: str = "window_start") -> pd.Timedelta:

@@ -36,7 +36,9 @@ from .._util.schema import (
     REASON_MALFORMED_ROW,
     REASON_MISSING_TIME,
     REASON_NEGATIVE_NUMBER,
+    REASON_TIME_OUT_OF_RANGE,
     SENTIMENT_WORDS,
+    TIME_RANGE_US,
 )
 from ..io._load import (
     GROUPED_COMMA,
@@ -453,6 +455,11 @@ def _file_view(
     reasons: list[tuple[str, str, str]] = [  # (condition, reason, canonical column)
         (f"NOT ({time_present})", REASON_MISSING_TIME, "created_at"),
         (f"({time_expr}) IS NULL", REASON_BAD_TIME, "created_at"),
+        (
+            f"NOT (({time_expr}) >= {TIME_RANGE_US[0]} AND ({time_expr}) < {TIME_RANGE_US[1]})",
+            REASON_TIME_OUT_OF_RANGE,
+            "created_at",
+        ),
     ]
     if time_type.startswith("TIMESTAMP WITH TIME ZONE"):
         has_offset = "true"

@@ -54,7 +54,10 @@ from .._util.errors import DataLoadError
 from .._util.paths import input_paths
 from .._util.schema import (
     DEFAULT_TOPIC,
+    FIRST_YEAR,
     INCIDENT_COLUMNS,
+    LAST_YEAR,
+    MAX_SEVERITY_TIER,
     MENTION_COLUMNS,
     QUARANTINE_COLUMNS,
     REASON_BAD_NUMBER,
@@ -66,17 +69,20 @@ from .._util.schema import (
     REASON_MALFORMED_ROW,
     REASON_MISSING_TIME,
     REASON_NEGATIVE_NUMBER,
+    REASON_TIME_OUT_OF_RANGE,
     SENTIMENT_WORDS,
     SERIES_REQUIRED,
     SEVERITY_LABELS,
+    TIME_RANGE_US,
 )
 from .._util.times import check_time_zone
-from ._readers import RawTable, read_table, table_from_frame
+from ._readers import RawTable, check_json_depth, read_table, table_from_frame
 
 __all__ = [
     "LoadResult",
     "LoadSummary",
     "incidents_from_nab_windows",
+    "is_nab_windows",
     "load_incidents",
     "load_mentions",
     "load_series",
@@ -418,6 +424,14 @@ class _Load:
         self.flag(bad, REASON_BAD_TIME, column)
         if required:
             self._check_parseable(column, parsed)
+        outside = _outside_time_range(parsed)
+        if outside.any():
+            self.flag(outside, REASON_TIME_OUT_OF_RANGE, column)
+            self.notes.append(
+                f"{column}: {int(outside.sum())} time(s) outside {FIRST_YEAR}-{LAST_YEAR} "
+                f"quarantined ({REASON_TIME_OUT_OF_RANGE})"
+            )
+            parsed = parsed.where(~outside)
         return parsed
 
     def _check_parseable(self, column: str, parsed: pd.Series) -> None:
@@ -755,6 +769,14 @@ def parse_times(
     out = parsed.reindex(index)
     bad = out.isna().to_numpy() & ~missing
     return out, missing, bad, notes
+
+
+def _outside_time_range(times: pd.Series) -> np.ndarray:
+    """Parsed times before FIRST_YEAR or after LAST_YEAR (missing ones are not)."""
+    us = times.astype(TIME_DTYPE).array.asi8 if len(times) else np.empty(0, dtype="i8")
+    present = times.notna().to_numpy()
+    first, end = TIME_RANGE_US
+    return present & ((us < first) | (us >= end))
 
 
 def _timezone_note(notes: Sequence[str], tz: str | None = None) -> str:
@@ -1204,10 +1226,16 @@ def _parse_severity(
     labels.update({str(k).strip().lower(): int(v) for k, v in (severity_map or {}).items()})
     text = _text(values).str.lower()
     tiers = text.map(labels).astype("float64")
-    numeric = pd.to_numeric(text.where(tiers.isna() & (text != ""), None), errors="coerce")
+    unmapped = tiers.isna() & (text != "")
+    # plain whole numbers only ("2", "2.0"): never 1e20, inf, 0x10 or 2_5
+    plain = unmapped & text.str.fullmatch(r"[+-]?\d{1,6}(?:\.0*)?").fillna(False)
+    numeric = pd.to_numeric(text.where(plain, None), errors="coerce")
     tiers = tiers.where(tiers.notna(), numeric)
-    bad = (tiers.isna() | (tiers < 1) | (tiers != np.floor(tiers))).to_numpy()
-    return tiers, bad
+    bad = (
+        tiers.isna() | ~np.isfinite(tiers) | (tiers < 1) | (tiers > MAX_SEVERITY_TIER)
+        | (tiers != np.floor(tiers))
+    ).to_numpy()
+    return tiers.where(~bad), bad
 
 
 def load_incidents(
@@ -1222,7 +1250,9 @@ def load_incidents(
     """Load an incident log (CSV, JSON array, JSON lines, Parquet or DataFrame) into Incidents.
 
     Severity labels map onto tiers through SEVERITY_LABELS updated by ``severity_map``; whole
-    numbers ≥ 1 are tiers. A missing severity column makes every incident tier 1 (noted).
+    numbers 1..MAX_SEVERITY_TIER (99) are tiers; anything else (``inf``, ``1e20``, ``0``, an
+    unknown label) is quarantined as bad_severity. Times outside 1900-2200 are quarantined
+    (time_out_of_range). A missing severity column makes every incident tier 1 (noted).
     Sorted by (started_at, incident_id).
     """
     load = _Load("incidents", source, columns, tz, glob)
@@ -1246,6 +1276,12 @@ def load_incidents(
     if load.has("severity"):
         tiers, bad = _parse_severity(f["severity"], severity_map)
         load.flag(bad, REASON_BAD_SEVERITY, "severity")
+        if bad.any():
+            load.notes.append(
+                f"severity: {int(bad.sum())} value(s) neither a whole tier 1-{MAX_SEVERITY_TIER}"
+                " nor a known label (low, medium, high... or map yours with severity_map / "
+                "--severity LABEL=TIER): quarantined"
+            )
         data["severity"] = tiers.fillna(0).astype("int64").to_numpy()
     else:
         data["severity"] = np.ones(len(f), dtype="int64")
@@ -1279,39 +1315,130 @@ def load_incidents(
     return load.finish(frame[ordered], sort_by=("started_at", "incident_id"))
 
 
+def is_nab_windows(path: str | Path) -> bool:
+    """Whether ``path`` is a NAB anomaly-windows file (``{file name: [[start, end], ...]}``),
+    not an incident log such as ``{"incidents": [{...}, ...]}``. Never raises: an unreadable,
+    invalid or too deeply nested file is simply not one (its loader then says why)."""
+    try:
+        data = Path(path).read_bytes()
+        check_json_depth(data, str(path))
+        payload = json.loads(data.decode("utf-8-sig"))
+    except (OSError, ValueError, RecursionError, DataLoadError):
+        return False
+    if not isinstance(payload, dict) or not payload:
+        return False
+    for windows in payload.values():
+        if not isinstance(windows, list):
+            return False
+        for window in windows:
+            pair = isinstance(window, list) and len(window) == 2
+            if not pair and not (isinstance(window, dict) and set(window) <= {"start", "end"}):
+                return False
+    return True
+
+
 def incidents_from_nab_windows(path: str | Path, *, severity: int = 1) -> pd.DataFrame:
     """NAB's labelled anomaly windows (``anomaly_windows.json``) as an Incidents frame.
 
     One incident per window: topic = the data file's stem (as :func:`load_series` names it),
     ``started_at``/``ended_at`` = the window's inclusive edges (naive UTC), id ``topic#k``.
+    Each window is ``[start, end]`` or ``{"start": ..., "end": ...}`` with both edges, ending
+    no earlier than it starts, within 1900-2200; anything else raises DataLoadError naming the
+    file, the key and the window.
     """
     p = Path(path)
     if not p.is_file():
         raise DataLoadError("NAB anomaly windows file not found", source=str(path))
+    source = str(path)
     try:
-        payload = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataLoadError(f"not valid JSON: {exc}", source=str(path)) from exc
+        data = p.read_bytes()
+        text = data.decode("utf-8-sig")
+    except OSError as exc:
+        raise DataLoadError(f"cannot be read: {exc.strerror or exc}", source=source) from exc
+    except UnicodeDecodeError as exc:
+        raise DataLoadError(
+            f"not UTF-8 text (byte {exc.start}); expected NAB's anomaly_windows.json",
+            source=source,
+        ) from exc
+    check_json_depth(data, source)
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataLoadError(f"not valid JSON: {exc}", source=source) from exc
+    except RecursionError as exc:  # check_json_depth bounds it; belt and braces
+        raise DataLoadError("JSON nested too deeply", source=source) from exc
     if not isinstance(payload, dict):
-        raise DataLoadError("expected an object {file name: [windows...]}", source=str(path))
+        raise DataLoadError("expected an object {file name: [windows...]}", source=source)
+    if not payload:
+        raise DataLoadError(
+            "the windows file lists no data file ({}); expected {file name: [windows...]}",
+            source=source,
+        )
     if isinstance(severity, bool) or not isinstance(severity, (int, np.integer)) or severity < 1:
         raise DataLoadError(f"severity must be a whole number >= 1, got {severity!r}")
+    allowed = 'each window is ["start", "end"] or {"start": ..., "end": ...}'
     rows = []
     for name, windows in payload.items():
         stem = Path(Path(str(name)).name).stem
-        for k, window in enumerate(windows or (), start=1):
-            if isinstance(window, dict):
-                start, end = window.get("start"), window.get("end")
+        key = repr(str(name)[:80])
+        if windows is None:
+            continue
+        if not isinstance(windows, list):
+            raise DataLoadError(
+                f"key {key}: expected a list of windows, got {type(windows).__name__}; "
+                f"{allowed}",
+                source=source,
+            )
+        for k, window in enumerate(windows, start=1):
+            if isinstance(window, dict) and set(window) == {"start", "end"}:
+                start, end = window["start"], window["end"]
+            elif isinstance(window, list) and len(window) == 2:
+                start, end = window
+            elif isinstance(window, dict) and window and "start" not in window:
+                raise DataLoadError(
+                    f"key {key}: holds records ({', '.join(map(str, list(window)[:5]))}), not "
+                    "windows: this looks like an incident log; load it with load_incidents "
+                    f"(CLI: --incidents reads both); {allowed}",
+                    source=source,
+                )
             else:
-                start, end = window[0], window[1]
-            rows.append((f"{stem}#{k}", stem, start, end))
+                shown = json.dumps(window)[:80]
+                raise DataLoadError(
+                    f"key {key}, window {k}: {shown} is not a window; {allowed}",
+                    source=source,
+                )
+            edges = []
+            for label, edge in (("start", start), ("end", end)):
+                when = (
+                    pd.to_datetime(edge, utc=True, format="ISO8601", errors="coerce")
+                    if isinstance(edge, str)
+                    else pd.NaT
+                )
+                if pd.isna(when):
+                    raise DataLoadError(
+                        f"key {key}, window {k}: unparseable {label} {str(edge)[:80]!r}; "
+                        "edges are ISO times such as '2015-02-26 21:42:53.000000'",
+                        source=source,
+                        column="started_at" if label == "start" else "ended_at",
+                    )
+                us = int(when.asm8.astype("datetime64[us]").astype("int64"))
+                if not TIME_RANGE_US[0] <= us < TIME_RANGE_US[1]:
+                    raise DataLoadError(
+                        f"key {key}, window {k}: {label} {edge[:40]!r} is outside "
+                        f"{FIRST_YEAR}-{LAST_YEAR}",
+                        source=source,
+                    )
+                edges.append(when)
+            if edges[1] < edges[0]:
+                raise DataLoadError(
+                    f"key {key}, window {k}: ends ({end[:40]}) before it starts "
+                    f"({start[:40]})",
+                    source=source,
+                )
+            rows.append((f"{stem}#{k}", stem, edges[0], edges[1]))
     frame = pd.DataFrame(rows, columns=["incident_id", "topic", "started_at", "ended_at"])
     for col in ("started_at", "ended_at"):
-        times = pd.to_datetime(frame[col], utc=True, format="ISO8601", errors="coerce")
-        if times.isna().any():
-            raise DataLoadError(f"unparseable window edge {frame.loc[times.isna(), col].iloc[0]!r}",
-                                source=str(path), column=col)
-        frame[col] = times.astype(TIME_DTYPE)
+        frame[col] = pd.to_datetime(frame[col], utc=True).astype(TIME_DTYPE)
     frame["severity"] = int(severity)
     frame = frame[["incident_id", "topic", "started_at", "severity", "ended_at"]]
     for col in ("incident_id", "topic"):

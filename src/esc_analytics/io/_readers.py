@@ -100,6 +100,8 @@ def read_table(path: str | Path) -> RawTable:
         )
     data, encoding = _decode_setup(data, source, notes)
     first = data.lstrip()[:1]
+    if first in (b"[", b"{"):
+        check_json_depth(data, source)
     if first == b"[":
         return _read_json_array(data, encoding, source, stem, notes)
     if first == b"{":
@@ -193,6 +195,59 @@ def _read_parquet(data: bytes, source: str, stem: str, notes: list[str]) -> RawT
 
 # --- JSON ------------------------------------------------------------------------------------
 
+#: Deepest nesting of arrays and objects read from a JSON input. Records are flat objects (a
+#: user object inside a post is two or three levels); deeper is not a record, and a document
+#: nested 100,000 deep would exhaust Python's recursion (json) before any message.
+MAX_JSON_DEPTH = 64
+
+
+def check_json_depth(data: bytes, source: str, limit: int = MAX_JSON_DEPTH) -> None:
+    """Raise DataLoadError when ``[``/``{`` nest deeper than ``limit`` outside strings.
+
+    Vectorised over the positions of brackets, quotes and backslashes only (a quote preceded
+    by an odd run of backslashes is inside a string), so it costs little next to parsing."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    brackets = np.flatnonzero((buf == 91) | (buf == 93) | (buf == 123) | (buf == 125))
+    if len(brackets) <= limit:
+        return
+    quotes = np.flatnonzero(buf == 34)
+    if len(quotes):
+        slashes = np.flatnonzero(buf == 92)
+        if len(slashes):
+            # length of the run of backslashes just before each quote
+            new_run = np.ones(len(slashes), dtype=bool)
+            new_run[1:] = slashes[1:] != slashes[:-1] + 1
+            starts = np.maximum.accumulate(np.where(new_run, np.arange(len(slashes)), 0))
+            run_start = slashes[starts]
+            k = np.searchsorted(slashes, quotes)
+            before = np.where(k > 0, slashes[np.maximum(k - 1, 0)], -2)
+            adjacent = before == quotes - 1
+            run = np.where(adjacent, quotes - run_start[np.maximum(k - 1, 0)], 0)
+            quotes = quotes[run % 2 == 0]
+        outside = (np.searchsorted(quotes, brackets) & 1) == 0
+        brackets = brackets[outside]
+    steps = np.where((buf[brackets] == 91) | (buf[brackets] == 123), 1, -1)
+    depth = np.cumsum(steps)
+    if len(depth) and int(depth.max()) > limit:
+        at = int(brackets[int(np.argmax(depth > limit))])
+        line = int(np.count_nonzero(buf[:at] == 10)) + 1
+        raise DataLoadError(
+            f"JSON nested deeper than {limit} levels; expected records: a list of objects "
+            '[{...}, ...], {"incidents": [{...}, ...]} or one object per line',
+            source=source,
+            lines=[line],
+        )
+
+
+def _loads(text: str, source: str) -> object:
+    """json.loads, with Python's own recursion limit turned into a DataLoadError."""
+    try:
+        return json.loads(text)
+    except RecursionError as exc:
+        raise DataLoadError(
+            f"JSON nested too deeply to read (more than {MAX_JSON_DEPTH} levels)", source=source
+        ) from exc
+
 
 def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
     """Expand columns holding dicts (nested JSON such as ``user.followers_count``)."""
@@ -214,7 +269,7 @@ def _read_json_array(
 ) -> RawTable:
     text = data.decode(encoding)
     try:
-        payload = json.loads(text)
+        payload = _loads(text, source)
     except json.JSONDecodeError as exc:
         raise DataLoadError(
             f"invalid JSON ({exc.msg}, column {exc.colno})", source=source, lines=[exc.lineno]
@@ -224,18 +279,29 @@ def _read_json_array(
 
 def _records_table(payload: object, source: str, stem: str, notes: list[str]) -> RawTable:
     if isinstance(payload, dict):
-        lists = [v for v in payload.values() if isinstance(v, list)]
+        lists = [k for k, v in payload.items() if isinstance(v, list)]
         if len(lists) != 1:
+            keys = ", ".join(repr(str(k)[:40]) for k in list(payload)[:8])
+            more = f" (+{len(payload) - 8} more)" if len(payload) > 8 else ""
             raise DataLoadError(
-                "JSON object without a single list of records; expected [{...}, ...]",
+                f"a JSON object holding {len(lists)} lists (keys: {keys or 'none'}{more}); "
+                'expected a list of records [{...}, ...] or an object holding exactly one, '
+                'such as {"incidents": [{...}, ...]}',
                 source=source,
             )
-        payload = lists[0]
+        notes.append(f"records read from the JSON object's {str(lists[0])[:40]!r} list")
+        payload = payload[lists[0]]
     if not isinstance(payload, list):
         raise DataLoadError("JSON is not a list of records", source=source)
     good = [(i + 1, r) for i, r in enumerate(payload) if isinstance(r, dict)]
     malformed = [(i + 1, json.dumps(r)[:_RAW_LIMIT]) for i, r in enumerate(payload)
                  if not isinstance(r, dict)]
+    if payload and not good:
+        raise DataLoadError(
+            "the JSON list holds no record (object); expected [{...}, ...]",
+            source=source,
+            lines=[n for n, _ in malformed],
+        )
     if not payload:
         raise DataLoadError("JSON list holds no records", source=source)
     frame = _flatten(pd.DataFrame.from_records([r for _, r in good]))
@@ -249,15 +315,16 @@ def _read_json_lines(
     data: bytes, encoding: str, source: str, stem: str, notes: list[str]
 ) -> RawTable:
     text = data.decode(encoding)
+    try:  # one JSON document (on one line or pretty-printed): maybe {"incidents": [...]}
+        payload = _loads(text, source)
+    except json.JSONDecodeError:  # JSON lines: "Extra data" after the first object
+        payload = None
+    if isinstance(payload, dict) and any(
+        isinstance(v, list) and (not v or isinstance(v[0], dict)) for v in payload.values()
+    ):
+        return _records_table(payload, source, stem, notes)
     physical = text.split("\n")
     numbered = [(i + 1, s) for i, s in enumerate(physical) if s.strip()]
-    if len(numbered) == 1:
-        try:  # a single JSON document spread over one line: maybe {"records": [...]}
-            payload = json.loads(numbered[0][1])
-            if isinstance(payload, dict) and any(isinstance(v, list) for v in payload.values()):
-                return _records_table(payload, source, stem, notes)
-        except json.JSONDecodeError:
-            pass
     frame: pd.DataFrame | None = None
     malformed: list[tuple[int, str]] = []
     try:
@@ -275,7 +342,7 @@ def _read_json_lines(
         records, kept = [], []
         for n, s in numbered:
             try:
-                rec = json.loads(s)
+                rec = _loads(s, source)
             except json.JSONDecodeError:
                 rec = None
             if isinstance(rec, dict):
