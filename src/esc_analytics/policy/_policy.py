@@ -85,20 +85,44 @@ def _suggest(word: str, allowed: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+_SHOWN = 60  # characters of a value or key quoted in an error message
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut to a readable length (a 10 MB key stays a one-line message)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    text = repr(value) if not isinstance(value, str) or len(value) <= _SHOWN else repr(
+        value[:_SHOWN]
+    )
+    if isinstance(value, str) and len(value) > _SHOWN:
+        return f"{text[:-1]}…{text[-1]} ({len(value)} characters)"
+    return text if len(text) <= 2 * _SHOWN else text[: 2 * _SHOWN] + "…"
+
+
+#: A threshold written as text: a plain decimal number only (``2.5``, ``-1``, ``1e6``) — never
+#: Python's ``2_5`` (= 25), ``0x10``, ``inf`` or ``nan``.
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def _number(value: Any, key: str) -> float:
     """Coerce a threshold to a finite float, or raise PolicyError naming ``key``."""
     number: float | None = None
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        number = float(value)
-    elif isinstance(value, str):
         try:
-            number = float(value.strip())
-        except ValueError:
-            number = None
+            number = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            number = math.inf
+    elif isinstance(value, str) and PLAIN_NUMBER.fullmatch(value.strip()):
+        number = float(value.strip())
     if number is None:
-        raise PolicyError(f"threshold must be a finite number (e.g. 2.5), got {value!r}", key=key)
+        raise PolicyError(
+            f"threshold must be a finite number in plain decimals (e.g. 2.5, 1e6), got "
+            f"{_shown(value)}",
+            key=key,
+        )
     if not math.isfinite(number):
-        raise PolicyError(f"threshold must be a finite number, got {value!r}", key=key)
+        raise PolicyError(f"threshold must be a finite number, got {_shown(value)}", key=key)
     return number
 
 
@@ -113,7 +137,7 @@ def _integer(value: Any, key: str, minimum: int, expected: str = "") -> int:
         ok = False
     if not ok or number < minimum:
         expected = expected or f"a whole number of windows >= {minimum}"
-        raise PolicyError(f"must be {expected}, got {value!r}", key=key)
+        raise PolicyError(f"must be {expected}, got {_shown(value)}", key=key)
     return number
 
 
@@ -154,14 +178,15 @@ class Condition:
             r"[A-Za-z_][A-Za-z0-9_]*", self.feature
         ):
             raise PolicyError(
-                f"feature must be a column name such as 'volume_ratio', got {self.feature!r}",
+                f"feature must be a column name such as 'volume_ratio', got {_shown(self.feature)}",
                 key="feature",
             )
         op = self.op.strip().lower() if isinstance(self.op, str) else self.op
         op = OPERATOR_ALIASES.get(op, op)
         if op not in OPERATORS:
             raise PolicyError(
-                f"unknown operator {self.op!r}; allowed: > >= < <= (or gt ge lt le)", key="op"
+                f"unknown operator {_shown(self.op)}; allowed: > >= < <= (or gt ge lt le)",
+                key="op",
             )
         object.__setattr__(self, "op", op)
         object.__setattr__(self, "value", _number(self.value, "value"))
@@ -175,9 +200,9 @@ class Condition:
             unknown = [k for k in raw if k not in _CONDITION_KEYS]
             if unknown:
                 raise PolicyError(
-                    f"unknown key {unknown[0]!r}{_suggest(str(unknown[0]), _CONDITION_KEYS)}; "
-                    f"allowed: {', '.join(_CONDITION_KEYS)}",
-                    key=str(unknown[0]),
+                    f"unknown key {_shown(unknown[0])}{_suggest(str(unknown[0]), _CONDITION_KEYS)}"
+                    f"; allowed: {', '.join(_CONDITION_KEYS)}",
+                    key=str(unknown[0])[:_SHOWN],
                 )
             missing = [k for k in _CONDITION_KEYS if k not in raw]
             if missing:
@@ -190,7 +215,7 @@ class Condition:
             match = _CONDITION_RE.match(raw)
             if not match:
                 raise PolicyError(
-                    f"cannot read condition {raw!r}; write 'feature op value' with op one of "
+                    f"cannot read condition {_shown(raw)}; write 'feature op value' with op one of "
                     "> >= < <= (e.g. 'volume_ratio >= 2.5')"
                 )
             op = match["symbol"] or match["word"]
@@ -294,9 +319,9 @@ class Tier:
         for key in raw:
             if key not in _TIER_KEYS:
                 raise PolicyError(
-                    f"unknown key {key!r}{_suggest(str(key), _TIER_KEYS)}; allowed: "
+                    f"unknown key {_shown(key)}{_suggest(str(key), _TIER_KEYS)}; allowed: "
                     f"{', '.join(k for k in _TIER_KEYS if k != 'persistence')}",
-                    key=str(key),
+                    key=str(key)[:_SHOWN],
                 )
         if "for" in raw and "persistence" in raw:
             raise PolicyError("give either 'for' or 'persistence', not both", key="persistence")
@@ -390,9 +415,9 @@ class Policy:
         for key in raw:
             if key not in _POLICY_KEYS:
                 raise PolicyError(
-                    f"unknown key {key!r}{_suggest(str(key), _POLICY_KEYS)}; allowed: "
+                    f"unknown key {_shown(key)}{_suggest(str(key), _POLICY_KEYS)}; allowed: "
                     f"{', '.join(_POLICY_KEYS)}",
-                    key=str(key),
+                    key=str(key)[:_SHOWN],
                 )
         if "tiers" not in raw:
             raise PolicyError("a policy needs a list of tiers", key="tiers")
@@ -414,22 +439,33 @@ class Policy:
     def from_yaml(
         cls, source: str | os.PathLike[str], *, known_features: Collection[str] | None = None
     ) -> Policy:
-        """Read a policy from YAML text or a path (safe loader; errors name the key/line)."""
-        text = str(source)
+        """Read a policy from YAML text or a path (safe loader; errors name the key/line).
+
+        A one-line string naming an existing file is that file; one that looks like a file
+        name (``policy.txt``, ``plans/p.yaml``) and does not exist is an error saying so, never
+        parsed as YAML. Files must be UTF-8; YAML tags (``!!set``, ``!!python/...``) are
+        refused, numbers are plain decimals (``2_5``, ``0x10``, ``1:30`` are text) and nesting is
+        bounded."""
         where = "policy"
-        if isinstance(source, os.PathLike) or ("\n" not in text and _looks_like_path(text)):
-            path = Path(source)
+        if isinstance(source, os.PathLike):
+            path: Path | None = Path(source)
+        elif isinstance(source, str):
+            path = _named_file(source)
+        else:
+            raise PolicyError(
+                f"expected YAML text or a path, got {type(source).__name__}"
+            )
+        if path is not None:
             if not path.is_file():
-                raise PolicyError(f"policy file not found: {path}")
-            text = path.read_text(encoding="utf-8")
+                raise PolicyError(f"policy file not found: {str(path)[:300]}")
+            text = _read_policy_text(path)
             where = str(path)
+        else:
+            text = source
         try:
             raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
         except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = getattr(error, "problem", None) or str(error)
-            raise PolicyError(f"{where}: invalid YAML{line}: {problem}") from None
+            raise PolicyError(f"{where}: {_yaml_problem(error, text)}") from None
         if raw is None:
             raise PolicyError(f"{where}: empty policy; expected a mapping with a 'tiers' list")
         try:
@@ -542,9 +578,82 @@ class Policy:
         return replace(self, tiers=tuple(tiers))
 
 
+#: Deepest nesting of a policy document (a policy is 4 levels: tiers, tier, all, condition).
+MAX_POLICY_DEPTH = 32
+#: Longest integer a policy reads (digits); longer is an error, not a 400-digit threshold.
+_MAX_DIGITS = 30
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """The safe loader, refusing a key given twice in one mapping (plain YAML keeps the last
-    silently: a tier with ``for: 2`` then ``for: 3`` would lose the first without a word)."""
+    silently: a tier with ``for: 2`` then ``for: 3`` would lose the first without a word),
+    every explicit tag (``!!set`` would make the conditions a set, saved back in hash order;
+    ``!!binary``, ``!!python/...``: a policy never needs one) and nesting deeper than
+    MAX_POLICY_DEPTH (PyYAML's composer recurses); numbers are plain decimals only."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        depth = getattr(self, "_esc_depth", 0)
+        event = self.peek_event()
+        if depth > MAX_POLICY_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {MAX_POLICY_DEPTH} levels", event.start_mark
+            )
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!") and not isinstance(event, yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "YAML tags are not allowed in a policy (found "
+                f"{tag.replace('tag:yaml.org,2002:', '!!')[:40]!r}); "
+                "write conditions as a list, e.g. all: ['volume_ratio >= 2.5']",
+                event.start_mark,
+            )
+        self._esc_depth = depth + 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._esc_depth = depth
+
+
+# plain decimal numbers only: YAML 1.1's 2_5 (= 25), 0x10, 0o7, 010 (octal) and 1:30 (= 90)
+# stay text, so that the threshold check refuses them instead of reading another number
+_UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+)
+_UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
+def _plain_int(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)
+    digits = len(text.lstrip("+-"))
+    if digits > _MAX_DIGITS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"an integer of {digits} digits is not a policy value", node.start_mark
+        )
+    return int(text)
+
+
+def _plain_float(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> float:
+    text = loader.construct_scalar(node)
+    if text.lower().lstrip("+-") == ".inf":
+        return -math.inf if text.startswith("-") else math.inf
+    if text.lower() == ".nan":
+        return math.nan
+    return float(text)
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _plain_int)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _plain_float)
 
 
 def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
@@ -582,11 +691,82 @@ def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
 
 
 _PolicyDumper.add_representer(str, _represent_text)
+# quote exactly the strings the policy loader would read as numbers (its plain-decimal rules)
+_PolicyDumper.yaml_implicit_resolvers = _UniqueKeyLoader.yaml_implicit_resolvers
 
 
 def _looks_like_path(text: str) -> bool:
+    """A one-line string that names a file rather than holding YAML: no ``key: value``, and a
+    file extension (``policy.txt``) or a folder separator."""
     stripped = text.strip()
-    return stripped.endswith((".yaml", ".yml")) or (":" not in stripped and os.sep in stripped)
+    if not stripped or "\n" in stripped or ": " in stripped or stripped.endswith(":"):
+        return False
+    if stripped.endswith((".yaml", ".yml")):
+        return True
+    if stripped[0] in "[{'\"" or any(ch in stripped for ch in "<>=#,"):
+        return False
+    return bool(re.search(r"\.[A-Za-z][A-Za-z0-9]{0,7}$", stripped)) or "/" in stripped or (
+        os.sep in stripped
+    )
+
+
+def _named_file(text: str) -> Path | None:
+    """The file a one-line ``text`` names (existing, or looking like a file name), else None."""
+    stripped = text.strip()
+    if not stripped or "\n" in stripped or len(stripped) > 4096 or "\x00" in stripped:
+        return None
+    try:
+        if Path(stripped).is_file():
+            return Path(stripped)
+    except (OSError, ValueError):  # a name the file system cannot hold
+        return None
+    return Path(stripped) if _looks_like_path(stripped) else None
+
+
+def _read_policy_text(path: Path) -> str:
+    """A policy file's text: UTF-8 (a BOM is fine); anything else is a PolicyError saying so."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff") or data[:2] in (
+        b"\xff\xfe", b"\xfe\xff"
+    ):
+        raise PolicyError(
+            f"{path}: is UTF-16/UTF-32 text; a policy file must be UTF-8 (save it as UTF-8)"
+        )
+    if b"\x00" in data[:4096]:
+        raise PolicyError(
+            f"{path}: is not a text file (binary data, NUL bytes); expected a policy in YAML"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PolicyError(
+            f"{path}: is not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line}); a policy "
+            "file must be UTF-8 — re-save it as UTF-8 (it may be latin-1 / cp1252)"
+        ) from None
+
+
+def _yaml_problem(error: yaml.YAMLError, text: str) -> str:
+    """One line saying what is wrong with the YAML and where."""
+    mark = getattr(error, "problem_mark", None)
+    problem = str(getattr(error, "problem", None) or error).splitlines()[0]
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    if mark is not None and problem in (
+        "could not find expected ':'", "mapping values are not allowed here"
+    ):
+        # PyYAML reads a key of at most 1024 characters; a longer one is one of these errors
+        start = text.rfind("\n", 0, max(mark.index, 0)) + 1
+        key, colon, _ = text[start : start + 20_000_000].partition(":")
+        key = key.strip().strip("'\"")
+        if colon and len(key) > 1024:
+            return (
+                f"unknown key {_shown(key)} at line {mark.line + 1}; allowed: "
+                f"{', '.join(_POLICY_KEYS)} (tiers: {', '.join(_TIER_KEYS)})"
+            )
+    return f"invalid YAML{where}: {problem[:200]}"
 
 
 def _positions(raw_tiers: Any) -> dict[int, int]:
