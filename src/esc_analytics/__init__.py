@@ -56,6 +56,7 @@ _EXPORTS: dict[str, str] = {
     "policy_to_markdown": ".policy",
     "policy_to_mermaid": ".policy",
     "next_policy_path": ".policy",
+    "save_policy_version": ".policy",
     "threshold_volume": ".policy",
     "Escalations": ".escalations",
     "evaluate": ".escalations",
@@ -112,6 +113,7 @@ _EXPORTS: dict[str, str] = {
     # showing text from the internet safely (escaped, never run)
     "SafeHTML": "._util.html",
     "escape_text": "._util.html",
+    "markdown_text": "._util.html",
     "mentions_table_html": "._util.html",
     "plotly_safe": "._util.html",
     # figures and reports

@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 from small_topic import POLICY, _features, _incidents
 
-from esc_analytics import backtest, evaluate, load_notes, load_policy, save_notes
+from esc_analytics import (
+    backtest,
+    evaluate,
+    load_notes,
+    load_policy,
+    notes_file_stem,
+    save_notes,
+)
 from esc_analytics.widgets import PolicyWhatIf, RetroReviewer, SpikeExplainer, ThresholdTuner
 
 
@@ -94,7 +101,9 @@ def test_retro_reviewer_hostile_incident_id_stays_text_and_inside_notes_dir(tmp_
     notes_dir = tmp_path / "a" / "b" / "notes"
     r = RetroReviewer(feats, inc, POLICY, notes_dir=notes_dir, incident_id=evil)
     saved = r.save()
-    assert saved.parent == notes_dir and saved.name == "_img_src_x_onerror_alert_1___.._.._x.yaml"
+    assert saved.parent == notes_dir and saved.name == f"{notes_file_stem(evil)}.yaml"
+    assert saved.name.startswith("img_src_x_onerror_alert_1_.._.._x~")  # readable, then a hash
+    assert load_notes(saved)["incident_id"] == evil
     assert "<img" not in r.status.value
     assert r.export_markdown().parent == notes_dir
     assert "<" not in r.status.value

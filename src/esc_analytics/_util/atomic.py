@@ -63,7 +63,8 @@ def _keep_previous(target: Path) -> None:
         raise
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
+    """Flush a folder's entries (a rename or a new link) to disk, where the platform can."""
     with contextlib.suppress(OSError):  # not every platform can open a folder
         fd = os.open(folder, os.O_RDONLY)
         try:
@@ -90,7 +91,7 @@ def _replacing(path: str | os.PathLike[str], *, backup: bool = False) -> Iterato
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_folder(target.parent)
+    fsync_folder(target.parent)
 
 
 def atomic_write_bytes(

@@ -1,14 +1,25 @@
-"""Escaping for text that comes from the public internet (mention texts, authors, titles).
+"""Escaping for text that comes from data, files and people (mention texts, authors, topics,
+incident ids and titles, notes, tier names and owners, policy descriptions).
 
-Everything shown in notebooks, widgets or rendered HTML goes through these helpers so that markup
-or script inside a post is displayed as text, never executed. Plotly renders a subset of HTML in
-hover texts and labels, hence :func:`plotly_safe`.
+Everything shown in notebooks, widgets or rendered HTML goes through these helpers, each for the
+context the text lands in, so that markup, script or a link inside a value is displayed as text,
+never executed or followed:
+
+* HTML text and attributes: :func:`escape_text`;
+* plotly hover texts, labels, titles and annotations (a subset of HTML): :func:`plotly_safe`;
+* Markdown that notebooks and reports render as HTML: :func:`markdown_text` for a value placed
+  inside generated Markdown, :func:`markdown_defang` for a Markdown body that mixes generated
+  formatting with people's text (links, images and raw HTML neutralised, emphasis and bullets
+  kept);
+* JSON inside a ``<script>`` element: :func:`script_json`.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
@@ -18,9 +29,12 @@ from .errors import DataLoadError
 __all__ = [
     "SafeHTML",
     "escape_text",
+    "markdown_defang",
+    "markdown_text",
     "mentions_table_html",
     "plotly_safe",
     "plotly_safe_many",
+    "script_json",
 ]
 
 _ELLIPSIS = "…"
@@ -68,6 +82,64 @@ def plotly_safe(text: object) -> str:
     ``<script>``. None/NaN give "".
     """
     return html.escape(_as_text(text), quote=False)
+
+
+# Characters that Markdown (CommonMark/GFM, mistune, marked) may read as inline syntax
+# anywhere: backslash-escaped. ``_`` only where it could open or close emphasis (not inside a
+# word: ``volume_ratio`` stays readable); ``& < >`` become entities (raw HTML, autolinks).
+_MD_INLINE = re.compile(r"([\\`*\[\]|~$])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+# What would start a heading, list, quote or thematic break at the start of the text.
+_MD_LINE_START = re.compile(r"^(\s*)([#+=-]|\d+(?=[.)]))")
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85\x0b\x0c]+")
+
+
+def markdown_text(value: object) -> str:
+    """A value as literal text inside Markdown (inline: one line): the characters Markdown
+    reads as syntax backslash-escaped, ``& < >`` as entities, line breaks as spaces — so
+    ``[x](javascript:alert(1))`` is shown as typed and never becomes a link, an image, raw HTML,
+    a heading or a list. None/NaN give ""."""
+    text = _LINE_BREAKS.sub(" ", _as_text(value))
+    text = _MD_INLINE.sub(lambda m: "\\" + m.group(0), text)
+    text = _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# An escaped character (kept as is), a code span (literal already), or a character to defang.
+_MD_DEFANG = re.compile(r"\\[\s\S]|(`+)[\s\S]*?(?<!`)\1(?!`)|[\[\]<]")
+
+
+def _defang(match: re.Match[str]) -> str:
+    token = match.group(0)
+    if token.startswith("\\") or match.group(1):
+        return token
+    return {"[": "\\[", "]": "\\]", "<": "&lt;"}[token]
+
+
+def markdown_defang(text: object) -> str:
+    """A Markdown body with its links, images, autolinks and raw HTML neutralised (``[`` and
+    ``]`` backslash-escaped, ``<`` as ``&lt;``, outside code spans) while bullets, emphasis,
+    quotes and code spans keep working: for notes that mix generated Markdown with people's
+    text. Text escaped with :func:`markdown_text` passes unchanged. None/NaN give ""."""
+    return _MD_DEFANG.sub(_defang, _as_text(text))
+
+
+_SCRIPT_JSON_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_SCRIPT_JSON_UNSAFE = re.compile("[<>&\u2028\u2029]")
+
+
+def script_json(value: object) -> str:
+    """JSON safe to place between ``<script>`` tags: a JSON text (``str``) or any JSON-able
+    value (dumped first) with ``<``, ``>``, ``&``, U+2028 and U+2029 written as ``\\uXXXX``
+    escapes, so neither ``</script>`` nor ``<!--`` in a value can end or comment out the block.
+    The result parses to the same value (those characters only occur inside JSON strings)."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return _SCRIPT_JSON_UNSAFE.sub(lambda m: _SCRIPT_JSON_ESCAPES[m.group(0)], text)
 
 
 def plotly_safe_many(texts: Iterable[object]) -> list[str]:

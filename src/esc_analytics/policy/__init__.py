@@ -7,7 +7,7 @@ as Markdown or Mermaid, and expose their thresholds as flat parameters for calib
 from ._plan_text import policy_to_markdown, policy_to_mermaid
 from ._policy import Condition, Policy, Tier, load_policy, save_policy
 from ._thresholds import threshold_volume
-from ._versions import next_policy_path
+from ._versions import next_policy_path, save_policy_version
 
 __all__ = [
     "Condition",
@@ -18,5 +18,6 @@ __all__ = [
     "policy_to_markdown",
     "policy_to_mermaid",
     "save_policy",
+    "save_policy_version",
     "threshold_volume",
 ]

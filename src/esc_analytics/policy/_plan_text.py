@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from .._util.html import markdown_defang, markdown_text
 from ._policy import Policy
 
 
 def _md_cell(text: str) -> str:
+    """A name, owner or condition from the policy file as literal text in a Markdown table
+    cell (no link, image, HTML or ``|`` can come through)."""
+    return markdown_text(text) or "—"
+
+
+def _md_conditions(text: str) -> str:
+    """The tier's conditions, generated from validated measures, operators and numbers: kept
+    readable (``a < 100``), only what breaks a table cell escaped."""
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ") or "—"
 
 
@@ -19,7 +28,7 @@ def policy_to_markdown(policy: Policy) -> str:
     title = policy.name or "Escalation plan"
     lines = [f"## {_md_cell(title)}", ""]
     if policy.description:
-        lines += [policy.description.strip(), ""]
+        lines += [markdown_defang(policy.description.strip()), ""]
     lines += [
         "| Tier | Name | Owner | Escalate when | For | Cooldown |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -27,7 +36,7 @@ def policy_to_markdown(policy: Policy) -> str:
     for tier in reversed(policy.tiers):
         lines.append(
             f"| {tier.level} | {_md_cell(tier.name)} | {_md_cell(tier.owner)} | "
-            f"{_md_cell(tier.describe_conditions())} | {_windows(tier.persistence)} | "
+            f"{_md_conditions(tier.describe_conditions())} | {_windows(tier.persistence)} | "
             f"{_windows(tier.cooldown)} |"
         )
     lines.append("| 0 | Monitor | — | otherwise | — | — |")

@@ -28,6 +28,7 @@ from typing import Any
 
 from .._util.atomic import atomic_write_bytes
 from .._util.errors import EscAnalyticsError
+from .._util.html import script_json
 
 __all__ = [
     "PLOTLY_RENDERER_ENV",
@@ -493,6 +494,9 @@ def render_html(nb: Any, *, hide_code: bool = False) -> str:
         exclude_input_prompt=hide_code,
         exclude_output_prompt=hide_code,
     )
+    # nbconvert's own filter only escapes "/": "<!--<script>" in a value (a note, a
+    # topic) would still comment out the rest of the page. Every use of it follows json_dumps.
+    exporter.register_filter("escape_html_script", script_json)
     exporter.register_preprocessor(
         TagRemovePreprocessor(
             remove_input_tags={SETUP_TAG}, remove_cell_tags={SYNC_TAG}, enabled=True

@@ -7,6 +7,7 @@ per-participant files collected before the meeting (``retro-notes/INC-007/alice.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ import yaml
 
 from .._util.atomic import atomic_write_text
 from .._util.errors import DataLoadError
+from .._util.html import markdown_defang, markdown_text
 
 # The retrospective template, in meeting order: key -> heading.
 SECTION_TITLES: dict[str, str] = {
@@ -34,6 +36,11 @@ NOTES_FORMAT_VERSION = 1
 
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 _CARRIED_MARK = re.compile(r"\s*\(carried over from [^)]*\)\s*$")
+# Ids used as file names unchanged; others are hashed (see notes_file_stem).
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,79}")
+# Endings that would make an id's participants folder meet another id's notes or backup file.
+_RESERVED_ENDINGS = (".yaml", ".yml", ".bak", ".tmp", ".md", ".")
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
 
 
 def empty_notes(incident_id: str) -> dict[str, Any]:
@@ -112,12 +119,18 @@ def combine_texts(*texts: str) -> str:
 
 
 def notes_to_markdown(notes: Mapping[str, Any], *, title: str | None = None) -> str:
-    """The notes as a Markdown document with the five template headings in order."""
+    """The notes as a Markdown document with the five template headings in order.
+
+    ``title`` is Markdown (escape data in it with ``markdown_text``); by default "Retrospective
+    <incident id>" with the id escaped. Sections are people's text mixed with the draft's
+    Markdown: links, images and raw HTML in them are neutralised (``markdown_defang``), bullets
+    and emphasis kept."""
     sections = notes.get("sections", {})
-    head = title or f"Retrospective {notes.get('incident_id', '')}".strip()
-    parts = [f"# {head}", ""]
+    head = title or f"Retrospective {markdown_text(notes.get('incident_id', ''))}".strip()
+    parts = [f"# {markdown_defang(_LINE_BREAKS.sub(' ', head))}", ""]
     for key, heading in SECTION_TITLES.items():
-        parts += [f"## {heading}", "", (sections.get(key) or "_(nothing recorded)_").strip(), ""]
+        body = markdown_defang(str(sections.get(key) or "").strip()) or "_(nothing recorded)_"
+        parts += [f"## {heading}", "", body, ""]
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -182,7 +195,18 @@ def load_participant_notes(folder: str | os.PathLike[str]) -> dict[str, dict[str
 
 
 def notes_file_stem(incident_id: object) -> str:
-    """A file name for an incident's notes: ids come from users' files, so anything but
-    letters, digits, ``.``, ``_`` and ``-`` becomes ``_`` (no ``/``, no leading dot)."""
-    return re.sub(r"[^\w.-]", "_", str(incident_id)).lstrip(".") or "_"
+    """The file name (without ``.yaml``) of an incident's notes; distinct ids always get
+    distinct names.
 
+    A short plain id (letters, digits, ``.``, ``_``, ``-``; at most 80 characters; not starting
+    with a dot or dash) is its own name, as before: ``INC-007`` → ``INC-007``. Any other id
+    (``INC/7``, ``INC 7``, unicode, 300 characters...) gets a readable ASCII prefix and ``~``
+    plus 16 hex digits of its SHA-256: ``INC/7`` → ``INC_7~3c4f...``. A plain id never contains
+    ``~``, so the two kinds never meet; the notes file keeps the exact id inside
+    (``incident_id``)."""
+    text = str(incident_id)
+    if _PLAIN_ID.fullmatch(text) and not text.lower().endswith(_RESERVED_ENDINGS):
+        return text
+    prefix = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-")[:40] or "incident"
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{prefix}~{digest}"

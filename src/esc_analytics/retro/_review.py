@@ -9,7 +9,6 @@ the backtest result a review is given — so a review never disagrees with its b
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import pandas as pd
 
 from .._util.errors import DataLoadError, PolicyError
 from .._util.format import format_hours, format_time
+from .._util.html import markdown_text
 from .._util.schema import NEGATIVE_SENTIMENT_BAR
 from .._util.times import UTC_DTYPE, to_utc, to_utc_ns, utc_timestamp
 from ..backtesting._matching import DEFAULT_MAX_EARLY, MatchRules, in_match_interval
@@ -200,9 +200,9 @@ class IncidentReview:
 
 
 def _md_text(value: Any) -> str:
-    """User text (ids, titles) inside Markdown that notebooks and reports render as HTML: markup
-    is shown literally, never interpreted, and a backtick cannot open a code span."""
-    return html.escape(str(value), quote=False).replace("`", "\\`")
+    """User text (ids, titles, categories) inside Markdown that notebooks and reports render as
+    HTML: markup, links and images are shown literally, never interpreted or followed."""
+    return markdown_text(value)
 
 
 def _md_code(value: Any) -> str:

@@ -16,7 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .._util.atomic import atomic_write_text
-from .._util.html import escape_text
+from .._util.errors import DataLoadError
+from .._util.html import escape_text, markdown_text
 from ..backtesting._backtest import backtest
 from ..backtesting._matching import DEFAULT_MAX_EARLY
 from ..escalations._evaluate import evaluate
@@ -114,7 +115,11 @@ class RetroReviewer(DisplayMixin):
             max_early=self.max_early,
         )
         path = self.notes_path(incident_id)
-        if path.exists():
+        if path.exists() and self._holds_other_incident(path, incident_id):
+            participants = load_participant_notes(self.participants_dir(incident_id))
+            notes = draft_notes(self.review, self.previous_notes, participants)
+            origin = f"{path.name} holds another incident's notes: not loaded (draft shown)"
+        elif path.exists():
             notes = load_notes(path)
             origin = f"loaded {path.name}"
         else:
@@ -141,18 +146,31 @@ class RetroReviewer(DisplayMixin):
             "sections": {k: a.value for k, a in self.areas.items()},
         }
 
+    @staticmethod
+    def _holds_other_incident(path: Path, incident_id: str) -> bool:
+        """True when the notes file at ``path`` was saved for another incident (two ids that a
+        case-insensitive file system maps to one name)."""
+        saved = load_notes(path).get("incident_id")
+        return saved is not None and str(saved) != str(incident_id)
+
     def save(self) -> Path:
-        """Save the notes now (atomic; the previous version is kept as ``.bak``)."""
-        path = save_notes(self.current_notes(), self.notes_path())
+        """Save the notes now (atomic; the previous version is kept as ``.bak``). Never over
+        another incident's notes: that raises :class:`DataLoadError`."""
+        target = self.notes_path()
+        if target.exists() and self._holds_other_incident(target, str(self.picker.value)):
+            message = f"not saved: {target.name} holds another incident's notes"
+            self.status.value = escape_text(message)
+            raise DataLoadError(message, source=str(target))
+        path = save_notes(self.current_notes(), target)
         self.status.value = escape_text(f"saved {path.name}")
         return path
 
     def export_markdown(self, path: str | Path | None = None) -> Path:
         """Write the notes as Markdown (default ``<notes_dir>/<incident>.md``)."""
         target = Path(path) if path else self.notes_path().with_suffix(".md")
-        title = f"Retrospective {self.picker.value}"
+        title = f"Retrospective {markdown_text(self.picker.value)}"
         if self.review is not None and self.review.incident.get("title"):
-            title += f": {self.review.incident['title']}"
+            title += f": {markdown_text(self.review.incident['title'])}"
         atomic_write_text(target, notes_to_markdown(self.current_notes(), title=title), backup=True)
         self.status.value = escape_text(f"exported {target.name}")
         return target

@@ -18,6 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .._util.atomic import atomic_write_text
+from .._util.html import escape_text
 from ..backtesting._backtest import backtest
 from ..backtesting._live import PreparedBacktest
 from ..backtesting._matching import DEFAULT_MAX_EARLY
@@ -25,7 +26,7 @@ from ..escalations._evaluate import evaluate, prepare_grid
 from ..plots._timeline import figure_from_timeline_data, timeline_data
 from ..plots._tradeoff import current_point, tradeoff_figure
 from ..policy._policy import Policy, load_policy, save_policy
-from ..policy._versions import next_policy_path
+from ..policy._versions import save_policy_version
 from ._common import DisplayMixin, html_table
 
 
@@ -327,8 +328,11 @@ class ThresholdTuner(DisplayMixin):
     def save(self, path: str | Path | None = None) -> Path:
         """Save the current policy as YAML (atomic, versioned ``policy-vNNN.yaml`` unless a path
         is given) and its backtest summary next to it (``policy-vNNN.backtest.json``)."""
-        target = Path(path) if path is not None else next_policy_path(self.save_dir)
-        save_policy(self.policy, target)
+        if path is None:  # the version's name is claimed atomically: concurrent saves differ
+            target = save_policy_version(self.policy, self.save_dir)
+        else:
+            target = Path(path)
+            save_policy(self.policy, target)
         full = self.full_backtest()
         summary = {"policy": target.name, "backtest": full.to_dict(), "summary": full.summary()}
         atomic_write_text(
@@ -337,7 +341,9 @@ class ThresholdTuner(DisplayMixin):
             backup=False,
         )
         self.last_saved = target
-        self.status.value = f"saved {target.name} (+ {target.with_suffix('.backtest.json').name})"
+        self.status.value = escape_text(
+            f"saved {target.name} (+ {target.with_suffix('.backtest.json').name})"
+        )
         return target
 
     @staticmethod
