@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1193,19 +1194,49 @@ def load_model(path: str | Path) -> TieredEscalationModel:
     rejected = sorted(set(untrusted) - set(allowed))
     if rejected:
         raise ModelError(f"{path}: refusing to load untrusted types {rejected}")
-    payload = sio.load(path, trusted=allowed)
+    try:
+        payload = sio.load(path, trusted=allowed)
+    except Exception as exc:  # a damaged archive: zipfile, json, skops errors
+        reason = (str(exc).splitlines() or [""])[0][:200]
+        raise ModelError(f"{path}: cannot be read as a skops model ({reason})") from exc
     if not isinstance(payload, dict) or payload.get("format") != "esc-analytics-model/1":
         raise ModelError(f"{path}: not an esc-analytics model file")
-    params = dict(payload["params"])
-    model = TieredEscalationModel(**params)
-    model.freq_ = pd.Timedelta(payload["freq"])
-    model.columns_ = tuple(payload["columns"])
-    model.use_text_ = bool(payload["use_text"])
-    model.models_ = {int(k): v for k, v in payload["models"].items()}
-    model.skipped_tiers_ = {int(k): v for k, v in payload.get("skipped", {}).items()}
-    model.thresholds_ = {int(k): float(v) for k, v in payload.get("thresholds", {}).items()}
-    model.persistence_ = {int(k): int(v) for k, v in payload.get("persistence", {}).items()}
-    model.cooldown_ = {int(k): int(v) for k, v in payload.get("cooldown", {}).items()}
+    missing = [k for k in ("params", "freq", "columns", "use_text", "models") if k not in payload]
+    if missing:
+        raise ModelError(f"{path}: not a complete esc-analytics model (no {', '.join(missing)})")
+    params = payload["params"]
+    known = set(inspect.signature(TieredEscalationModel.__init__).parameters) - {"self"}
+    if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
+        raise ModelError(f"{path}: the model's params must be a mapping of names to values")
+    unknown = sorted(set(params) - known)
+    if unknown:
+        shown = ", ".join(repr(k[:40]) for k in unknown[:5])
+        raise ModelError(
+            f"{path}: unknown model parameter(s) {shown}; allowed: {', '.join(sorted(known))}"
+        )
+    classifiers = payload["models"]
+    if not isinstance(classifiers, dict) or not all(
+        isinstance(v, EscalationClassifier) for v in classifiers.values()
+    ):
+        kinds = sorted({type(v).__name__ for v in getattr(classifiers, "values", list)()})
+        raise ModelError(
+            f"{path}: the model's tiers must hold fitted classifiers, got "
+            f"{', '.join(kinds) or type(classifiers).__name__}"
+        )
+    try:
+        model = TieredEscalationModel(**params)
+        model.freq_ = pd.Timedelta(payload["freq"])
+        model.columns_ = tuple(str(c) for c in payload["columns"])
+        model.use_text_ = bool(payload["use_text"])
+        model.models_ = {int(k): v for k, v in classifiers.items()}
+        model.skipped_tiers_ = {int(k): v for k, v in payload.get("skipped", {}).items()}
+        model.thresholds_ = {int(k): float(v) for k, v in payload.get("thresholds", {}).items()}
+        model.persistence_ = {int(k): int(v) for k, v in payload.get("persistence", {}).items()}
+        model.cooldown_ = {int(k): int(v) for k, v in payload.get("cooldown", {}).items()}
+    except ModelError as exc:
+        raise ModelError(f"{path}: {exc}") from None
+    except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise ModelError(f"{path}: not a valid esc-analytics model ({exc})"[:400]) from exc
     return model
 
 
