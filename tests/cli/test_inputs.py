@@ -3,6 +3,7 @@ the commands' shared inputs module built on it."""
 
 from __future__ import annotations
 
+import argparse
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 import esc_analytics as esc
 from esc_analytics.cli import build_parser, main
+from esc_analytics.cli._inputs import max_early_of
 
 
 @pytest.fixture(scope="module")
@@ -142,10 +144,15 @@ def test_option_defaults_come_from_the_library() -> None:
     from esc_analytics.backtesting._matching import DEFAULT_MAX_EARLY
     from esc_analytics.calibration._sweep import OBJECTIVES
 
-    for command in ("calibrate", "backtest"):
-        option = _option(command, "max_early")
-        assert pd.Timedelta(option.default) == DEFAULT_MAX_EARLY
-        assert option.default == "24h"  # as the help and the README write it
-    assert "(24h)" in _option("calibrate", "max_early").help
+    option = _option("backtest", "max_early")
+    assert pd.Timedelta(option.default) == DEFAULT_MAX_EARLY
+    assert option.default == "24h"  # as the help and the README write it
+    # calibrate's default depends on the objective: the library's, 0h for NAB's scoring
+    assert _option("calibrate", "max_early").default is None
+    assert "(24h; 0h with --objective nab" in _option("calibrate", "max_early").help
+    for objective, expected in (("recall", DEFAULT_MAX_EARLY), ("nab", pd.Timedelta(0))):
+        args = argparse.Namespace(max_early=None, objective=objective)
+        assert pd.Timedelta(max_early_of(args)) == expected
+    assert max_early_of(argparse.Namespace(max_early="2h", objective="nab")) == "2h"
     for command in ("calibrate", "fit-model"):
         assert tuple(_option(command, "objective").choices) == OBJECTIVES

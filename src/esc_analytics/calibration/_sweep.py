@@ -32,6 +32,7 @@ from ..backtesting._nab import MAX_TP_SIGMOID, NabFile, get_profile, scaled_sigm
 from ..escalations._evaluate import evaluate
 from ..features._detection import detection_feature_name
 from ..policy._policy import Condition, Policy, Tier
+from ._detector import fit_rank_detector, rank_rule_text
 
 OBJECTIVES = ("recall", "cost", "nab")
 DEFAULT_FEATURE_CANDIDATES = (
@@ -450,9 +451,14 @@ class CalibrationResult:
             extra = f", NAB {row.nab_score:.1f}" if "nab_score" in self.chosen else ""
             # "<" / "<=" features are swept negated: print the value written into the policy
             value = row.threshold if row.op in (">", ">=") else -row.threshold
+            rule = (
+                f"{row.feature} {strict_op(row.op)} {value:.4g} "
+                f"(for {row.persistence}, cooldown {row.cooldown})"
+            )
+            if "refractory" in self.chosen:  # the rank detector: its rule as swept
+                rule = rank_rule_text(row)
             lines.append(
-                f"  tier {row.tier}: {row.feature} {strict_op(row.op)} {value:.4g} "
-                f"(for {row.persistence}, cooldown {row.cooldown}) -> caught "
+                f"  tier {row.tier}: {rule} -> caught "
                 f"{row.caught}/{row.incidents}, {row.false_per_week:.2f} false/week{extra}"
             )
         if self.backtest is not None and hasattr(self.backtest, "summary"):
@@ -547,7 +553,14 @@ def calibrate(
     ``smoothing`` > 0 picks by the objective averaged over that many neighbouring thresholds on
     each side (a flat optimum transfers better out of sample than a sharp peak). Incidents
     are matched as :func:`~esc_analytics.backtest` matches them (``max_early``, ``max_delay``:
-    :class:`~esc_analytics.backtesting.MatchRules`)."""
+    :class:`~esc_analytics.backtesting.MatchRules`).
+
+    Objective ``nab`` with neither ``template``, ``feature_candidates`` nor ``thresholds``, on
+    an incident log of one severity (NAB's windows) or with ``n_tiers=1``, fits the rank
+    detector instead (``_detector``): one tier ``volume_rank_28d >= θ`` held p windows
+    (``persistence_grid``), then a refractory of 12 h, 1 day or 2 days, cooldown 0, picked by
+    the NAB score averaged over ±3 neighbouring thresholds (``cooldown_grid`` and
+    ``smoothing`` do not apply)."""
     if objective not in OBJECTIVES:
         raise CalibrationError(
             f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
@@ -557,6 +570,27 @@ def calibrate(
     rules = MatchRules.of(max_early, max_delay)
     p_grid = _check_grid("persistence_grid", persistence_grid, 1)
     c_grid = _check_grid("cooldown_grid", cooldown_grid, 0)
+    if objective == "nab" and template is None and feature_candidates is None and not thresholds:
+        # NAB-style logs of one severity: the rank detector (_detector), or None to sweep
+        fit = fit_rank_detector(
+            features,
+            incidents,
+            rules=rules,
+            nab_profile=nab_profile,
+            n_tiers=n_tiers,
+            persistence_grid=p_grid,
+            freq=freq,
+        )
+        if fit is not None:
+            bt = None
+            if run_backtest:
+                cost_model = costs if costs is not None else CostModel()
+                bt = backtest_policy(
+                    fit.policy, features, incidents, rules, cost_model, nab_profile
+                )
+            return CalibrationResult(
+                fit.policy, fit.frontier, fit.candidates, objective, fit.chosen, bt, fit.settings
+            )
     ops: dict[str, str] = {}
     names = dict(DEFAULT_TIER_NAMES)
     owners: dict[int, str] = {}

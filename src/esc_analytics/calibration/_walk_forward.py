@@ -23,6 +23,7 @@ from .._util.times import to_utc
 from ..backtesting._backtest import backtest, prepare_incidents
 from ..backtesting._matching import DEFAULT_MAX_EARLY
 from ..escalations._evaluate import evaluate
+from ._detector import rank_rule_text
 from ._sweep import CalibrationError, CalibrationResult, calibrate, strict_op
 
 SCHEMES = ("expanding", "topics")
@@ -83,7 +84,12 @@ class WalkForwardResult:
 
 
 def _params_text(result: CalibrationResult) -> str:
-    """The chosen conditions as written into the policy ("<" features are swept negated)."""
+    """The chosen conditions as written into the policy ("<" features are swept negated;
+    the rank detector's as swept, with its refractory)."""
+    if "refractory" in result.chosen:
+        return "; ".join(
+            f"t{r.tier}: {rank_rule_text(r)}" for r in result.chosen.itertuples(index=False)
+        )
     return "; ".join(
         f"t{r.tier}: {r.feature} {strict_op(r.op)} "
         f"{r.threshold if r.op in ('>', '>=') else -r.threshold:.4g}"

@@ -16,8 +16,10 @@ from ._inputs import (
     add_objective_options,
     load_features,
     load_incident_file,
+    max_early_of,
     objective_kwargs,
     parse_severity,
+    tiers_of,
 )
 
 
@@ -27,11 +29,14 @@ def register(subparsers: Any) -> None:
         "calibrate",
         help="fit escalation thresholds to your incident history",
         description="Sweep thresholds, persistence and cooldown of a tiered policy over your "
-        "history and write the best policy for the objective as YAML.",
+        "history and write the best policy for the objective as YAML. With --objective nab "
+        "and an incident log of one severity (NAB's anomaly windows) it fits the rank "
+        "detector: volume_rank_28d >= threshold for 1-3 windows, then silent for 12 h, 1 day "
+        "or 2 days (refractory).",
     )
     add_input_options(parser, incidents=True, severity=True)
-    add_objective_options(parser)
-    add_max_early_option(parser)
+    add_objective_options(parser, tiers_from_log=True)
+    add_max_early_option(parser, nab=True)
     parser.add_argument(
         "--feature",
         action="append",
@@ -46,9 +51,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--cooldown",
-        default="0,6,24",
+        default=None,
         metavar="C,C,...",
-        help="cooldown values to try, in windows (0,6,24)",
+        help="cooldown values to try, in windows (0,6,24); with --objective nab, giving it "
+        "sweeps the other measures with cooldowns instead of fitting the rank detector",
     )
     parser.add_argument(
         "--policy",
@@ -78,11 +84,12 @@ def run(args: argparse.Namespace) -> int:
     from ..escalations import AbsentFeatureWarning, absent_feature_uses
     from ..policy import save_policy
 
-    if args.tiers < 1:
+    if args.tiers is not None and args.tiers < 1:
         raise EscAnalyticsError(f"--tiers must be >= 1, got {args.tiers}")
     severity = parse_severity(args.severity)
     features = load_features(args)
     incidents = load_incident_file(args.incidents, args.tz, severity, args=args)
+    args.tiers, args.max_early = tiers_of(args, incidents), max_early_of(args)
     with warnings.catch_warnings():  # the sweep evaluates many candidates: judge the result
         warnings.simplefilter("ignore", AbsentFeatureWarning)
         result = _calibrate(args, features, incidents)
@@ -135,13 +142,20 @@ def _calibrate(args: argparse.Namespace, features: Any, incidents: Any) -> Any:
             max_early=args.max_early,
             **objective_kwargs(args),
         )
+    candidates = args.feature
+    cooldowns = "0,6,24" if args.cooldown is None else args.cooldown
+    if args.cooldown is not None and candidates is None and args.objective == "nab":
+        # cooldowns asked for: the sweep of the default measures, not the rank detector
+        from ..calibration._sweep import DEFAULT_FEATURE_CANDIDATES
+
+        candidates = [f for f in DEFAULT_FEATURE_CANDIDATES if f in features.columns]
     return calibrate(
         features,
         incidents,
         n_tiers=args.tiers,
         max_early=args.max_early,
         **objective_kwargs(args),
-        feature_candidates=args.feature,
+        feature_candidates=candidates,
         persistence_grid=_int_list(args.persistence, "--persistence"),
-        cooldown_grid=_int_list(args.cooldown, "--cooldown"),
+        cooldown_grid=_int_list(cooldowns, "--cooldown"),
     )

@@ -69,14 +69,41 @@ def add_column_options(
     parser.add_argument("--tz", metavar="ZONE", help="zone of times without an offset (UTC)")
 
 
-def add_max_early_option(parser: argparse.ArgumentParser, *, described: bool = True) -> None:
+NAB_MAX_EARLY = "0h"  # NAB scores an alert before an anomaly window as a false positive
+DEFAULT_TIERS = 3
+
+
+def add_max_early_option(
+    parser: argparse.ArgumentParser, *, described: bool = True, nab: bool = False
+) -> None:
     """--max-early: how long before an incident an alert still counts (the library's
-    default, ``DEFAULT_MAX_EARLY``)."""
+    default, ``DEFAULT_MAX_EARLY``). With ``nab`` the default depends on --objective
+    (``NAB_MAX_EARLY`` for nab): read it with :func:`max_early_of`."""
     from ..backtesting._matching import DEFAULT_MAX_EARLY
 
     text = _duration_text(DEFAULT_MAX_EARLY)
     help_text = f"an alert this long before an incident still counts ({text})"
-    parser.add_argument("--max-early", default=text, help=help_text if described else None)
+    if nab:
+        help_text = (
+            f"an alert this long before an incident still counts ({text}; "
+            f"{NAB_MAX_EARLY} with --objective nab, whose scoring counts an alert "
+            "before an anomaly window as a false positive)"
+        )
+    parser.add_argument(
+        "--max-early", default=None if nab else text, help=help_text if described else None
+    )
+
+
+def max_early_of(args: argparse.Namespace) -> str:
+    """--max-early as given, else its default for the objective (see
+    :func:`add_max_early_option`)."""
+    from ..backtesting._matching import DEFAULT_MAX_EARLY
+
+    if args.max_early is not None:
+        return args.max_early
+    if getattr(args, "objective", None) == "nab":
+        return NAB_MAX_EARLY
+    return _duration_text(DEFAULT_MAX_EARLY)
 
 
 def _duration_text(duration: Any) -> str:
@@ -87,9 +114,10 @@ def _duration_text(duration: Any) -> str:
     return f"{minutes / 60:g}h" if minutes % 60 == 0 else f"{minutes:g}min"
 
 
-def add_objective_options(parser: argparse.ArgumentParser) -> None:
+def add_objective_options(parser: argparse.ArgumentParser, *, tiers_from_log: bool = False) -> None:
     """--objective, --nab-profile, --max-false-per-week and --tiers: what a fit optimises
-    (calibrate and fit-model share them)."""
+    (calibrate and fit-model share them). With ``tiers_from_log`` the number of tiers of
+    objective nab defaults to what the incident log holds: read it with :func:`tiers_of`."""
     from ..calibration._sweep import OBJECTIVES
 
     parser.add_argument("--objective", choices=OBJECTIVES, default="recall")
@@ -103,7 +131,29 @@ def add_objective_options(parser: argparse.ArgumentParser) -> None:
         metavar="X",
         help="false escalations per week allowed per tier (recall objective; 1.0)",
     )
-    parser.add_argument("--tiers", type=int, default=3, metavar="N", help="number of tiers (3)")
+    if not tiers_from_log:
+        parser.add_argument(
+            "--tiers", type=int, default=DEFAULT_TIERS, metavar="N", help="number of tiers (3)"
+        )
+        return
+    parser.add_argument(
+        "--tiers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="number of tiers (3; with --objective nab the incident log's highest severity: "
+        "1 for NAB's anomaly windows)",
+    )
+
+
+def tiers_of(args: argparse.Namespace, incidents: Any) -> int:
+    """--tiers as given, else its default: ``DEFAULT_TIERS``, or for objective nab the
+    highest severity of the incident log (NAB's windows have one: 1 tier)."""
+    if args.tiers is not None:
+        return int(args.tiers)
+    if args.objective != "nab" or incidents is None or not len(incidents):
+        return DEFAULT_TIERS
+    return max(int(incidents["severity"].max()), 1)
 
 
 def objective_kwargs(args: argparse.Namespace) -> dict[str, Any]:
