@@ -270,11 +270,16 @@ def load_incident_file(
 
 def load_policy_for(path: str, features: Any) -> Any:
     """The policy file, with the feature frame's numeric columns as known features."""
+    from ..features import is_detection_measure
     from ..policy import load_policy
 
     known = [c for c in features.columns if c not in ("topic", "window_start")]
     policy = load_policy(path, known_features=known)
-    missing = [f for f in policy.features_used if f not in features.columns]
+    missing = [
+        f
+        for f in policy.features_used
+        if f not in features.columns and not is_detection_measure(f)  # those come from volume
+    ]
     if missing:
         raise PolicyError(f"{path}: the policy uses feature(s) {missing} absent from the data")
     return policy

@@ -17,6 +17,7 @@ from ._detection import (
     add_detection_features,
     add_detection_measures,
     detection_feature_name,
+    is_detection_measure,
     volume_rank,
 )
 from ._grid import window_length
@@ -35,6 +36,7 @@ __all__ = [
     "build_features",
     "detection_feature_name",
     "features_from_series",
+    "is_detection_measure",
     "load_inputs",
     "mark_absent_features",
     "rolling_negative_share",
