@@ -361,11 +361,15 @@ def test_template_keeps_names_owners_and_lower_than_conditions(tiny):
         max_early="0h",
     )
     tiers = result.policy.tiers
-    assert [(t.name, t.owner) for t in tiers] == [("watch", "social desk"), ("page", "comms lead")]
     assert result.policy.name == "brand plan (calibrated)"
     # tier 1: calm < -4.5 catches the z=5 incident only, without the false spike (z=4), as
-    # for volume_z; tier 2 has no severity-2 incident: its quietest candidate (never alerts)
-    assert [(c.feature, c.op, c.value) for t in tiers for c in t.all] == [
-        ("calm", "<", -4.5),
-        ("calm", "<", -6.0),
-    ]
+    # for volume_z; tier 2 has no severity-2 incident: it is not written (it used to be
+    # written as a tier that never alerts, paging "comms lead" for nothing), and the notes
+    # say why and which of the plan's conditions were replaced
+    assert [(t.name, t.owner) for t in tiers] == [("watch", "social desk")]
+    assert [(c.feature, c.op, c.value) for t in tiers for c in t.all] == [("calm", "<", -4.5)]
+    notes = "\n".join(result.notes)
+    assert "tier 2 not written: the history has no incident of severity >= 2" in notes
+    assert "tier 1 'watch': the plan's conditions (calm < -1) are replaced by calm < -4.5" in notes
+    assert "tier 2 'page' is left out of the calibrated plan" in notes
+    assert "notes:" in result.summary()

@@ -123,20 +123,25 @@ def _random_case(seed: int, n: int = 60):
     return features.reset_index(drop=True), _incidents(rows)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10_000),
     cooldowns=st.tuples(st.integers(0, 4), st.integers(0, 4)),
     persistence=st.tuples(st.integers(1, 3), st.integers(1, 2)),
+    refractory=st.tuples(st.integers(0, 8), st.integers(0, 8)),
 )
-@example(seed=34, cooldowns=(0, 0), persistence=(1, 1))  # no tier-2 alert nor incident
-def test_sweep_equals_set_params_evaluate_backtest_loop(seed, cooldowns, persistence):
+@example(seed=34, cooldowns=(0, 0), persistence=(1, 1), refractory=(0, 0))  # no tier-2 alert
+@example(seed=34, cooldowns=(1, 0), persistence=(1, 1), refractory=(6, 3))  # silences matter
+@example(seed=7, cooldowns=(0, 2), persistence=(2, 1), refractory=(0, 8))
+def test_sweep_equals_set_params_evaluate_backtest_loop(seed, cooldowns, persistence, refractory):
     features, incidents = _random_case(seed)
     policy = TWO_TIER.set_params(
         tier1__cooldown=cooldowns[0],
         tier2__cooldown=cooldowns[1],
         tier1__persistence=persistence[0],
         tier2__persistence=persistence[1],
+        tier1__refractory=refractory[0],
+        tier2__refractory=refractory[1],
     )
     costs = CostModel(late_per_hour=0.1)
     prep = _prepare(features, incidents, MatchRules.of(max_early="3h"), costs, "standard")
@@ -169,6 +174,11 @@ def test_fixed_point_equals_sequential_scan():
         fast = _notifications(tiers, positions, topics, cool)
         slow = _notifications_scan(tiers, positions, topics, cool)
         np.testing.assert_array_equal(fast, slow)
+        for refractory in ([0, 4, 4, 4], [0, 0, 12, 2], [0, 30, 0, 7]):  # tier refractory
+            refr = np.array(refractory)
+            fast = _notifications(tiers, positions, topics, cool, refr)
+            slow = _notifications_scan(tiers, positions, topics, cool, refr)
+            np.testing.assert_array_equal(fast, slow)
 
 
 # ------------------------------------------------------------------ hand-computed cases

@@ -178,7 +178,10 @@ def test_calibrate_warns_when_its_policy_catches_nothing_or_severities_exceed_ti
     files, capsys
 ):
     """Incidents in quiet hours, a zero false-alarm budget: the fit can only write a policy
-    that catches none of them, and says so; severity 3 with --tiers 2 is reported too."""
+    that catches none of them, and says so; severity 3 with --tiers 2 is reported too. A
+    threshold low enough to keep the topic escalated for good (one endless episode through the
+    cooldown, one notification, "no false alarm") is no plan and is never chosen; and with a
+    tier 1 that escalates nothing there is no harder tier 2 to write: one tier, and why."""
     times = pd.date_range("2026-03-02", periods=24 * 21, freq="1h")
     quiet = pd.DataFrame(
         {
@@ -197,7 +200,9 @@ def test_calibrate_warns_when_its_policy_catches_nothing_or_severities_exceed_ti
     out = capsys.readouterr().out
     assert "warning: the written policy catches none of the incidents" in out
     assert "--max-false-per-week" in out
-    assert "warning: 1 incident(s) have a severity above the policy's 2 tier(s)" in out
+    assert "warning: 1 incident(s) have a severity above the policy's 1 tier(s)" in out
+    assert "(2 asked: the history cannot separate more, see the notes)" in out
+    assert "tier 2 not written: tier 1 (" in out and "escalates no window" in out
     # A history the fit can serve gets neither warning.
     ok = ["calibrate", "--series", str(files / "alpha.csv"), "--incidents",
           str(files / "incidents.csv"), "--tiers", "2", "--max-false-per-week", "2",

@@ -1,11 +1,14 @@
 """Calibration: thresholds, persistence and cooldown fitted to the incident history.
 
-``calibrate`` sweeps a fresh tiered plan, ``calibrate_policy`` fits the team's own plan, and
-``walk_forward`` checks either out of sample (fit on the past, score the next period).
+``calibrate`` sweeps a fresh tiered plan (tiers nested and distinct, fewer when the incident
+log cannot separate them) or, given the team's plan, fits that plan's own thresholds
+(``calibrate_policy``); ``walk_forward`` checks a calibration out of sample (fit on the past,
+score the next period).
 """
 
+from ._calibrate import calibrate
 from ._readiness import HistoryCheck, check_history
-from ._sweep import CalibrationError, CalibrationResult, calibrate
+from ._sweep import CalibrationError, CalibrationResult
 from ._template import TemplateCalibrationResult, calibrate_policy
 from ._walk_forward import WalkForwardResult, walk_forward
 

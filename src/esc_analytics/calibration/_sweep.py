@@ -33,6 +33,14 @@ from ..escalations._evaluate import evaluate
 from ..features._detection import detection_feature_name
 from ..policy._policy import Condition, Policy, Tier
 from ._detector import fit_rank_detector, rank_rule_text
+from ._tiers import (
+    MAX_ESCALATED_SHARE,
+    choose_nested_tiers,
+    next_value,
+    open_thresholds,
+    readable_threshold,
+    rounding_options,
+)
 
 OBJECTIVES = ("recall", "cost", "nab")
 DEFAULT_FEATURE_CANDIDATES = (
@@ -354,6 +362,19 @@ def _threshold_candidates(values: np.ndarray, n: int) -> np.ndarray:
     return np.unique(np.concatenate([np.quantile(finite, 1.0 - tail), [finite.max()]]))
 
 
+def episode_extent(
+    held: np.ndarray, grid: StackedFeatures, inc: _IncidentRows, cooldown: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """What the escalated time of one (feature, persistence, cooldown) needs, for any
+    threshold: the held values sorted (windows escalated: held > t), the quiet windows' open
+    thresholds sorted (quiet windows — outside every incident's match window — inside an open
+    episode, the windows a cooldown bridges included: ``_tiers.open_thresholds``) and the
+    number of quiet windows."""
+    quiet = ~inc.in_window
+    opened = open_thresholds(held, grid.segments(), cooldown)
+    return np.sort(held), np.sort(opened[quiet]), int(quiet.sum())
+
+
 def sweep(
     grid: StackedFeatures,
     inc: _IncidentRows,
@@ -364,13 +385,20 @@ def sweep(
     *,
     min_severity: int = 1,
     nab: _NabRows | None = None,
+    extent: tuple[np.ndarray, np.ndarray, int] | None = None,
 ) -> pd.DataFrame:
     """Figures for every threshold of one (feature, persistence, cooldown): notifications,
     false alerts (notifications outside every incident's match window), incidents caught among
-    those with severity ≥ ``min_severity`` and, with ``nab``, the raw NAB score."""
+    those with severity ≥ ``min_severity``, windows escalated, the share of windows inside an
+    open episode (``open_share``: see ``_tiers``) and, with ``nab``, the raw NAB score.
+    ``extent``: :func:`episode_extent` of the same inputs (it does not depend on the tier)."""
     low, high = notification_intervals(values, grid, persistence, cooldown)
     t = np.asarray(thresholds, dtype=float)
     notifications = _count_covering(low, high, t)
+    held_sorted, open_sorted, n_quiet = extent or episode_extent(high, grid, inc, cooldown)
+    escalated = len(held_sorted) - np.searchsorted(held_sorted, t, side="right")
+    open_windows = len(open_sorted) - np.searchsorted(open_sorted, t, side="right")
+    open_share = open_windows / max(n_quiet, 1)
     outside = ~inc.in_window
     false_alerts = _count_covering(low[outside], high[outside], t)
     relevant = inc.frame["severity"].to_numpy() >= min_severity
@@ -386,6 +414,8 @@ def sweep(
             "false_per_week": false_alerts / grid.weeks,
             "incidents": int(relevant.sum()),
             "caught": caught,
+            "escalated": escalated,
+            "open_share": open_share,
         }
     )
     out["recall"] = np.where(
@@ -422,6 +452,8 @@ class CalibrationResult:
     chosen : the frontier rows of the chosen thresholds (one per tier).
     backtest : the exact backtest of the chosen policy on the calibration data (None with
         ``run_backtest=False``).
+    notes : what a user must know about the plan, one sentence each: tiers asked for but not
+        written (and why), tiers kept at the plan's thresholds, conditions replaced.
     """
 
     policy: Policy
@@ -431,6 +463,7 @@ class CalibrationResult:
     chosen: pd.DataFrame
     backtest: Any = None
     settings: dict = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     @property
     def n_candidates(self) -> int:
@@ -442,7 +475,8 @@ class CalibrationResult:
         return self.frontier.copy()
 
     def summary(self) -> str:
-        """Chosen thresholds per tier with their fit figures, then the exact backtest line."""
+        """Chosen thresholds per tier with their fit figures, the notes (tiers not written and
+        why, conditions replaced), then the exact backtest."""
         lines = [
             f"calibration ({self.objective}): {self.n_candidates} candidates, "
             f"{len(self.frontier)} on the frontier"
@@ -461,6 +495,7 @@ class CalibrationResult:
                 f"  tier {row.tier}: {rule} -> caught "
                 f"{row.caught}/{row.incidents}, {row.false_per_week:.2f} false/week{extra}"
             )
+        lines.extend(note_lines(self.notes))
         if self.backtest is not None and hasattr(self.backtest, "summary"):
             lines.append("backtest of the chosen policy:")
             lines.extend("  " + s for s in str(self.backtest.summary()).splitlines())
@@ -472,6 +507,11 @@ class CalibrationResult:
         from ..plots._frontier import calibration_figure
 
         return calibration_figure(self, tier=tier, **kwargs)
+
+
+def note_lines(notes: Sequence[str]) -> list[str]:
+    """The notes block of a calibration summary."""
+    return ["notes:", *(f"  - {note}" for note in notes)] if notes else []
 
 
 def _smooth(values: np.ndarray, half_width: int) -> np.ndarray:
@@ -539,6 +579,8 @@ def calibrate(
     freq: str | pd.Timedelta | None = None,
     smoothing: int = 0,
     run_backtest: bool = True,
+    min_incidents: int = 1,
+    max_escalated_share: float = MAX_ESCALATED_SHARE,
 ) -> CalibrationResult:
     """Fit a tiered policy's thresholds, persistence and cooldown to an incident history.
 
@@ -546,8 +588,16 @@ def calibrate(
     ``DEFAULT_FEATURE_CANDIDATES`` present, or the template's features) and every persistence
     × cooldown of the grids, all ``n_thresholds`` thresholds (quantiles of the feature) are
     swept at once; each tier ``k`` gets the threshold that best serves the objective for the
-    incidents of severity ≥ k, nested (tier k ≥ tier k−1), and the feature/grid combination
-    with the best total wins. Objectives: ``recall`` (highest recall with false notifications
+    incidents of severity ≥ k among those strictly harder to reach than tier k−1 (a higher
+    threshold, fewer windows escalated), and the feature/grid combination with the best total
+    wins. A tier the log cannot separate (fewer than ``min_incidents`` incidents of its
+    severity, or none caught by a harder rule worth its alarms) is left out with the reason in
+    ``notes``; candidates keeping a tier escalated through more than ``max_escalated_share`` of
+    the quiet windows are never chosen; thresholds are written with 3 significant digits,
+    re-scored (``_tiers``). ``template``: the plan's tier names and owners and its measures as
+    candidates — its conditions are *replaced*, each noted (:func:`esc_analytics.calibrate`
+    fits a template's own thresholds instead, unless ``replace_conditions=True``).
+    Objectives: ``recall`` (highest recall with false notifications
     per week ≤ ``max_false_per_week`` per tier), ``cost`` (lowest expected cost under
     ``costs``, a :class:`CostModel`), ``nab`` (highest NAB score, ``nab_profile``).
     ``smoothing`` > 0 picks by the objective averaged over that many neighbouring thresholds on
@@ -637,6 +687,7 @@ def calibrate(
         return float(costs.false_alarm_cost(np.array([k]))[0]) if k >= 1 else 0.0
 
     tables = []
+    raw_by_feature: dict[str, np.ndarray] = {}
     for feature in feature_candidates:
         op = ops.get(feature, ">")
         if op not in (">", ">="):  # "feature < t" is "−feature > −t"
@@ -644,18 +695,25 @@ def calibrate(
             raw = np.where(np.isfinite(raw), raw, -np.inf)
         else:
             raw = grid.values(feature)
+        raw_by_feature[feature] = raw
         if thresholds is not None and feature in thresholds:
             cand = np.unique(np.asarray(thresholds[feature], dtype=float))
             cand = -cand[::-1] if op not in (">", ">=") else cand
+            finite = raw[np.isfinite(raw)]
+            if cand.size and finite.size:  # never alerting is always a candidate
+                cand = np.unique(np.r_[cand, max(finite.max(), cand.max())])
         else:
             cand = _threshold_candidates(raw, n_thresholds)
         if cand.size == 0:
             continue
         for p in p_grid:
             for c in c_grid:
+                held = notification_intervals(raw, grid, p, c)[1]
+                extent = episode_extent(held, grid, inc, c)  # the same for every tier
                 for k in range(1, n_tiers + 1):
                     table = sweep(
-                        grid, inc, raw, cand, p, c, min_severity=k, nab=nab_by_tier.get(k)
+                        grid, inc, raw, cand, p, c, min_severity=k, nab=nab_by_tier.get(k),
+                        extent=extent,
                     )
                     if objective == "recall":
                         ok = table["false_per_week"] <= false_alarm_budget(max_false_per_week, k)
@@ -679,42 +737,44 @@ def calibrate(
     if not tables:
         raise CalibrationError("every candidate feature is empty (all missing values)")
     cands = pd.concat(tables, ignore_index=True)
-    # Choose per (feature, persistence, cooldown): nested best per tier; then the best combo.
-    best_combo, best_total, best_rows = None, -np.inf, None
+    # Choose per (feature, persistence, cooldown): tier 1 the best candidate, each next tier
+    # the best strictly harder one (_tiers.choose_nested_tiers); then the best combination.
+    n_by_tier = {k: int((severities >= k).sum()) for k in range(1, n_tiers + 1)}
+
+    def null_score(k: int) -> float:  # the objective of never paging tier k
+        return -(miss(k) - miss(k - 1)) * n_by_tier[k] if objective == "cost" else 0.0
+
+    best_combo, best_key, best_rows, best_reasons = None, None, None, {}
     for key, group in cands.groupby(["feature", "persistence", "cooldown"], sort=True):
-        rows, floor, total = [], -np.inf, 0.0
-        for k in range(1, n_tiers + 1):
-            g = group[(group["tier"] == k) & (group["threshold"] >= floor)]
-            val = g["score"].to_numpy(dtype=float)
-            if len(g) == 0 or np.all(np.isnan(val)):
-                rows = None
-                break
-            # best objective; ties: fewer false alerts, then the higher threshold
-            order = np.lexsort(
-                (
-                    -g["threshold"].to_numpy(),
-                    g["false_alerts"].to_numpy(),
-                    -np.nan_to_num(val, nan=-np.inf),
-                )
-            )
-            pick = g.index[order[0]]
-            rows.append(pick)
-            floor = float(cands.at[pick, "threshold"])
-            total += float(cands.at[pick, "score"])
+        rows, reasons = choose_nested_tiers(
+            group,
+            n_tiers,
+            null_score=null_score,
+            objective=objective,
+            budget=lambda k: false_alarm_budget(max_false_per_week, k),
+            min_incidents=min_incidents,
+            max_share=max_escalated_share,
+        )
         if rows is None:
             continue
-        false_total = float(cands.loc[rows, "false_alerts"].sum())
-        score = (total, -false_total)
-        if best_rows is None or score > best_total:
-            best_combo, best_total, best_rows = key, score, rows
+        total = float(cands.loc[rows, "score"].sum()) + sum(
+            null_score(k) for k in range(len(rows) + 1, n_tiers + 1)
+        )
+        rank = (total, len(rows), -float(cands.loc[rows, "false_alerts"].sum()))
+        if best_key is None or rank > best_key:
+            best_combo, best_key, best_rows, best_reasons = key, rank, rows, reasons
     if best_rows is None:
         raise CalibrationError(
-            "no candidate meets the false-alarm budget; raise max_false_per_week"
+            "no candidate meets the false-alarm budget while keeping the plan escalated at "
+            f"most {max_escalated_share:.0%} of the time; raise max_false_per_week"
         )
     cands["chosen"] = False
     cands.loc[best_rows, "chosen"] = True
+    _readable_rows(cands, best_rows, grid, inc, raw_by_feature, nab_by_tier, max_escalated_share)
+    plan_like = cands["open_share"].to_numpy() <= max_escalated_share
     frontier_mask = np.zeros(len(cands), dtype=bool)
     for _, idx in cands.groupby("tier").indices.items():
+        idx = idx[plan_like[idx]]
         frontier_mask[idx[pareto_mask(cands.iloc[idx])]] = True
     frontier_mask[best_rows] = True
     frontier = cands[frontier_mask].copy()
@@ -740,22 +800,64 @@ def calibrate(
                 cooldown=int(c),
             )
         )
-    policy = Policy(
-        tiers=tuple(tiers),
-        name=(
-            f"{template.name} (calibrated)"
-            if template is not None and template.name
-            else "calibrated"
-        ),
-        description=(
-            f"calibrated on {len(inc.frame)} incidents, objective {objective}"
-            + (f" ({nab_profile})" if objective == "nab" else "")
-        ),
-    )
+
+    def plan(tiers: Sequence[Tier]) -> Policy:
+        return Policy(
+            tiers=tuple(tiers),
+            name=(
+                f"{template.name} (calibrated)"
+                if template is not None and template.name
+                else "calibrated"
+            ),
+            description=(
+                f"calibrated on {len(inc.frame)} incidents, objective {objective}"
+                + (f" ({nab_profile})" if objective == "nab" else "")
+                + (f"; {len(tiers)} of the {n_tiers} tiers asked" if len(tiers) < n_tiers
+                   else "")
+            ),
+        )
+
+    policy = plan(tiers)
     bt = None
     if run_backtest:
         nab = nab_profile if objective == "nab" else None
         bt = backtest_policy(policy, features, incidents, rules, costs, nab)
+        # The sweep scores each tier's rule on its own; in the plan as a whole a tier's page
+        # can fall in an episode the tier already paged (linked through lower-tier windows
+        # within the cooldown). A tier that then catches none of its incidents is dropped.
+        while len(tiers) > 1:
+            figures = bt.tiers.set_index("tier")
+            silent = [
+                k for k in range(2, len(tiers) + 1)
+                if k in figures.index and figures.at[k, "incidents"] > 0
+                and figures.at[k, "caught"] == 0
+            ]
+            if not silent:
+                break
+            k = min(silent)
+            best_reasons = {
+                k: f"in the plan as a whole it catches none of the "
+                f"{_plural(int(figures.at[k, 'incidents']), 'incident')} of severity >= {k}: "
+                "its pages fall in episodes that already reached it (the lower tiers keep "
+                "them open through the cooldown)"
+            }
+            tiers = tiers[: k - 1]
+            for table in (cands, frontier):
+                table.loc[table["tier"] >= k, "chosen"] = False
+            chosen = chosen[chosen["tier"] < k].reset_index(drop=True)
+            policy = plan(tiers)
+            bt = backtest_policy(policy, features, incidents, rules, costs, nab)
+    notes = _tier_notes(tiers, n_tiers, best_reasons, template)
+    if bt is not None and len(bt.tiers) and int(bt.tiers["caught"].iloc[0]) == 0:
+        n_1 = int(bt.tiers["incidents"].iloc[0])
+        why = (
+            f"no rule keeps within the false-alarm budget of "
+            f"{false_alarm_budget(max_false_per_week, 1):g}/week and catches one (raise "
+            "max_false_per_week, or try objective cost or nab)"
+            if objective == "recall"
+            else "check that the incidents' topics and times match the features"
+        )
+        notes.insert(0, f"tier 1 catches none of the {_plural(n_1, 'incident')}: {why}")
     settings = {
         "n_tiers": n_tiers,
         "max_false_per_week": max_false_per_week,
@@ -765,8 +867,93 @@ def calibrate(
         "feature_candidates": tuple(feature_candidates),
         "persistence_grid": p_grid,
         "cooldown_grid": c_grid,
+        "min_incidents": min_incidents,
+        "max_escalated_share": max_escalated_share,
     }
-    return CalibrationResult(policy, frontier, cands, objective, chosen, bt, settings)
+    return CalibrationResult(
+        policy, frontier, cands, objective, chosen, bt, settings, notes=tuple(notes)
+    )
+
+
+def _readable_rows(
+    cands: pd.DataFrame,
+    rows: Sequence[Any],
+    grid: StackedFeatures,
+    inc: _IncidentRows,
+    raw_by_feature: Mapping[str, np.ndarray],
+    nab_by_tier: Mapping[int, _NabRows],
+    max_share: float,
+) -> None:
+    """The chosen thresholds as a person would type them (``_tiers``), each re-scored: 3
+    significant digits when the tier then catches as many incidents with as many false alerts
+    (and the same NAB score) and stays strictly between its neighbours; else the rounding
+    that keeps every window on its side. The chosen rows of ``cands`` are updated in place."""
+    below_t, below_esc = -np.inf, np.inf
+    for i, row in enumerate(rows):
+        fit = cands.loc[row]
+        raw = raw_by_feature[fit["feature"]]
+        t, k = float(fit["threshold"]), int(fit["tier"])
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        above_t = np.inf if nxt is None else float(cands.at[nxt, "threshold"])
+        above_esc = -1 if nxt is None else int(cands.at[nxt, "escalated"])
+        safe = readable_threshold(t, next_value(raw, t, "up"), "up")
+        options = [*rounding_options(t), safe]
+        table = sweep(
+            grid, inc, raw, np.array(options), int(fit["persistence"]), int(fit["cooldown"]),
+            min_severity=k, nab=nab_by_tier.get(k),
+        )
+        for j, option in enumerate(options):
+            got = table.iloc[j]
+            same = got["caught"] == fit["caught"] and got["false_alerts"] == fit["false_alerts"]
+            if "nab_score" in table:
+                a, b = float(got["nab_score"]), float(fit["nab_score"])
+                same = same and (abs(a - b) <= 1e-9 or (np.isnan(a) and np.isnan(b)))
+            ordered = below_t < option < above_t and above_esc < got["escalated"] < below_esc
+            if (same and ordered and got["open_share"] <= max_share) or j == len(options) - 1:
+                break
+        for column in table.columns:
+            cands.at[row, column] = got[column]
+        below_t, below_esc = float(got["threshold"]), int(got["escalated"])
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _tier_notes(
+    tiers: Sequence[Tier], n_tiers: int, reasons: Mapping[int, str], template: Policy | None
+) -> list[str]:
+    """Tiers asked for but not written, and why; with a template, each tier whose conditions
+    were replaced (its name and owner now go with the new rule) or left out."""
+    notes = []
+    written = len(tiers)
+    if written < n_tiers:
+        k = written + 1
+        above = "" if k == n_tiers else (
+            f" (nor tier {n_tiers})" if k + 1 == n_tiers else f" (nor tiers {k + 1}-{n_tiers})"
+        )
+        below = tiers[-1]
+        reason = reasons.get(k, "the history cannot separate it").format(
+            below=f"{below.describe_conditions()} for {below.persistence}, cooldown "
+            f"{below.cooldown}"
+        )
+        notes.append(
+            f"tier {k} not written{above}: {reason}; incidents of severity >= {k} count as "
+            f"tier {written}"
+        )
+    if template is not None:
+        for old in template.tiers:
+            label = f"tier {old.level}" + (f" {old.name!r}" if old.name else "")
+            if old.level <= written:
+                new = tiers[old.level - 1]
+                notes.append(
+                    f"{label}: the plan's conditions ({old.describe_conditions()}) are replaced "
+                    f"by {new.describe_conditions()} for {new.persistence}, cooldown "
+                    f"{new.cooldown}"
+                )
+            else:
+                notes.append(f"{label} is left out of the calibrated plan (see above)")
+    return notes
 
 
 def backtest_policy(

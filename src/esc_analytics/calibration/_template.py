@@ -21,6 +21,17 @@ sequential recursion; a sequential scan over windows — still vectorised over c
 the fallback). Caught incidents, per-tier false notifications, expected cost, lead times and the
 NAB score then follow backtest's rules. The chosen plan is re-scored by the real ``evaluate`` +
 ``backtest`` (``CalibrationResult.backtest``); tests check the sweep against that loop.
+
+Refractory periods (a tier's ``refractory``: a run starting within it after the episode's
+first window, at the same or a lower tier, continues the episode) are part of the same fixed
+point: a window's link to the episode depends on the episode's tier and first window, both
+known from the links before it.
+
+Tiers stay tiers (``_tiers``): the plan's order between tiers sharing a threshold is kept
+(strictly where the plan's is strict), a tier the history cannot fit keeps the plan's
+thresholds with the reason in ``notes``, candidates keeping the plan escalated through more
+than a quarter of the quiet windows are avoided first, and changed thresholds are written
+with 3 significant digits, re-scored.
 """
 
 from __future__ import annotations
@@ -39,6 +50,7 @@ from ..backtesting._backtest import CostModel, mark_evaluated, prepare_incidents
 from ..backtesting._matching import DEFAULT_MAX_EARLY, MatchRules
 from ..backtesting._nab import NabFile, window_rows
 from ..escalations._evaluate import prepare_grid
+from ..features._detection import detection_measure, is_detection_measure
 from ..policy._policy import Policy
 from ._sweep import (
     OBJECTIVES,
@@ -46,8 +58,10 @@ from ._sweep import (
     CalibrationResult,
     backtest_policy,
     false_alarm_budget,
+    note_lines,
     pareto_mask,
 )
+from ._tiers import MAX_ESCALATED_SHARE, next_value, readable_threshold, rounding_options
 
 _FIXPOINT_PASSES = 32
 _BLOCK_CELLS = 4_000_000  # candidates × active windows per block (bounds memory)
@@ -80,6 +94,10 @@ class _Prepared:
     costs: Any
 
     def column(self, name: str) -> np.ndarray:
+        absent = name not in self.columns and name not in self.features.columns
+        if absent and is_detection_measure(name):  # as evaluate does: computed from volume
+            freq = pd.Timedelta(self.freq_ns, unit="ns")
+            self.columns[name] = detection_measure(self.features, name, freq=freq)
         if name not in self.columns:
             if name not in self.features.columns:
                 raise CalibrationError(
@@ -288,6 +306,7 @@ def sweep_threshold(
     raw_other = _raw_without(prep, policy, param.level)
     persistence = {t.level: t.persistence for t in policy.tiers}
     cooldown = np.array([0] + [policy.tiers[lv - 1].cooldown for lv in range(1, top + 1)])
+    refractory = np.array([0] + [policy.tiers[lv - 1].refractory for lv in range(1, top + 1)])
     held = []
     for lv in range(1, top + 1):
         a = np.where(raw_other >= lv, n, np.where(lv <= param.level, count, 0))
@@ -303,8 +322,10 @@ def sweep_threshold(
         tiers = np.zeros((len(ranks), n_act), dtype=np.int8)
         for lv in range(1, top + 1):
             tiers[ranks[:, None] < held_arr[lv - 1, active][None, :]] = lv
-        notes = _notifications(tiers, prep.positions[active], prep.topic_codes[active], cooldown)
-        metrics.add(ranks, notes, active)
+        notes, links = _episode_links(
+            tiers, prep.positions[active], prep.topic_codes[active], cooldown, refractory
+        )
+        metrics.add(ranks, notes, active, tiers > 0, links)
     table = metrics.table()
     out = table.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
     out.insert(0, "value", values)
@@ -312,13 +333,40 @@ def sweep_threshold(
 
 
 def _notifications(
-    tiers: np.ndarray, positions: np.ndarray, topics: np.ndarray, cooldown: np.ndarray
+    tiers: np.ndarray,
+    positions: np.ndarray,
+    topics: np.ndarray,
+    cooldown: np.ndarray,
+    refractory: np.ndarray | None = None,
 ) -> np.ndarray:
     """Tier of the notification sent at each (candidate, window) cell, 0 = none: evaluate's
-    episode/cooldown rules on windows given in (topic, time) order (quiet windows omitted)."""
+    episode/cooldown/refractory rules on windows given in (topic, time) order (quiet windows
+    omitted)."""
+    return _episode_links(tiers, positions, topics, cooldown, refractory)[0]
+
+
+def _episode_links(
+    tiers: np.ndarray,
+    positions: np.ndarray,
+    topics: np.ndarray,
+    cooldown: np.ndarray,
+    refractory: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(notifications, links): ``links`` is True where an escalated window continues the
+    episode of the candidate's previous escalated window.
+
+    An escalated window continues it when it is the next window of the same run, or when it
+    starts a run at most at the episode's tier, within the cooldown of the episode's tier
+    after the previous escalated window or within its refractory period after the episode's
+    first window (evaluate's rules; a run starting above the episode's tier starts a new
+    episode, which notifies the same as a rise would). The links are the fixed point of a few
+    vectorised passes: a window's link depends only on the links before it, so the fixed point
+    is the sequential recursion's unique solution; the sequential scan is the fallback."""
     m = tiers.shape[1]
     if m == 0:
-        return tiers.copy()
+        return tiers.copy(), np.zeros(tiers.shape, dtype=bool)
+    if refractory is None:
+        refractory = np.zeros_like(cooldown)
     esc = tiers > 0
     col = np.arange(m)
     last = np.maximum.accumulate(np.where(esc, col[None, :], -1), axis=1)
@@ -328,42 +376,79 @@ def _notifications(
     p = np.maximum(prev, 0)
     gap = positions[None, :] - positions[p] - 1
     base = esc & has_prev & (topics[p] == topics[None, :])
+    same_run = base & (gap == 0)
     span = int(tiers.max()) + 1
     t_esc = np.where(esc, tiers, 0).astype(np.int64)
-    link = base & (gap <= cooldown.max())
+    pos = positions[None, :]
+    reach = int(max(cooldown.max(), 0))
+    link = same_run | (base & (gap <= reach))
     for _ in range(_FIXPOINT_PASSES):
-        chain = np.cumsum(esc & ~link, axis=1)
+        starts = esc & ~link
+        chain = np.cumsum(starts, axis=1)
         running = np.maximum.accumulate(chain * span + t_esc, axis=1) - chain * span
         before = np.zeros_like(running)
         before[:, 1:] = running[:, :-1]
-        new_link = base & (gap <= cooldown[before])
+        first = np.maximum.accumulate(np.where(starts, col[None, :], 0), axis=1)
+        opened = np.zeros_like(first)
+        opened[:, 1:] = positions[first[:, :-1]]  # the current episode's first window
+        quiet = gap <= cooldown[before]
+        silenced = (pos - opened) <= refractory[before]
+        new_link = same_run | (base & (tiers <= before) & (quiet | silenced))
         if np.array_equal(new_link, link):
             notify = esc & (tiers > np.where(link, before, 0))
-            return np.where(notify, tiers, 0).astype(np.int8)
+            return np.where(notify, tiers, 0).astype(np.int8), link
         link = new_link
-    return _notifications_scan(tiers, positions, topics, cooldown)
+    return _scan_links(tiers, positions, topics, cooldown, refractory)
 
 
 def _notifications_scan(
-    tiers: np.ndarray, positions: np.ndarray, topics: np.ndarray, cooldown: np.ndarray
+    tiers: np.ndarray,
+    positions: np.ndarray,
+    topics: np.ndarray,
+    cooldown: np.ndarray,
+    refractory: np.ndarray | None = None,
 ) -> np.ndarray:
     """Sequential reference of :func:`_notifications` (vectorised over candidates only)."""
+    return _scan_links(tiers, positions, topics, cooldown, refractory)[0]
+
+
+def _scan_links(
+    tiers: np.ndarray,
+    positions: np.ndarray,
+    topics: np.ndarray,
+    cooldown: np.ndarray,
+    refractory: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sequential reference of :func:`_episode_links`: window by window, as evaluate walks
+    runs and episodes."""
+    if refractory is None:
+        refractory = np.zeros_like(cooldown)
     c, m = tiers.shape
     out = np.zeros_like(tiers)
-    episode = np.zeros(c, dtype=np.int64)
-    last = np.full(c, -(10**18), dtype=np.int64)
+    links = np.zeros(tiers.shape, dtype=bool)
+    never = -(10**15)
+    episode = np.zeros(c, dtype=np.int64)  # the episode's tier so far
+    opened = np.full(c, never, dtype=np.int64)  # position of the episode's first window
+    last = np.full(c, never, dtype=np.int64)
     for j in range(m):
         if j and topics[j] != topics[j - 1]:
             episode[:] = 0
-            last[:] = -(10**18)
+            opened[:] = never
+            last[:] = never
         t = tiers[:, j].astype(np.int64)
         esc = t > 0
-        linked = (positions[j] - last - 1) <= cooldown[episode]
+        gap = positions[j] - last - 1
+        same_run = gap == 0
+        quiet = gap <= cooldown[episode]
+        silenced = positions[j] - opened <= refractory[episode]
+        linked = esc & (last > never) & (same_run | ((t <= episode) & (quiet | silenced)))
         before = np.where(linked, episode, 0)
         out[:, j] = np.where(esc & (t > before), t, 0)
+        links[:, j] = linked
         episode = np.where(esc, np.maximum(before, t), episode)
+        opened = np.where(esc & ~linked, positions[j], opened)
         last = np.where(esc, positions[j], last)
-    return out
+    return out, links
 
 
 class _Metrics:
@@ -380,10 +465,30 @@ class _Metrics:
         self.first = np.full((n, n_inc), np.nan)  # first alert (ns), any tier
         self.first_sev = np.full((n, n_inc), np.nan)  # first alert at severity
         self.nab = np.full(n, np.nan)
+        self.open_quiet = np.zeros(n, dtype=np.int64)  # quiet windows inside an episode
+        quiet = ~prep.in_window
+        self.quiet_rows = max(int(quiet.sum()), 1)
+        self.quiet_before = np.r_[0, np.cumsum(quiet)]  # quiet rows before each row
 
-    def add(self, ranks: np.ndarray, notes: np.ndarray, active: np.ndarray) -> None:
+    def add(
+        self,
+        ranks: np.ndarray,
+        notes: np.ndarray,
+        active: np.ndarray,
+        escalated: np.ndarray | None = None,
+        links: np.ndarray | None = None,
+    ) -> None:
         prep = self.prep
         outside = ~prep.in_window[active]
+        if escalated is not None and links is not None:
+            # an episode spans its escalated windows and the windows its links bridge
+            col = np.arange(len(active))
+            last = np.maximum.accumulate(np.where(escalated, col[None, :], -1), axis=1)
+            prev = np.zeros_like(last)
+            prev[:, 1:] = np.maximum(last[:, :-1], 0)
+            inner = self.quiet_before[active][None, :] - self.quiet_before[active[prev] + 1]
+            bridged = np.where(links, np.maximum(inner, 0), 0).sum(axis=1)
+            self.open_quiet[ranks] = (escalated & outside[None, :]).sum(axis=1) + bridged
         for lv in range(1, self.top + 1):
             at = notes == lv
             self.notes[ranks, lv] = at.sum(axis=1)
@@ -463,6 +568,7 @@ class _Metrics:
                 med_delay = (
                     np.nanmedian(delay, axis=1) if delay.shape[1] else np.full(self.n, np.nan)
                 )
+        cols["open_share"] = self.open_quiet / self.quiet_rows
         cols["notifications"] = self.notes.sum(axis=1)
         cols["false_alerts"] = total_false
         cols["false_per_week"] = total_false / prep.weeks
@@ -501,11 +607,17 @@ def _candidate_values(
     return np.unique(np.r_[x, current])
 
 
-def _bounds(policy: Policy, param: _Param, params: Mapping[str, _Param]) -> tuple[float, float]:
+def _bounds(
+    policy: Policy, param: _Param, params: Mapping[str, _Param], template: Policy | None = None
+) -> tuple[float, bool, float, bool]:
     """Keep tiers ordered: a higher tier's threshold on the same feature and direction is at
-    least as strict as a lower tier's (for ``min_volume``: at least as large)."""
+    least as strict as a lower tier's (for ``min_volume``: at least as large) — strictly when
+    the plan itself orders the two strictly, so that calibration never makes two tiers the
+    same where the plan kept them apart. Returns ``(low, low_strict, high, high_strict)``."""
     current = policy.get_params()
+    plan = (template or policy).get_params()
     low, high = -np.inf, np.inf
+    low_strict = high_strict = False
     increasing = param.op in (">", ">=")
     for other in params.values():
         if other.level == param.level or other.feature != param.feature:
@@ -515,16 +627,26 @@ def _bounds(policy: Policy, param: _Param, params: Mapping[str, _Param]) -> tupl
         ):
             continue
         value = float(current[other.name])
+        mine, theirs = float(plan[param.name]), float(plan[other.name])
         below = other.level < param.level
         if below == increasing:
-            low = max(low, value)
+            strict = mine > theirs
+            if value > low or (value == low and strict):
+                low, low_strict = value, strict
         else:
-            high = min(high, value)
-    return low, high
+            strict = mine < theirs
+            if value < high or (value == high and strict):
+                high, high_strict = value, strict
+    return low, low_strict, high, high_strict
 
 
-def _score(table: pd.DataFrame, objective: str, budget: Any, n_tiers: int) -> np.ndarray:
-    """Objective per row as (violation, value): larger is better for both columns."""
+def _score(
+    table: pd.DataFrame, objective: str, budget: Any, n_tiers: int, max_share: float = 1.0
+) -> np.ndarray:
+    """Objective per row as (share within the cap, budget violation, value): larger is better
+    for every column, the first column first. A plan escalated through more than
+    ``max_share`` of the quiet windows is no plan (``_tiers``): its excess comes first."""
+    excess = np.clip(table["open_share"].to_numpy(dtype=float) - max_share, 0, None)
     if objective == "recall":
         violation = np.zeros(len(table))
         for k in range(1, n_tiers + 1):
@@ -532,10 +654,13 @@ def _score(table: pd.DataFrame, objective: str, budget: Any, n_tiers: int) -> np
                 over = table[f"false_per_week_{k}"].to_numpy() - false_alarm_budget(budget, k)
                 violation += np.clip(over, 0, None)
         value = table["mean_tier_recall"].fillna(0.0).to_numpy()
-        return np.column_stack([-np.round(violation, 12), value])
-    if objective == "cost":
-        return np.column_stack([np.zeros(len(table)), -table["cost"].to_numpy()])
-    return np.column_stack([np.zeros(len(table)), table["nab_score"].fillna(-np.inf).to_numpy()])
+    elif objective == "cost":
+        violation = np.zeros(len(table))
+        value = -table["cost"].to_numpy()
+    else:
+        violation = np.zeros(len(table))
+        value = table["nab_score"].fillna(-np.inf).to_numpy()
+    return np.column_stack([-np.round(excess, 12), -np.round(violation, 12), value])
 
 
 def _pick(table: pd.DataFrame, score: np.ndarray, current: float, op: str) -> int:
@@ -548,8 +673,7 @@ def _pick(table: pd.DataFrame, score: np.ndarray, current: float, op: str) -> in
         np.abs(values - current),
         values != current,
         table["false_alerts"].to_numpy(),
-        -score[:, 1],
-        -score[:, 0],
+        *(-score[:, i] for i in range(score.shape[1] - 1, -1, -1)),
     )
     return int(np.lexsort(keys)[0])
 
@@ -558,13 +682,15 @@ def _pick(table: pd.DataFrame, score: np.ndarray, current: float, op: str) -> in
 class TemplateCalibrationResult(CalibrationResult):
     """A :class:`CalibrationResult` for a template calibrated in place: ``policy`` keeps the
     template's structure; ``start`` holds the template's own figures; ``candidates`` every
-    (round, parameter, value) scored; ``frontier`` the per-tier trade-off points seen."""
+    (round, parameter, value) scored; ``frontier`` the per-tier trade-off points seen;
+    ``notes`` the tiers kept at the plan's thresholds, and why."""
 
     start: pd.DataFrame = field(default_factory=pd.DataFrame)
     template: Policy | None = None
 
     def summary(self) -> str:
-        """Thresholds before → after, the objective before → after, then the exact backtest."""
+        """Thresholds before → after, the objective before → after, the tiers kept at the
+        plan's thresholds and why, then the exact backtest."""
         key = {"recall": "mean_tier_recall", "cost": "cost", "nab": "nab_score"}[self.objective]
         before = float(self.start[key].iloc[0])
         after = float(self.chosen_point[key])
@@ -574,14 +700,20 @@ class TemplateCalibrationResult(CalibrationResult):
         ]
         old = self.template.get_params() if self.template is not None else {}
         new = self.policy.get_params()
-        for name in self.settings.get("params", ()):
-            mark = "" if old.get(name) == new[name] else "  (changed)"
+        kept = set(self.settings.get("kept_tiers", ()))
+        for name in self.settings.get("all_params", self.settings.get("params", ())):
+            level = int(name.split("__", 1)[0].removeprefix("tier"))
+            if level in kept:
+                mark = "  (plan's value kept)"
+            else:
+                mark = "" if old.get(name) == new[name] else "  (changed)"
             lines.append(f"  {name}: {old.get(name, float('nan')):.4g} -> {new[name]:.4g}{mark}")
         for row in self.chosen.itertuples(index=False):
             lines.append(
                 f"  tier {row.tier}: caught {row.caught}/{row.incidents}, "
                 f"{row.false_per_week:.2f} false/week"
             )
+        lines.extend(note_lines(self.notes))
         if self.backtest is not None and hasattr(self.backtest, "summary"):
             lines.append("backtest of the chosen policy:")
             lines.extend("  " + s for s in str(self.backtest.summary()).splitlines())
@@ -608,14 +740,25 @@ def calibrate_policy(
     rounds: int = 3,
     n_thresholds: int = 200,
     run_backtest: bool = True,
+    min_incidents: int = 1,
+    max_escalated_share: float = MAX_ESCALATED_SHARE,
 ) -> TemplateCalibrationResult:
     """Fit the thresholds of ``template`` (a team's own plan) keeping its structure: tiers,
-    ``all``/``any`` conditions, names, owners, persistence and cooldown stay; only the values of
-    ``params`` (flat names, default every condition threshold) change. Coordinate-wise search,
-    each coordinate's candidate values scored at once (module docstring); objectives as in
-    :func:`~esc_analytics.calibrate`: ``recall`` (mean per-tier recall with false notifications
-    per week ≤ ``max_false_per_week`` per tier, the excess minimised first), ``cost`` or
-    ``nab``. Incidents are matched as :func:`~esc_analytics.backtest` matches them."""
+    ``all``/``any`` conditions, names, owners, persistence, cooldown and refractory periods
+    stay; only the values of ``params`` (flat names, default every condition threshold)
+    change. Coordinate-wise search, each coordinate's candidate values scored at once (module
+    docstring); objectives as in :func:`~esc_analytics.calibrate`: ``recall`` (mean per-tier
+    recall with false notifications per week ≤ ``max_false_per_week`` per tier, the excess
+    minimised first), ``cost`` or ``nab``. Incidents are matched as
+    :func:`~esc_analytics.backtest` matches them.
+
+    Tiers stay tiers (``_tiers``): thresholds shared by two tiers keep the plan's order
+    (strictly where the plan's is strict); a tier with fewer than ``min_incidents`` incidents
+    of its severity or above, or whose fitted thresholds would catch none of them, keeps the
+    plan's thresholds, and ``notes`` say why; candidates keeping the plan escalated through
+    more than ``max_escalated_share`` of the quiet windows are avoided first. Changed
+    thresholds are written with 3 significant digits, rounded so that no window of the
+    history changes side."""
     if not isinstance(template, Policy):
         raise CalibrationError(f"template must be a Policy, got {type(template).__name__}")
     if objective not in OBJECTIVES:
@@ -651,12 +794,134 @@ def calibrate_policy(
     if len(prep.severity) == 0:
         raise CalibrationError("no incident falls on a topic and period of the features")
     n_tiers = max(len(template.tiers), int(prep.severity.max()))
+    search = {
+        "objective": objective,
+        "budget": max_false_per_week,
+        "n_tiers": n_tiers,
+        "rounds": rounds,
+        "n_thresholds": n_thresholds,
+        "max_share": float(max_escalated_share),
+    }
 
+    start = sweep_threshold(prep, template, all_params[names[0]], [template.get_params()[names[0]]])
+    n_by_tier = {t.level: int((prep.severity >= t.level).sum()) for t in template.tiers}
+    kept: dict[int, str] = {}
+    need = max(int(min_incidents), 1)
+    for tier in template.tiers:
+        if n_by_tier[tier.level] < need:
+            have = "no incident" if n_by_tier[tier.level] == 0 else (
+                f"only {n_by_tier[tier.level]} incident(s)"
+            )
+            kept[tier.level] = (
+                f"the history has {have} of severity >= {tier.level} (at least {need} needed "
+                "to fit a tier)"
+            )
+    while True:
+        fit = [n for n in names if all_params[n].level not in kept]
+        policy, tables, rounds_run = _search(prep, template, fit, all_params, **search)
+        if not tables:  # nothing left to fit: the plan as it is
+            tables = [start.assign(step=0, round=0, param="", objective=np.nan,
+                                   violation=np.nan, chosen=True)]
+        final = tables[-1][tables[-1]["chosen"]].iloc[0]
+        catches_none = {
+            level: n for level, n in n_by_tier.items()
+            if level not in kept and n > 0 and int(final[f"caught_{level}"]) == 0
+            and any(all_params[p].level == level for p in fit)
+        }
+        if not catches_none:
+            break
+        for level, n in catches_none.items():
+            kept[level] = (
+                f"no value of its thresholds (within the plan's conditions, tiers kept in "
+                f"order{', and the false-alarm budget' if objective == 'recall' else ''}) "
+                f"catches any of its {n} incident(s) of severity >= {level}"
+            )
+    fitted = policy
+    policy = _readable(policy, template, prep, fit, all_params, n_tiers, max_escalated_share)
+    if policy != fitted:  # the written plan, re-scored: its figures are the chosen ones
+        first = all_params[names[0]]
+        table = sweep_threshold(prep, policy, first, [policy.get_params()[names[0]]])
+        score = _score(table, objective, max_false_per_week, n_tiers, max_escalated_share)
+        table.insert(0, "param", "(rounded)")
+        table.insert(0, "round", rounds_run)
+        table.insert(0, "step", int(tables[-1]["step"].max()) + 1)
+        table["objective"] = score[:, 2]
+        table["violation"] = -score[:, 1]
+        table["chosen"] = True
+        tables.append(table)
+    candidates = pd.concat(tables, ignore_index=True)
+    # only the last step's pick describes the final policy
+    last_step = candidates["step"] == candidates["step"].max()
+    candidates["chosen"] = candidates["chosen"] & last_step
+    frontier, chosen = _frontier(candidates, n_tiers, max_escalated_share)
+    policy = _retitle(policy, template, objective, len(prep.severity))
+    notes = []
+    for tier in template.tiers:
+        if tier.level in kept:
+            label = f"tier {tier.level}" + (f" {tier.name!r}" if tier.name else "")
+            row = candidates[candidates["chosen"]].iloc[-1]
+            n = int(row[f"incidents_{tier.level}"])
+            figures = f"; at them it catches {int(row[f'caught_{tier.level}'])}/{n}" if n else ""
+            notes.append(f"{label} keeps the plan's thresholds: {kept[tier.level]}{figures}")
+    share = float(candidates[candidates["chosen"]].iloc[-1]["open_share"])
+    if share > max_escalated_share:
+        notes.append(
+            f"the plan keeps an episode open through {share:.0%} of the quiet windows (more "
+            f"than {max_escalated_share:.0%}) and no threshold of it changes that: its "
+            "persistence, cooldown or conditions need a look"
+        )
+    bt = None
+    if run_backtest:
+        nab = nab_profile if objective == "nab" else None
+        bt = backtest_policy(policy, features, incidents, rules, costs, nab)
+    settings = {
+        "params": tuple(fit),
+        "all_params": tuple(names),
+        "kept_tiers": tuple(sorted(kept)),
+        "rounds": rounds,
+        "rounds_run": rounds_run,
+        "n_thresholds": n_thresholds,
+        "max_false_per_week": max_false_per_week,
+        "nab_profile": nab_profile,
+        "max_early": rules.max_early,
+        "max_delay": rules.max_delay,
+        "weeks": prep.weeks,
+        "min_incidents": min_incidents,
+        "max_escalated_share": max_escalated_share,
+    }
+    return TemplateCalibrationResult(
+        policy,
+        frontier,
+        candidates,
+        objective,
+        chosen,
+        bt,
+        settings,
+        notes=tuple(notes),
+        start=start,
+        template=template,
+    )
+
+
+def _search(
+    prep: _Prepared,
+    template: Policy,
+    names: Sequence[str],
+    all_params: Mapping[str, _Param],
+    *,
+    objective: str,
+    budget: Any,
+    n_tiers: int,
+    rounds: int,
+    n_thresholds: int,
+    max_share: float,
+) -> tuple[Policy, list[pd.DataFrame], int]:
+    """The coordinate search over ``names``: (policy, one table per step, rounds run)."""
     policy = template
-    tables, rounds_run = [], 0
-    first = names[0]
-    start = sweep_threshold(prep, policy, all_params[first], [policy.get_params()[first]])
-    step = 0
+    tables: list[pd.DataFrame] = []
+    rounds_run, step = 0, 0
+    if not names:
+        return policy, tables, rounds_run
     for rnd in range(1, rounds + 1):
         rounds_run = rnd
         changed = False
@@ -664,17 +929,18 @@ def calibrate_policy(
             param = all_params[name]
             current = float(policy.get_params()[name])
             cand = _candidate_values(prep, policy, param, n_thresholds, current)
-            low, high = _bounds(policy, param, all_params)
-            cand = cand[(cand >= low) & (cand <= high)]
-            cand = np.unique(np.r_[cand, current])
+            low, low_strict, high, high_strict = _bounds(policy, param, all_params, template)
+            above = cand > low if low_strict else cand >= low
+            under = cand < high if high_strict else cand <= high
+            cand = np.unique(np.r_[cand[above & under], current])
             table = sweep_threshold(prep, policy, param, cand)
-            score = _score(table, objective, max_false_per_week, n_tiers)
+            score = _score(table, objective, budget, n_tiers, max_share)
             best = _pick(table, score, current, param.op)
             table.insert(0, "param", name)
             table.insert(0, "round", rnd)
             table.insert(0, "step", step)
-            table["objective"] = score[:, 1]
-            table["violation"] = -score[:, 0]
+            table["objective"] = score[:, 2]
+            table["violation"] = -score[:, 1]
             table["chosen"] = False
             table.loc[best, "chosen"] = True
             tables.append(table)
@@ -685,38 +951,59 @@ def calibrate_policy(
                 changed = True
         if not changed:
             break
-    candidates = pd.concat(tables, ignore_index=True)
-    # only the last step's pick describes the final policy
-    last_step = candidates["step"] == candidates["step"].max()
-    candidates["chosen"] = candidates["chosen"] & last_step
-    frontier, chosen = _frontier(candidates, n_tiers)
-    policy = _retitle(policy, template, objective, len(prep.severity))
-    bt = None
-    if run_backtest:
-        nab = nab_profile if objective == "nab" else None
-        bt = backtest_policy(policy, features, incidents, rules, costs, nab)
-    settings = {
-        "params": tuple(names),
-        "rounds": rounds,
-        "rounds_run": rounds_run,
-        "n_thresholds": n_thresholds,
-        "max_false_per_week": max_false_per_week,
-        "nab_profile": nab_profile,
-        "max_early": rules.max_early,
-        "max_delay": rules.max_delay,
-        "weeks": prep.weeks,
-    }
-    return TemplateCalibrationResult(
-        policy,
-        frontier,
-        candidates,
-        objective,
-        chosen,
-        bt,
-        settings,
-        start=start,
-        template=template,
-    )
+    return policy, tables, rounds_run
+
+
+def _readable(
+    policy: Policy,
+    template: Policy,
+    prep: _Prepared,
+    names: Sequence[str],
+    all_params: Mapping[str, _Param],
+    n_tiers: int,
+    max_share: float,
+) -> Policy:
+    """Changed thresholds as a person would type them (``_tiers``), each re-scored exactly: 3
+    significant digits when every tier then catches as many incidents with as many false
+    notifications (cost and NAB no worse) and the tiers stay in order; else the rounding
+    towards the side where no value of the feature lies (every window keeps its side)."""
+    plan = template.get_params()
+    for name in names:
+        value = float(policy.get_params()[name])
+        if value == float(plan[name]):
+            continue  # the plan's own number, as its authors typed it
+        param = all_params[name]
+        direction = "up" if param.op in (">", "<=") else "down"
+        low, low_strict, high, high_strict = _bounds(policy, param, all_params, template)
+        bound = next_value(prep.column(param.feature), value, direction)
+        bound = min(bound, high) if direction == "up" else max(bound, low)
+        options = [*rounding_options(value), readable_threshold(value, bound, direction)]
+        table = sweep_threshold(prep, policy, param, [value, *options])
+        ref = table.iloc[0]
+        for j, option in enumerate(options, start=1):
+            row = table.iloc[j]
+            in_order = (option > low if low_strict else option >= low) and (
+                option < high if high_strict else option <= high
+            )
+            open_ok = row["open_share"] <= max(max_share, ref["open_share"])
+            if j == len(options) or (in_order and open_ok and _same_figures(row, ref, n_tiers)):
+                policy = policy.set_params(**{name: option})
+                break
+    return policy
+
+
+def _same_figures(row: pd.Series, ref: pd.Series, n_tiers: int) -> bool:
+    """Every tier catches as many incidents with as many false notifications; cost and NAB
+    score no worse."""
+    for k in range(1, n_tiers + 1):
+        for column in (f"caught_{k}", f"false_{k}"):
+            if column in row and row[column] != ref[column]:
+                return False
+    if row["cost"] > ref["cost"] + 1e-9:
+        return False
+    if "nab_score" in row and not row["nab_score"] >= ref["nab_score"] - 1e-9:
+        return bool(np.isnan(row["nab_score"]) and np.isnan(ref["nab_score"]))
+    return True
 
 
 def _retitle(policy: Policy, template: Policy, objective: str, n_incidents: int) -> Policy:
@@ -725,9 +1012,12 @@ def _retitle(policy: Policy, template: Policy, objective: str, n_incidents: int)
     return replace(policy, description=description)
 
 
-def _frontier(candidates: pd.DataFrame, n_tiers: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _frontier(
+    candidates: pd.DataFrame, n_tiers: int, max_share: float = 1.0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per tier: the trade-off points seen (false tier-k notifications vs incidents caught at
-    tier ≥ k), not dominated; plus the chosen policy's row per tier."""
+    tier ≥ k), not dominated, among the candidates escalated through at most ``max_share`` of
+    the quiet windows; plus the chosen policy's row per tier."""
     rows = []
     keep = [
         "step",
@@ -739,6 +1029,7 @@ def _frontier(candidates: pd.DataFrame, n_tiers: int) -> tuple[pd.DataFrame, pd.
         "chosen",
         "median_lead_time",
         "median_detection_delay",
+        "open_share",
     ]
     for k in range(1, n_tiers + 1):
         if f"caught_{k}" not in candidates:
@@ -756,7 +1047,9 @@ def _frontier(candidates: pd.DataFrame, n_tiers: int) -> tuple[pd.DataFrame, pd.
         rows.append(part)
     long = pd.concat(rows, ignore_index=True)
     mask = np.zeros(len(long), dtype=bool)
+    plan_like = long["open_share"].to_numpy() <= max_share
     for _, idx in long.groupby("tier").indices.items():
+        idx = idx[plan_like[idx]]
         mask[idx[pareto_mask(long.iloc[idx])]] = True
     mask |= long["chosen"].to_numpy()
     frontier = long[mask].drop_duplicates(["tier", "false_alerts", "caught", "chosen"])

@@ -97,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
         report_warning(args, message)
     for message in _fit_warnings(result, incidents, args):
         report_warning(args, message)
-    save_policy(result.policy, args.out)
+    # a plan file is written as an edit of itself: its comments and layout stay
+    save_policy(result.policy, args.out, like=args.policy or None)
     print(result.summary())
     print(f"policy written to {args.out}")
     return 0
@@ -108,11 +109,21 @@ def _fit_warnings(result: Any, incidents: Any, args: argparse.Namespace) -> list
     nothing on its own history, severities above the number of tiers."""
     warnings_ = []
     n_tiers = len(result.policy.tiers)
+    if args.policy and (args.feature or args.cooldown not in (None, "0,6,24")):
+        warnings_.append(
+            "--feature and --cooldown shape a fresh plan: with --policy the plan's own tiers, "
+            "conditions, persistence and cooldown are kept, only its thresholds are fitted"
+        )
     above = int((incidents["severity"] > n_tiers).sum())
     if above:
+        asked = n_tiers if args.policy else int(args.tiers)
+        hint = (
+            "use --tiers to add tiers" if asked <= n_tiers
+            else f"{asked} asked: the history cannot separate more, see the notes"
+        )
         warnings_.append(
             f"{above} incident(s) have a severity above the policy's {n_tiers} tier(s): they "
-            f"count as tier {n_tiers} (use --tiers to add tiers)"
+            f"count as tier {n_tiers} ({hint})"
         )
     bt = result.backtest
     if bt is not None and len(bt.tiers) and int(bt.tiers["caught"].sum()) == 0:

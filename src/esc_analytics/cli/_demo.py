@@ -106,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
     calibration = calibrate(
         features,
         incidents.data,
-        template=starter,  # tier names and owners (and candidate features) from the plan
+        template=starter,  # tier names and owners (and candidate features) from the plan;
+        replace_conditions=True,  # its conditions replaced by one fitted measure (noted)
         n_tiers=3,
         objective="recall",
         max_false_per_week=args.max_false_per_week,

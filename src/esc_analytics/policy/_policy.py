@@ -26,6 +26,7 @@ from .._util.schema import (
     FEATURE_BASELINES,
     FEATURE_MEASURES,
 )
+from ._roundtrip import PlanFileMismatch, edit_policy_yaml
 
 # --- operators ----------------------------------------------------------------------------
 OPERATORS = (">", ">=", "<", "<=")
@@ -813,13 +814,42 @@ def load_policy(
     return Policy.from_yaml(path, known_features=known_features)
 
 
-def save_policy(policy: Policy, path: str | os.PathLike[str]) -> Path:
+def save_policy(
+    policy: Policy,
+    path: str | os.PathLike[str],
+    *,
+    like: str | os.PathLike[str] | None = None,
+) -> Path:
     """Write ``policy`` as YAML atomically (temporary file in the same folder, then rename),
-    so that a crash never leaves a half-written policy."""
+    so that a crash never leaves a half-written policy.
+
+    ``like``: the plan file ``policy`` was calibrated from (same tiers and conditions, e.g. the
+    result of :func:`~esc_analytics.calibrate_policy`). The file is written as an edit of that
+    plan: its comments, key order, quoting and layout stay, only the values that changed are
+    rewritten; a PolicyError when the plan's tiers or conditions are not the policy's."""
     if not isinstance(policy, Policy):
         raise PolicyError(f"save_policy needs a Policy, got {type(policy).__name__}")
+    if like is None:
+        return atomic_write_text(path, policy.to_yaml())
+    source = Path(like)
+    if not source.is_file():
+        raise PolicyError(f"plan file not found: {source}")
 
-    return atomic_write_text(path, policy.to_yaml())
+    def same_condition(written: Any, text: str) -> bool:
+        try:
+            return Condition.parse(written) == Condition.parse(text)
+        except PolicyError:
+            return False
+
+    try:
+        text = edit_policy_yaml(
+            source.read_text(encoding="utf-8"), policy.to_dict(), same_condition
+        )
+    except PlanFileMismatch as error:
+        raise PolicyError(f"{source}: cannot write this policy as an edit of it: {error}") from None
+    if Policy.from_yaml(text) != policy:  # the edit must read back as exactly the policy
+        raise PolicyError(f"{source}: cannot write this policy as an edit of it: they differ")
+    return atomic_write_text(path, text)
 
 
 
