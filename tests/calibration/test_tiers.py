@@ -446,3 +446,27 @@ def test_episode_links_match_evaluate_with_refractory(tiers, gaps, cooldown, ref
         )
         got[active] = notes[0]
     np.testing.assert_array_equal(got, expected)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=_histories(every_tier=True), refractory=st.integers(0, 6))
+def test_a_team_plans_tiers_each_catch_one_or_say_why(case, refractory):
+    """The template path on any log with an incident per tier: tiers stay in the plan's strict
+    order, and a tier that catches nothing in the exact backtest says why in the notes."""
+    features, incidents, options = case
+    plan = esc.Policy.from_dict({"tiers": [
+        {"level": 1, "name": "watch", "owner": "desk", "all": ["volume_z >= 1"], "cooldown": 2},
+        {"level": 2, "name": "page", "owner": "lead", "all": ["volume_z >= 3"], "cooldown": 2},
+        {"level": 3, "name": "crisis", "owner": "head", "all": ["volume_z >= 5"],
+         "cooldown": 2, "refractory": refractory},
+    ]})
+    result = esc.calibrate(features, incidents, template=plan, objective=options["objective"],
+                           max_false_per_week=options["max_false_per_week"],
+                           max_early=options["max_early"])
+    p = result.policy.get_params()
+    assert p["tier1__volume_z"] < p["tier2__volume_z"] < p["tier3__volume_z"]
+    caught = result.backtest.tiers.set_index("tier")["caught"]
+    notes = "\n".join(result.notes)
+    for tier in result.policy.tiers:
+        if caught.get(tier.level, 0) == 0:
+            assert f"tier {tier.level} {tier.name!r} keeps the plan's thresholds" in notes
