@@ -1157,7 +1157,8 @@ def _id_text(values: pd.Series) -> pd.Series:
     """Ids as strings; integral floats (from JSON/Parquet with gaps) lose their ``.0``."""
     if pd.api.types.is_float_dtype(values.dtype):
         whole = values.dropna()
-        if len(whole) and (whole == np.floor(whole)).all():
+        exact = (whole == np.floor(whole)) & (whole.abs() < 2**53)  # int64-safe
+        if len(whole) and exact.all():
             values = values.astype("Int64")
     return _text(values)
 

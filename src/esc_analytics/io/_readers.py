@@ -139,10 +139,18 @@ def _decompress(data: bytes, source: str, notes: list[str]) -> bytes:
 def _decode_setup(data: bytes, source: str, notes: list[str]) -> tuple[bytes, str]:
     """Normalise the bytes (BOM, UTF-16, NULs, CR-only endings) and pick the text encoding."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        data = data.decode("utf-16").encode("utf-8")
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeError as exc:
+            raise DataLoadError(
+                f"starts like UTF-16 text but is not (byte {exc.start}); re-save it as UTF-8",
+                source=source,
+            ) from exc
         notes.append("UTF-16 text converted to UTF-8")
     elif data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
+    if not data.strip():
+        raise DataLoadError("file is empty (no header, no rows)", source=source)
     sample = data[:_SNIFF_BYTES]
     nuls = sample.count(0)
     if nuls and nuls * 4 >= len(sample) * 1.6 and sample[1::2].count(0) > 0.9 * len(sample) / 2:
