@@ -30,7 +30,8 @@ from ..backtesting._backtest import BacktestResult, CostModel, backtest, prepare
 from ..backtesting._matching import DEFAULT_MAX_EARLY, MatchRules
 from ..backtesting._nab import MAX_TP_SIGMOID, NabFile, get_profile, scaled_sigmoid, window_rows
 from ..escalations._evaluate import evaluate
-from ..features._detection import detection_feature_name
+from ..features._build import ABSENT_FEATURES_ATTR
+from ..features._detection import add_detection_measures, is_detection_measure
 from ..policy._policy import Condition, Policy, Tier
 from ._detector import fit_rank_detector, rank_rule_text
 from ._tiers import (
@@ -44,7 +45,7 @@ from ._tiers import (
 
 OBJECTIVES = ("recall", "cost", "nab")
 DEFAULT_FEATURE_CANDIDATES = (
-    detection_feature_name(3, 7, 0.99),  # add_detection_features' default: level_q99_7d_s3
+    "burst_level_7d",  # log volume above the topic's own 99th percentile of the past week
     "volume_z",
     "volume_ratio",
     "log_volume_ratio",
@@ -655,13 +656,29 @@ def calibrate(
     if int(n_tiers) < 1:
         raise CalibrationError(f"n_tiers must be >= 1, got {n_tiers}")
     n_tiers = int(n_tiers)
-    if feature_candidates is None:
-        feature_candidates = [f for f in DEFAULT_FEATURE_CANDIDATES if f in features.columns]
+    absent = dict(features.attrs.get(ABSENT_FEATURES_ATTR, {}))
+    if feature_candidates is None:  # never fit a threshold on a measure the data lacks
+        feature_candidates = [
+            f
+            for f in DEFAULT_FEATURE_CANDIDATES
+            if (f in features.columns or is_detection_measure(f)) and f not in absent
+        ]
     feature_candidates = list(dict.fromkeys(feature_candidates))
+    lacking = [f for f in feature_candidates if f in absent]
+    feature_candidates = [f for f in feature_candidates if f not in absent]
+    if lacking and not feature_candidates:
+        raise CalibrationError(
+            f"the data does not carry {', '.join(lacking)} ({absent[lacking[0]]} it): a "
+            "threshold on it cannot be fitted"
+        )
     if not feature_candidates:
         raise CalibrationError(
             "no candidate detection feature in the features frame; pass feature_candidates="
         )
+    computed = [f for f in feature_candidates if f not in features.columns]
+    computed = [f for f in computed if is_detection_measure(f)]
+    if computed:  # detection measures come from volume, as evaluate computes them
+        features = add_detection_measures(features, computed, freq=freq)
     missing = [f for f in feature_candidates if f not in features.columns]
     if missing:
         raise CalibrationError(f"feature(s) {missing} not in the features frame")

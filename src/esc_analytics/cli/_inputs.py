@@ -10,7 +10,6 @@ inside the functions, so that a command starts without loading what it does not 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -189,11 +188,11 @@ def parse_severity(pairs: list[str] | None) -> dict[str, int] | None:
 
 def load_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
     """Features and the accepted input rows, from --mentions or --series (each series topic
-    gets its own time span), plus the burst detection feature ``level_q99_7d_s3`` (see
-    ``add_detection_features``). The load summary is reported; the measures the input could
-    not provide (no sentiment in a volume series...) are marked by the library: evaluating a
-    policy on them warns."""
-    from ..features import add_detection_features, load_inputs
+    gets its own time span), exactly as the library builds them (detection measures are
+    computed from volume where a plan or a calibration needs them). The load summary is
+    reported; the measures the input could not provide (no sentiment in a volume series...)
+    are marked by the library: evaluating a policy on them warns."""
+    from ..features import load_inputs
 
     files = {"mentions": args.mentions} if args.mentions else {"series": args.series}
     inputs = load_inputs(
@@ -207,10 +206,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
     )
     loaded = inputs.mentions if args.mentions else inputs.series
     report_load(args, loaded.summary)
-    features = inputs.features
-    with contextlib.suppress(ValueError):  # one window per topic: no window length to learn
-        features = add_detection_features(features)  # keeps the marks of absent measures
-    return features, loaded.data
+    return inputs.features, loaded.data
 
 
 def load_features(args: argparse.Namespace) -> Any:
