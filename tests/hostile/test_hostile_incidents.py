@@ -185,16 +185,8 @@ def _cli_inputs(tmp_path: Path) -> tuple[Path, Path]:
     return series, policy
 
 
-# cli/_inputs.load_incident_file parses a .json itself to tell NAB windows from a log: with
-# json.loads (RecursionError on 100k deep) and "every value a list" (a {"incidents": [...]} log
-# with two lists is taken for NAB windows). esc_analytics.io.is_nab_windows is the fix; the CLI
-# is another engineer's (listed in the report). These cases pass once it calls it.
-_CLI_SNIFF = pytest.mark.xfail(
-    reason="cli/_inputs.load_incident_file should use esc_analytics.io.is_nab_windows",
-    strict=False,
-)
 CLI_REFUSED = [
-    pytest.param(*c[1:], id=c[0], marks=[_CLI_SNIFF] if c[0] != "binary" else [])
+    pytest.param(*c[1:], id=c[0])
     for c in REFUSED
     if c[0] in ("json-array-100k-deep", "json-object-100k-deep", "json-two-lists", "binary")
 ]

@@ -10,7 +10,7 @@ inside the functions, so that a command starts without loading what it does not 
 from __future__ import annotations
 
 import argparse
-import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -235,24 +235,19 @@ def load_incident_file(
     """An incident log; NAB's ``{file: [{start, end}, ...]}`` JSON is recognised. The load
     summary is reported (with how to map unknown severity labels when some were quarantined)."""
     from .._util.schema import REASON_BAD_SEVERITY
-    from ..io import incidents_from_nab_windows, load_incidents
+    from ..io import incidents_from_nab_windows, is_nab_windows, load_incidents
 
     file = Path(path)
     if not file.is_file():
         raise DataLoadError("incident file not found", source=path)
-    if file.suffix.lower() == ".json":
-        try:
-            payload = json.loads(file.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            payload = None
-        if isinstance(payload, dict) and all(isinstance(v, list) for v in payload.values()):
-            incidents = incidents_from_nab_windows(file)
-            report_read(
-                args,
-                f"incidents {path}: {len(incidents)} anomaly windows (NAB) read as incidents",
-                {"source": path, "kind": "incidents", "nab_windows": len(incidents)},
-            )
-            return incidents
+    if file.suffix.lower() == ".json" and (is_nab_windows(file) or _keyed_by_files(file)):
+        incidents = incidents_from_nab_windows(file)
+        report_read(
+            args,
+            f"incidents {path}: {len(incidents)} anomaly windows (NAB) read as incidents",
+            {"source": path, "kind": "incidents", "nab_windows": len(incidents)},
+        )
+        return incidents
     loaded = load_incidents(path, tz=tz, severity_map=severity_map)
     bad_severity = loaded.summary.reasons.get(REASON_BAD_SEVERITY, 0)
     if loaded.data.empty:
@@ -262,6 +257,21 @@ def load_incident_file(
         )
     report_load(args, loaded.summary, _SEVERITY_HINT if bad_severity else "")
     return loaded.data
+
+
+def _keyed_by_files(file: Path) -> bool:
+    """A JSON object whose keys are all data file names (``realTweets/x.csv``): meant as NAB
+    windows even when some window is malformed (its loader then says which and why)."""
+    from ..io import is_nab_windows
+
+    if is_nab_windows(file):
+        return True
+    try:
+        head = file.read_bytes()[:1_000_000].decode("utf-8-sig")
+        keys = re.findall(r'"([^"\\]{1,300})"\s*:\s*\[', head)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return bool(keys) and all(k.lower().endswith((".csv", ".csv.gz", ".parquet")) for k in keys)
 
 
 def load_policy_for(path: str, features: Any) -> Any:
