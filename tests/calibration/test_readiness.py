@@ -74,3 +74,25 @@ def test_wilson_interval(k, n, low, high):
         assert all(math.isnan(v) for v in got)
     else:
         assert got == pytest.approx((low, high), abs=1e-4)
+
+
+def test_wilson_bounds_match_the_scalar_interval():
+    import numpy as np
+
+    from esc_analytics._util.stats import wilson_bounds
+
+    k, n = np.array([0, 3, 5, 0]), np.array([5, 5, 5, 0])
+    low, high = wilson_bounds(k, n)
+    for i in range(3):
+        assert (low[i], high[i]) == pytest.approx(wilson_interval(int(k[i]), int(n[i])))
+    assert np.isnan(low[3]) and np.isnan(high[3])
+
+
+def test_the_frontier_carries_recall_intervals():
+    fit = esc.calibrate(features(), incidents(), n_tiers=1, objective="recall",
+                        max_false_per_week=5)
+    frontier = fit.frontier
+    assert {"recall_low", "recall_high"} <= set(frontier.columns)
+    ok = frontier["incidents"] > 0
+    assert (frontier.loc[ok, "recall_low"] <= frontier.loc[ok, "recall"]).all()
+    assert (frontier.loc[ok, "recall"] <= frontier.loc[ok, "recall_high"]).all()

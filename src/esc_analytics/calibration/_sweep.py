@@ -25,6 +25,7 @@ import pandas as pd
 
 from .._util.errors import EscAnalyticsError
 from .._util.schema import infer_freq
+from .._util.stats import wilson_bounds
 from .._util.times import to_utc, to_utc_ns
 from ..backtesting._backtest import BacktestResult, CostModel, backtest, prepare_incidents
 from ..backtesting._matching import DEFAULT_MAX_EARLY, MatchRules
@@ -421,6 +422,9 @@ def sweep(
     )
     out["recall"] = np.where(
         out["incidents"] > 0, out["caught"] / out["incidents"].clip(lower=1), np.nan
+    )
+    out["recall_low"], out["recall_high"] = wilson_bounds(
+        out["caught"].to_numpy(), out["incidents"].to_numpy()
     )
     if nab is not None:
         raw, detected, fp_rows = _nab_sweep(low, high, nab, t)

@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 
 from .._util.atomic import atomic_write_text
 from .._util.html import escape_text
+from .._util.stats import wilson_bounds
 from ..backtesting._backtest import backtest
 from ..backtesting._live import PreparedBacktest
 from ..backtesting._matching import DEFAULT_MAX_EARLY
@@ -235,6 +236,14 @@ class ThresholdTuner(DisplayMixin):
     def _update_tables(self) -> None:
         tiers = self.result.tiers.assign(
             recall=lambda t: (t["recall"] * 100).round(0),
+            interval=lambda t: [
+                f"{lo:.0%}–{hi:.0%}" if n else "—"
+                for lo, hi, n in zip(
+                    *wilson_bounds(t["caught"].to_numpy(), t["incidents"].to_numpy()),
+                    t["incidents"],
+                    strict=True,
+                )
+            ],
         )
         self.tier_table.value = "<b>Per tier</b>" + html_table(
             tiers,
@@ -243,6 +252,7 @@ class ThresholdTuner(DisplayMixin):
                 "incidents",
                 "caught",
                 "recall",
+                "interval",
                 "false_per_week",
                 "precision",
                 "notifications",
