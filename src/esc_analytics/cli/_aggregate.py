@@ -13,7 +13,7 @@ from typing import Any
 from .._util.atomic import write_table
 from .._util.errors import DataLoadError, EscAnalyticsError
 from ._common import parse_mapping, report_load
-from ._inputs import add_column_options, load_planned_events
+from ._inputs import add_column_options, add_glob_option, expand_files, load_planned_events
 
 _OUT_SUFFIXES = (".csv", ".parquet")
 
@@ -30,6 +30,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="CSV, CSV.gz or Parquet files")
+    add_glob_option(parser)
     add_column_options(
         parser, "map a column of your export, e.g. created_at=tweet_created (repeatable)"
     )
@@ -65,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from .._util.schema import DEFAULT_INFLUENCER_FOLLOWERS
     from ..features import aggregate_files, build_features, window_length
 
+    args.files = expand_files(args.files, args.glob)
     out = Path(args.out)
     if out.suffix.lower() not in _OUT_SUFFIXES:
         raise EscAnalyticsError(f"--out {args.out}: use a .csv or .parquet file name")

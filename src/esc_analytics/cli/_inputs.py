@@ -10,7 +10,9 @@ inside the functions, so that a command starts without loading what it does not 
 from __future__ import annotations
 
 import argparse
+import glob
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ def add_input_options(
         help="volume files (topic, window_start, volume; NAB timestamp,value: topic = file stem)",
     )
     add_column_options(parser)
+    add_glob_option(parser)
     parser.add_argument(
         "--freq",
         default=None,
@@ -55,6 +58,31 @@ def add_input_options(
             help="map a severity label of your incident log to a tier (higher = more severe), "
             "e.g. --severity P1=3 --severity P2=2 --severity P3=1 (repeatable)",
         )
+
+
+def add_glob_option(parser: argparse.ArgumentParser) -> None:
+    """--glob: read file names as patterns (``*``, ``?``, ``[...]``); without it a name is the
+    one file it names, brackets and stars included."""
+    parser.add_argument(
+        "--glob",
+        action="store_true",
+        help="treat the file names given as patterns (quoted '*.csv', 'part-?.parquet'); "
+        "without it every name is read as written",
+    )
+
+
+def expand_files(names: Sequence[str], use_glob: bool) -> list[str]:
+    """The files to read: ``names`` as written, or each pattern's matches (sorted) with
+    ``use_glob``; a pattern that matches nothing is an error naming it."""
+    if not use_glob:
+        return list(names)
+    files: list[str] = []
+    for name in names:
+        matches = sorted(glob.glob(name, recursive=True))
+        if not matches:
+            raise DataLoadError(f"--glob: no file matches {name!r}", source=name)
+        files.extend(m for m in matches if m not in files)
+    return files
 
 
 def add_column_options(
@@ -195,6 +223,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
     from ..features import load_inputs
 
     files = {"mentions": args.mentions} if args.mentions else {"series": args.series}
+    files = {kind: expand_files(paths, args.glob) for kind, paths in files.items()}
     inputs = load_inputs(
         **{kind: list(paths) for kind, paths in files.items()},
         incidents=False,
