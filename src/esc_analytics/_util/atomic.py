@@ -78,16 +78,23 @@ def _replacing(path: str | os.PathLike[str], *, backup: bool = False) -> Iterato
     """Yield a temporary path beside the target; when the block succeeds it is given the
     target's permissions and renamed over it (the previous version kept as ``.bak`` first when
     ``backup``); when it fails the temporary file is removed and the target is untouched."""
-    target = _real_target(path)
-    mode = _mode_for(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    target = Path(path)
+    try:
+        target = _real_target(path)
+        mode = _mode_for(target)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+    except OSError as exc:  # name the file the user asked for, not a temporary one
+        raise OSError(exc.errno, f"cannot write {target}: {exc.strerror}", str(target)) from exc
     try:
         yield tmp
         os.chmod(tmp, mode)
         if backup:
             _keep_previous(target)
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, f"cannot write {target}: {exc.strerror}", str(target)) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -82,11 +82,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
-    except (EscAnalyticsError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+    except (EscAnalyticsError, OSError) as exc:  # OSError: a full disk, a read-only folder...
         if args.debug:
             raise
-        print(f"esc-analytics {args.command}: error: {exc}", file=sys.stderr)
+        print(f"esc-analytics {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error as one line a user can act on (an OSError names its file once)."""
+    if isinstance(exc, OSError) and not isinstance(exc, EscAnalyticsError) and exc.strerror:
+        text = exc.strerror
+        if exc.filename and str(exc.filename) not in text:
+            text += f": {exc.filename}"
+        return text
+    return " ".join(str(exc).split("\n"))
 
 
 if __name__ == "__main__":  # pragma: no cover
