@@ -73,6 +73,12 @@ def fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
+def _naming(exc: OSError, target: Path) -> OSError:
+    """The same error, saying which file could not be written (a system error names the
+    temporary file otherwise)."""
+    return OSError(exc.errno, f"cannot write {target}: {exc.strerror}", str(target))
+
+
 @contextlib.contextmanager
 def _replacing(path: str | os.PathLike[str], *, backup: bool = False) -> Iterator[str]:
     """Yield a temporary path beside the target; when the block succeeds it is given the
@@ -85,7 +91,9 @@ def _replacing(path: str | os.PathLike[str], *, backup: bool = False) -> Iterato
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(fd)
     except OSError as exc:  # name the file the user asked for, not a temporary one
-        raise OSError(exc.errno, f"cannot write {target}: {exc.strerror}", str(target)) from exc
+        if exc.errno is None:
+            raise
+        raise _naming(exc, target) from exc
     try:
         yield tmp
         os.chmod(tmp, mode)
@@ -94,7 +102,9 @@ def _replacing(path: str | os.PathLike[str], *, backup: bool = False) -> Iterato
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise OSError(exc.errno, f"cannot write {target}: {exc.strerror}", str(target)) from exc
+        if exc.errno is None:
+            raise
+        raise _naming(exc, target) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
