@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hourly_topics import T0, hourly_features
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,23 +19,7 @@ from esc_analytics.features._build import features_from_series
 from esc_analytics.io._load import incidents_from_nab_windows, load_series
 from esc_analytics.policy._policy import Condition, Policy, Tier
 
-T0 = pd.Timestamp("2026-01-05", tz="UTC")
-
-
-def _features(values_by_topic: dict[str, list[float]]) -> pd.DataFrame:
-    parts = []
-    for topic, values in values_by_topic.items():
-        parts.append(
-            pd.DataFrame(
-                {
-                    "topic": topic,
-                    "window_start": pd.date_range(T0, periods=len(values), freq="1h"),
-                    "volume": 10.0,
-                    "volume_z": np.asarray(values, dtype=float),
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
+_features = hourly_features
 
 
 def _incident(i: int, topic: str, start_h: int, hours: float, severity: int = 1) -> dict:

@@ -12,6 +12,7 @@ import pytest
 from airline_shaped import T0 as AIR_T0
 from airline_shaped import features as air_features
 from airline_shaped import incidents as air_incidents
+from hourly_topics import T0, hourly_features
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -34,24 +35,10 @@ from esc_analytics.calibration._tiers import (
     rounding_options,
 )
 
-T0 = pd.Timestamp("2026-01-05", tz="UTC")
 HOUR = pd.Timedelta("1h")
 
 
-def _features(values_by_topic: dict[str, list[float]]) -> pd.DataFrame:
-    parts = []
-    for topic, values in values_by_topic.items():
-        parts.append(
-            pd.DataFrame(
-                {
-                    "topic": topic,
-                    "window_start": pd.date_range(T0, periods=len(values), freq="1h"),
-                    "volume": 10.0,
-                    "volume_z": np.asarray(values, dtype=float),
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
+_features = hourly_features
 
 
 def _incidents(rows: list[tuple[str, int, float, int]]) -> pd.DataFrame:
