@@ -291,10 +291,6 @@ def load_incident_file(
 def _keyed_by_files(file: Path) -> bool:
     """A JSON object whose keys are all data file names (``realTweets/x.csv``): meant as NAB
     windows even when some window is malformed (its loader then says which and why)."""
-    from ..io import is_nab_windows
-
-    if is_nab_windows(file):
-        return True
     try:
         head = file.read_bytes()[:1_000_000].decode("utf-8-sig")
         keys = re.findall(r'"([^"\\]{1,300})"\s*:\s*\[', head)
