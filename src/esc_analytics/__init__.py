@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "Inputs": ".features",
     "load_inputs": ".features",
     "rolling_negative_share": ".features",
+    "top_topics": ".features",
     "topic_overview": ".features",
     # sample data
     "SampleData": ".sample",

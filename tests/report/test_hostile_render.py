@@ -1,4 +1,4 @@
-"""Text from data, files and parameters is text in every rendered report: notebooks 01 and 04
+"""Text from data, files and parameters is text in every rendered report: every notebook
 rendered (``--hide-code``) on a dataset whose topics, authors, texts, incident ids, titles,
 categories, tier names, owners, policy description and previous notes are script, markup and
 Markdown-link payloads, then opened in chromium offline with dialog, error and navigation
@@ -54,13 +54,25 @@ CASES = {
         "incidents_path": str(d / "incidents.csv"),
         "planned_events_path": str(d / "planned_events.csv"),
     },
+    "02_tune_thresholds.ipynb": lambda d: {
+        "data_dir": str(d),
+        "save_dir": str(d.parent / "policies"),
+    },
+    "03_classifiers.ipynb": lambda d: {"data_dir": str(d), "text_max_features": 50},
     "04_retrospective.ipynb": lambda d: {
         "data_dir": str(d),
         "previous_notes_path": str(d / "previous-notes.yaml"),
         "notes_dir": str(d.parent / "notes"),
     },
+    "05_policy_what_if.ipynb": lambda d: {"data_dir": str(d)},
 }
-MIN_CHARTS = {"01_explore_data.ipynb": 1, "04_retrospective.ipynb": 2}
+MIN_CHARTS = {
+    "01_explore_data.ipynb": 1,
+    "02_tune_thresholds.ipynb": 1,
+    "03_classifiers.ipynb": 1,
+    "04_retrospective.ipynb": 2,
+    "05_policy_what_if.ipynb": 1,
+}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -83,10 +95,10 @@ def test_hostile_text_is_shown_never_run(name: str, hostile_dir: Path) -> None:
         page.wait_for_selector(".js-plotly-plot .main-svg")
         if name.startswith("04"):
             page.wait_for_selector(".esc-retro-improvements textarea")
-            page.wait_for_function(
-                "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
-                ".every(p => p.querySelector('.main-svg'))"
-            )
+        page.wait_for_function(
+            "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+            ".every(p => p.querySelector('.main-svg'))"
+        )
         page.wait_for_timeout(500)  # onload/onerror handlers have had their chance
         facts = page.evaluate(PAGE_FACTS)
         assert dialogs == [] and errors == []
@@ -98,7 +110,9 @@ def test_hostile_text_is_shown_never_run(name: str, hostile_dir: Path) -> None:
         text = facts["text"]
         if name.startswith("01"):  # topics in the overview, the spike line and the tables
             assert IMG in text and SCRIPT_END in text
-        else:  # ids/titles in the draft, previous notes carried into the editor as typed
+        elif name.startswith("04"):  # ids/titles in the draft; previous notes in the editor
             assert MD_LINK in text or any(MD_LINK in a for a in facts["areas"])
             improvements = next(a for a in facts["areas"] if "carried over" in a)
             assert all(p.replace("\u2028", "").split()[0] in improvements for p in PAYLOADS)
+        else:  # the plan's tier names/owners or the topics are shown, as typed
+            assert any(p in text for p in PAYLOADS), text[:2000]

@@ -11,6 +11,7 @@ from ._build import (
     features_from_series,
     mark_absent_features,
     rolling_negative_share,
+    top_topics,
     topic_overview,
 )
 from ._detection import (
@@ -40,6 +41,7 @@ __all__ = [
     "load_inputs",
     "mark_absent_features",
     "rolling_negative_share",
+    "top_topics",
     "topic_overview",
     "volume_rank",
     "window_length",

@@ -172,6 +172,36 @@ def topic_overview(mentions: pd.DataFrame, incidents: pd.DataFrame | None = None
     return overview
 
 
+def top_topics(
+    features: pd.DataFrame, incidents: pd.DataFrame | None = None, *, n: int = 6
+) -> list[str]:
+    """The ``n`` topics to chart first when there are too many to show them all: most
+    incidents first, then most mentions (``volume`` summed), then by name — deterministic.
+
+    With 10,000 topics a chart per topic is unreadable (and a report too heavy to open); the
+    rest stay reachable through a picker."""
+    if int(n) < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    missing = [c for c in ("topic", "volume") if c not in features]
+    if missing:
+        raise DataLoadError(f"features need the columns {missing} to rank topics")
+    volume = features.groupby("topic", observed=True)["volume"].sum()
+    ranked = pd.DataFrame({"volume": volume.astype(float)})
+    ranked.index = ranked.index.astype(str)
+    ranked = ranked.groupby(level=0).sum()
+    counts = (
+        incidents["topic"].astype(str).value_counts()
+        if incidents is not None and len(incidents) and "topic" in incidents
+        else pd.Series(dtype="int64")
+    )
+    ranked["incidents"] = counts.reindex(ranked.index, fill_value=0).to_numpy()
+    ranked["name"] = ranked.index
+    ranked = ranked.sort_values(
+        ["incidents", "volume", "name"], ascending=[False, False, True], kind="mergesort"
+    )
+    return ranked.index[: int(n)].tolist()
+
+
 def _plain(step: pd.Timedelta) -> str:
     """``5 min``, ``1 h``, ``1 day``: a window length as people write it."""
     for unit, name in ((86_400, "day"), (3_600, "h"), (60, "min"), (1, "s")):

@@ -14,6 +14,7 @@ from ._policy_tree import plot_policy_tree
 from ._retro import milestone_figure
 from ._style import TIER_COLORS, apply_style, tier_color, tier_fill
 from ._timeline import timeline_figure
+from ._topics import topic_windows_figure
 from ._tradeoff import current_point, tradeoff_figure
 from ._whatif import comparison_figure
 
@@ -35,6 +36,7 @@ __all__ = [
     "tier_color",
     "tier_fill",
     "timeline_figure",
+    "topic_windows_figure",
     "tradeoff_figure",
     "walk_forward_figure",
 ]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from .explain import SpikeExplainer
 from .retro import RetroReviewer
+from .topics import TopicPicker
 from .tuner import ThresholdTuner
 from .whatif import PolicyWhatIf
 
-__all__ = ["PolicyWhatIf", "RetroReviewer", "SpikeExplainer", "ThresholdTuner"]
+__all__ = ["PolicyWhatIf", "RetroReviewer", "SpikeExplainer", "ThresholdTuner", "TopicPicker"]
