@@ -311,6 +311,16 @@ def test_tree_that_never_escalates_cannot_be_exported():
         tree_to_policy(tree, ["volume_ratio"])
 
 
+def test_tree_whose_leaves_are_all_quiet_says_why_instead_of_an_empty_plan():
+    # tier 1 is a class of the tree, but a minority in every leaf: no path escalates
+    X = [[float(i)] for i in range(40)]
+    y = [1 if i in (3, 17, 31) else 0 for i in range(40)]
+    tree = DecisionTreeClassifier(max_depth=2, min_samples_leaf=10).fit(X, y)
+    assert 1 in tree.classes_
+    with pytest.raises(ModelError, match="never predicts an escalation .*more history"):
+        tree_to_policy(tree, ["volume_ratio"])
+
+
 def test_plan_tree_learned_from_history_is_a_policy_that_catches_incidents():
     from esc_analytics import backtest, evaluate, fit_plan_tree
 

@@ -1105,6 +1105,11 @@ def tree_to_policy(
         others = [p for p in exact if p is not chosen]
         if others:
             notes.append(f"tier {level}: {len(others)} further path(s) not expressed")
+    if not tiers:
+        raise ModelError(
+            "the tree never predicts an escalation (no leaf where incident windows are the"
+            " majority): give it more history, class_weight='balanced' or a deeper tree"
+        )
     description = "Exported from a decision tree of depth "
     description += f"{tree.get_depth()}" + (f"; {'; '.join(notes)}" if notes else "")
     return Policy(tiers=tuple(tiers), name=name, description=description)
