@@ -317,7 +317,7 @@ def test_tree_whose_leaves_are_all_quiet_says_why_instead_of_an_empty_plan():
     y = [1 if i in (3, 17, 31) else 0 for i in range(40)]
     tree = DecisionTreeClassifier(max_depth=2, min_samples_leaf=10).fit(X, y)
     assert 1 in tree.classes_
-    with pytest.raises(ModelError, match="never predicts an escalation .*more history"):
+    with pytest.raises(ModelError, match=r"never predicts an escalation .*more history"):
         tree_to_policy(tree, ["volume_ratio"])
 
 
