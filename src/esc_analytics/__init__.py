@@ -49,6 +49,7 @@ _EXPORTS: dict[str, str] = {
     "write_sample": ".sample",
     # policies
     "Condition": ".policy",
+    "ConditionGroup": ".policy",
     "Policy": ".policy",
     "Tier": ".policy",
     "load_policy": ".policy",

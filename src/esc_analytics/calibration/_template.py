@@ -49,9 +49,9 @@ from .._util.times import to_utc_ns
 from ..backtesting._backtest import CostModel, mark_evaluated, prepare_incidents
 from ..backtesting._matching import DEFAULT_MAX_EARLY, MatchRules
 from ..backtesting._nab import NabFile, window_rows
-from ..escalations._evaluate import prepare_grid
+from ..escalations._evaluate import prepare_grid, tier_mask
 from ..features._detection import detection_measure, is_detection_measure
-from ..policy._policy import Policy
+from ..policy._policy import Condition, Policy
 from ._sweep import (
     OBJECTIVES,
     CalibrationError,
@@ -194,14 +194,23 @@ _COMPARE = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less
 
 @dataclass(frozen=True)
 class _Param:
-    """A flat threshold parameter: which tier, which feature/op, in which group."""
+    """A flat threshold parameter: which tier, which feature/op, in which group.
+
+    For a condition under an odd number of ``not`` (``polarity`` -1) the sweep fits the
+    literal the tier actually reads, ``not (x op t)`` = ``x op' t`` (``op`` is then the
+    negated operator, and a missing value passes it): a stricter literal can then only make
+    the tier hold less often, as for every other threshold."""
 
     name: str
     level: int
     index: int | None  # condition index in tier.conditions; None for min_volume
     feature: str
     op: str
-    group: str  # "all", "any" or "min_volume"
+    group: str  # "all", "any" or "min_volume" (the top-level list of a nested condition)
+    polarity: int = 1
+
+
+_NEGATED = {">=": "<", ">": "<=", "<": ">=", "<=": ">"}
 
 
 def _threshold_params(policy: Policy) -> dict[str, _Param]:
@@ -209,35 +218,75 @@ def _threshold_params(policy: Policy) -> dict[str, _Param]:
     for name, (level, attr, index) in policy._params.items():
         tier = policy.tiers[level - 1]
         if attr == "condition":
-            cond = tier.conditions[index]
-            group = "all" if index < len(tier.all) else "any"
-            out[name] = _Param(name, level, index, cond.feature, cond.op, group)
+            path, cond, polarity = tier.condition_paths()[index]
+            group = path.split("[", 1)[0]
+            op = cond.op if polarity > 0 else _NEGATED[cond.op]
+            out[name] = _Param(name, level, index, cond.feature, op, group, polarity)
         elif attr == "min_volume":
             out[name] = _Param(name, level, None, "volume", ">=", "min_volume")
     return out
 
 
-def _tier_mask(prep: _Prepared, tier: Any, *, skip: int | None = None, skip_mv: bool = False):
-    """(all-part incl. min_volume, any-part) masks of a tier, leaving out condition ``skip``."""
+class _Columns:
+    """``prep``'s feature columns as the mapping :func:`tier_mask` reads."""
+
+    def __init__(self, prep: _Prepared) -> None:
+        self.prep = prep
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.prep.column(name)
+
+
+def _forced_mask(prep: _Prepared, tier: Any, param: _Param, truth: bool) -> np.ndarray:
+    """Where ``tier`` holds with ``param``'s condition (or ``min_volume``) taken as ``truth``
+    everywhere and every other condition as written."""
     n = len(prep.times)
-    all_ok = np.ones(n, dtype=bool)
-    for i, cond in enumerate(tier.all):
-        if i != skip:
-            all_ok &= _COMPARE[cond.op](prep.column(cond.feature), cond.value)
-    if tier.min_volume is not None and not skip_mv:
-        all_ok &= prep.column("volume") >= tier.min_volume
-    any_ok = None
+    columns = _Columns(prep)
+    if param.group == "min_volume":
+        mask = tier_mask(replace(tier, min_volume=None), columns, n)
+        return mask if truth else np.zeros(n, dtype=bool)
+    counter = [0]
+
+    def holds(node: Any) -> np.ndarray:
+        if isinstance(node, Condition):
+            i = counter[0]
+            counter[0] += 1
+            if i == param.index:
+                return np.full(n, truth)
+            return _COMPARE[node.op](columns[node.feature], node.value)
+        masks = [holds(item) for item in node.items]
+        if node.kind == "not":
+            return ~masks[0]
+        return np.logical_and.reduce(masks) if node.kind == "all" else np.logical_or.reduce(masks)
+
+    mask = np.ones(n, dtype=bool)
+    for node in tier.all:
+        mask &= holds(node)
     if tier.any:
-        any_ok = np.zeros(n, dtype=bool)
-        for i, cond in enumerate(tier.any):
-            if i + len(tier.all) != skip:
-                any_ok |= _COMPARE[cond.op](prep.column(cond.feature), cond.value)
-    return all_ok, any_ok
+        alternatives = np.zeros(n, dtype=bool)
+        for node in tier.any:
+            alternatives |= holds(node)
+        mask &= alternatives
+    if tier.min_volume is not None:
+        mask &= columns["volume"] >= tier.min_volume
+    return mask
 
 
-def _pass_counts(values: np.ndarray, op: str, ranked: np.ndarray) -> np.ndarray:
+def _sides(prep: _Prepared, tier: Any, param: _Param) -> tuple[np.ndarray, np.ndarray]:
+    """(holds whatever the literal, holds when the literal holds): the tier at a candidate
+    is ``always | (when & literal)``; the literal is the condition, or its negation under
+    an odd number of ``not``."""
+    on = _forced_mask(prep, tier, param, True)
+    off = _forced_mask(prep, tier, param, False)
+    return (off, on) if param.polarity > 0 else (on, off)
+
+
+def _pass_counts(
+    values: np.ndarray, op: str, ranked: np.ndarray, nan_passes: bool = False
+) -> np.ndarray:
     """Per window, how many candidates (ranked loosest first) ``value op t`` holds for: a
-    prefix of the ranking (``>``/``>=``: ranked ascending; ``<``/``<=``: descending)."""
+    prefix of the ranking (``>``/``>=``: ranked ascending; ``<``/``<=``: descending). A
+    missing value passes none (all with ``nan_passes``: a negated condition)."""
     n = len(ranked)
     x = np.where(np.isnan(values), 0.0, values)
     if op == ">=":  # t <= x
@@ -250,7 +299,7 @@ def _pass_counts(values: np.ndarray, op: str, ranked: np.ndarray) -> np.ndarray:
             k = n - np.searchsorted(asc, x, side="left")
         else:  # "<": t > x
             k = n - np.searchsorted(asc, x, side="right")
-    return np.where(np.isnan(values), 0, k).astype(np.int64)
+    return np.where(np.isnan(values), n if nan_passes else 0, k).astype(np.int64)
 
 
 def _raw_without(prep: _Prepared, policy: Policy, level: int) -> np.ndarray:
@@ -258,9 +307,7 @@ def _raw_without(prep: _Prepared, policy: Policy, level: int) -> np.ndarray:
     for tier in policy.tiers:
         if tier.level == level:
             continue
-        all_ok, any_ok = _tier_mask(prep, tier)
-        mask = all_ok if any_ok is None else all_ok & any_ok
-        raw[mask] = tier.level
+        raw[tier_mask(tier, _Columns(prep), len(prep.times))] = tier.level
     return raw
 
 
@@ -290,18 +337,9 @@ def sweep_threshold(
     top = max(levels)
     tier = policy.tiers[param.level - 1]
 
-    k_f = _pass_counts(prep.column(param.feature), param.op, ranked)
-    if param.group == "min_volume":
-        all_ok, any_ok = _tier_mask(prep, tier, skip_mv=True)
-        holds = all_ok if any_ok is None else all_ok & any_ok
-        count = np.where(holds, k_f, 0)
-    elif param.group == "all":
-        all_ok, any_ok = _tier_mask(prep, tier, skip=param.index)
-        holds = all_ok if any_ok is None else all_ok & any_ok
-        count = np.where(holds, k_f, 0)
-    else:
-        all_ok, other_any = _tier_mask(prep, tier, skip=param.index)
-        count = np.where(all_ok, np.where(other_any, n, k_f), 0)
+    k_f = _pass_counts(prep.column(param.feature), param.op, ranked, param.polarity < 0)
+    always, when = _sides(prep, tier, param)
+    count = np.where(always, n, np.where(when, k_f, 0))
 
     raw_other = _raw_without(prep, policy, param.level)
     persistence = {t.level: t.persistence for t in policy.tiers}
@@ -593,13 +631,7 @@ def _candidate_values(
     """Quantiles (actual data values) of the feature where the tier's other conditions hold,
     plus the current value: between two such values nothing changes."""
     tier = policy.tiers[param.level - 1]
-    if param.group == "min_volume":
-        all_ok, any_ok = _tier_mask(prep, tier, skip_mv=True)
-    else:
-        all_ok, any_ok = _tier_mask(prep, tier, skip=param.index)
-        if param.group == "any":
-            any_ok = None
-    mask = all_ok if any_ok is None else all_ok & any_ok
+    _, mask = _sides(prep, tier, param)  # where the literal can decide the tier
     x = prep.column(param.feature)[mask]
     x = np.unique(x[np.isfinite(x)])
     if len(x) > n_thresholds:

@@ -40,7 +40,7 @@ from .._util.schema import (
 from .._util.times import to_utc
 from ..features._build import ABSENT_FEATURES_ATTR
 from ..features._detection import detection_measure, is_detection_measure
-from ..policy._policy import Condition, Policy
+from ..policy._policy import Condition, ConditionGroup, Policy, Tier
 from ._escalations import Escalations
 
 _COMPARE = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal}
@@ -527,18 +527,35 @@ def raw_tiers(
         _column(features, feature, cache, step)
     raw = np.zeros(len(features), dtype=np.int64)
     for tier in policy.tiers:  # ascending: a higher tier overwrites a lower one
-        mask = np.ones(len(features), dtype=bool)
-        for condition in tier.all:
-            mask &= _holds(condition, cache[condition.feature])
-        if tier.any:
-            alternatives = np.zeros(len(features), dtype=bool)
-            for condition in tier.any:
-                alternatives |= _holds(condition, cache[condition.feature])
-            mask &= alternatives
-        if tier.min_volume is not None:
-            mask &= cache["volume"] >= tier.min_volume
-        raw[mask] = tier.level
+        raw[tier_mask(tier, cache, len(features))] = tier.level
     return raw
+
+
+def node_mask(node: Condition | ConditionGroup, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Where a condition or nested group holds, per row (``columns``: feature -> values).
+    A missing value makes its condition false; ``not`` of that condition is then true."""
+    if isinstance(node, Condition):
+        return _holds(node, columns[node.feature])
+    masks = [node_mask(item, columns) for item in node.items]
+    if node.kind == "not":
+        return ~masks[0]
+    return np.logical_and.reduce(masks) if node.kind == "all" else np.logical_or.reduce(masks)
+
+
+def tier_mask(tier: Tier, columns: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    """Where tier ``tier``'s conditions (``all``, ``any``, nested groups, ``min_volume``) hold
+    on ``n`` rows, before persistence."""
+    mask = np.ones(n, dtype=bool)
+    for node in tier.all:
+        mask &= node_mask(node, columns)
+    if tier.any:
+        alternatives = np.zeros(n, dtype=bool)
+        for node in tier.any:
+            alternatives |= node_mask(node, columns)
+        mask &= alternatives
+    if tier.min_volume is not None:
+        mask &= columns["volume"] >= tier.min_volume
+    return mask
 
 
 def prepare_grid(features: pd.DataFrame, *, freq: str | pd.Timedelta | None = None) -> WindowGrid:

@@ -234,32 +234,181 @@ class Condition:
         return f"{self.feature} {_OPERATOR_TEXT[self.op]} {_format_number(self.value)}"
 
 
-def _conditions(raw: Any, key: str) -> tuple[Condition, ...]:
+#: Deepest nesting of ``all``/``any``/``not`` groups inside a tier's ``all``/``any`` lists.
+MAX_CONDITION_DEPTH = 8
+_GROUP_KINDS = ("all", "any", "not")
+
+
+@dataclass(frozen=True)
+class ConditionGroup:
+    """A nested group of conditions: ``all`` (every item holds), ``any`` (at least one holds)
+    or ``not`` (its one item does not hold). Items are :class:`Condition` or groups, e.g.
+    ``ConditionGroup("any", (ConditionGroup("all", (a, b)), c))`` = ``(a and b) or c``.
+    In YAML a group is a one-key mapping: ``{all: [...]}``, ``{any: [...]}``, ``{not: ...}``."""
+
+    kind: str
+    items: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        if self.kind not in _GROUP_KINDS:
+            raise PolicyError(
+                f"a group is 'all', 'any' or 'not', got {_shown(self.kind)}", key="kind"
+            )
+        items = self.items
+        if isinstance(items, Condition | ConditionGroup | str | Mapping):
+            items = (items,)
+        items = tuple(items)
+        if self.kind == "not" and len(items) != 1:
+            raise PolicyError(
+                f"'not' takes one condition or one group (e.g. not: {{any: [...]}}), got "
+                f"{len(items)}", key="not"
+            )
+        if not items:
+            raise PolicyError(f"'{self.kind}' needs at least one condition", key=self.kind)
+        for i, item in enumerate(items):
+            if not isinstance(item, Condition | ConditionGroup):
+                raise PolicyError(
+                    f"items must be Condition or ConditionGroup, got {type(item).__name__}",
+                    key=f"{self.kind}[{i}]",
+                )
+        object.__setattr__(self, "items", items)
+
+    @property
+    def depth(self) -> int:
+        """Groups nested in this one, itself included (``{all: [a]}`` = 1)."""
+        return 1 + max((i.depth for i in self.items if isinstance(i, ConditionGroup)), default=0)
+
+    def to_data(self) -> dict[str, Any]:
+        """The YAML form: ``{kind: [items]}`` (``{not: item}``)."""
+        if self.kind == "not":
+            return {"not": _node_data(self.items[0])}
+        return {self.kind: [_node_data(i) for i in self.items]}
+
+    def describe(self, *, exact: bool = False) -> str:
+        """``(a ≥ 5 and b ≥ 0.6)``, ``not (a ≥ 1)`` (exact text with ``exact=True``)."""
+        if self.kind == "not":
+            return f"not ({_describe(self.items[0], exact)})"
+        joined = f" {'and' if self.kind == 'all' else 'or'} ".join(
+            _describe(i, exact, parent=self.kind) for i in self.items
+        )
+        return joined
+
+
+def _node_data(node: Any) -> Any:
+    return node.to_text() if isinstance(node, Condition) else node.to_data()
+
+
+def _describe(node: Any, exact: bool = False, parent: str | None = None) -> str:
+    """A node as text; a group inside another group is parenthesised unless it is a one-item
+    group or a ``not``."""
+    if isinstance(node, Condition):
+        return node.to_text() if exact else node.describe()
+    text = node.describe(exact=exact)
+    if parent is not None and node.kind != "not" and len(node.items) > 1:
+        return f"({text})"
+    return text
+
+
+def _node(raw: Any, key: str, depth: int) -> Condition | ConditionGroup:
+    """One item of an ``all``/``any`` list: a condition (text or mapping) or a nested group."""
+    if isinstance(raw, ConditionGroup):
+        if depth + raw.depth > MAX_CONDITION_DEPTH:
+            raise PolicyError(
+                f"conditions nest deeper than {MAX_CONDITION_DEPTH} groups "
+                "(all/any/not inside each other); write the plan flatter", key=key
+            )
+        return raw
+    if isinstance(raw, Mapping) and len(raw) == 1 and next(iter(raw)) in _GROUP_KINDS:
+        kind, value = next(iter(raw.items()))
+        where = f"{key}.{kind}"
+        if depth + 1 > MAX_CONDITION_DEPTH:
+            raise PolicyError(
+                f"conditions nest deeper than {MAX_CONDITION_DEPTH} groups "
+                "(all/any/not inside each other); write the plan flatter", key=where
+            )
+        if kind == "not":
+            if isinstance(value, list | tuple):
+                raise PolicyError(
+                    "'not' takes one condition or one group, not a list: write "
+                    "not: {any: [...]} (none holds) or not: {all: [...]} (not all hold)",
+                    key=where,
+                )
+            return ConditionGroup("not", (_node(value, where, depth + 1),))
+        items = _conditions(value, where, depth + 1)
+        if not items:
+            raise PolicyError(f"'{kind}' needs at least one condition", key=where)
+        return ConditionGroup(kind, items)
+    if isinstance(raw, Mapping) and not any(k in raw for k in _CONDITION_KEYS):
+        shown = ", ".join(_shown(k) for k in list(raw)[:3])
+        raise PolicyError(
+            f"a nested group is a mapping with one key, all, any or not (e.g. {{any: "
+            f"['volume_ratio >= 5', 'influencer_mentions >= 3']}}); got keys {shown}",
+            key=key,
+        )
+    try:
+        return Condition.parse(raw)
+    except PolicyError as error:
+        raise _with_prefix(error, key) from None
+
+
+def _conditions(raw: Any, key: str, depth: int = 0) -> tuple[Condition | ConditionGroup, ...]:
     if raw is None:
         return ()
-    if isinstance(raw, str | Mapping | Condition):
+    if isinstance(raw, str | Mapping | Condition | ConditionGroup):
         raw = [raw]
     if not isinstance(raw, Iterable):
         raise PolicyError("must be a list of conditions like 'volume_ratio >= 2.5'", key=key)
+    return tuple(_node(item, f"{key}[{i}]", depth) for i, item in enumerate(raw))
+
+
+def _leaves(
+    nodes: Iterable[Any], prefix: str, polarity: int = 1
+) -> list[tuple[str, Condition, int]]:
+    """(path, condition, polarity) of every condition under ``nodes`` (the items of group
+    ``prefix``), depth first; paths read ``any[0].all[1]`` (``all[0].not`` for the item of a
+    not); polarity -1 under an odd number of ``not``."""
+    out: list[tuple[str, Condition, int]] = []
+    for i, node in enumerate(nodes):
+        out.extend(_walk(node, f"{prefix}[{i}]", polarity))
+    return out
+
+
+def _walk(node: Any, path: str, polarity: int) -> list[tuple[str, Condition, int]]:
+    if isinstance(node, Condition):
+        return [(path, node, polarity)]
+    if node.kind == "not":
+        return _walk(node.items[0], f"{path}.not", -polarity)
+    return _leaves(node.items, f"{path}.{node.kind}", polarity)
+
+
+def _replace_leaf(nodes: tuple[Any, ...], index: int, value: Any) -> tuple[tuple[Any, ...], int]:
+    """``nodes`` with the ``index``-th condition (depth first) given threshold ``value``;
+    returns (new nodes, conditions left to skip: -1 once replaced)."""
     out = []
-    for i, item in enumerate(raw):
-        try:
-            out.append(Condition.parse(item))
-        except PolicyError as error:
-            raise _with_prefix(error, f"{key}[{i}]") from None
-    return tuple(out)
+    for node in nodes:
+        if index < 0:
+            out.append(node)
+        elif isinstance(node, Condition):
+            out.append(replace(node, value=value) if index == 0 else node)
+            index -= 1
+        else:
+            items, index = _replace_leaf(node.items, index, value)
+            out.append(ConditionGroup(node.kind, items))
+    return tuple(out), index
 
 
 @dataclass(frozen=True)
 class Tier:
     """One escalation tier: who gets involved (``owner``) when ``all`` of its conditions and
-    at least one of ``any`` hold for ``persistence`` consecutive windows (YAML key ``for``)."""
+    at least one of ``any`` hold for ``persistence`` consecutive windows (YAML key ``for``).
+    Items of ``all``/``any`` are conditions or nested :class:`ConditionGroup` (``{any:
+    [...]}``, ``{all: [...]}``, ``{not: ...}``), to :data:`MAX_CONDITION_DEPTH` levels."""
 
     level: int
     name: str
     owner: str
-    all: tuple[Condition, ...] = ()
-    any: tuple[Condition, ...] = ()
+    all: tuple[Condition | ConditionGroup, ...] = ()
+    any: tuple[Condition | ConditionGroup, ...] = ()
     persistence: int = 1
     cooldown: int = 0
     min_volume: float | None = None
@@ -291,8 +440,29 @@ class Tier:
 
     @property
     def conditions(self) -> tuple[Condition, ...]:
-        """Every condition of the tier, ``all`` first then ``any``."""
-        return self.all + self.any
+        """Every condition of the tier, ``all`` first then ``any`` (nested groups depth first:
+        the leaves, in the order of :meth:`condition_paths`)."""
+        return tuple(c for _, c, _ in self.condition_paths())
+
+    @property
+    def nested(self) -> bool:
+        """True when ``all`` or ``any`` holds a nested group."""
+        return any(isinstance(n, ConditionGroup) for n in self.all + self.any)
+
+    def condition_paths(self) -> list[tuple[str, Condition, int]]:
+        """``(path, condition, polarity)`` of every condition, depth first: path ``all[0]``,
+        ``any[0].all[1]``, ``all[1].not``; polarity -1 under an odd number of ``not`` (there,
+        a stricter threshold makes the tier hold *more* often)."""
+        return _leaves(self.all, "all") + _leaves(self.any, "any")
+
+    @property
+    def root(self) -> ConditionGroup:
+        """The tier's whole condition as one group: ``all`` of its ``all`` items and (when
+        given) of ``any: [its any items]`` — without ``min_volume``."""
+        items = list(self.all)
+        if self.any:
+            items.append(self.any[0] if len(self.any) == 1 else ConditionGroup("any", self.any))
+        return ConditionGroup("all", tuple(items))
 
     @property
     def title(self) -> str:
@@ -301,9 +471,9 @@ class Tier:
 
     def describe_conditions(self) -> str:
         """``volume_ratio ≥ 2.5 and (negative_share > 0.4 or reach ≥ 1e+06)``."""
-        parts = [c.describe() for c in self.all]
+        parts = [_describe(c, parent="all") for c in self.all]
         if self.any:
-            alternatives = " or ".join(c.describe() for c in self.any)
+            alternatives = " or ".join(_describe(c, parent="any") for c in self.any)
             grouped = len(self.any) > 1 and (parts or self.min_volume is not None)
             parts.append(f"({alternatives})" if grouped else alternatives)
         if self.min_volume is not None:
@@ -346,9 +516,9 @@ class Tier:
         """The YAML mapping of this tier (defaults left out, conditions as text)."""
         out: dict[str, Any] = {"level": self.level, "name": self.name, "owner": self.owner}
         if self.all:
-            out["all"] = [c.to_text() for c in self.all]
+            out["all"] = [_node_data(c) for c in self.all]
         if self.any:
-            out["any"] = [c.to_text() for c in self.any]
+            out["any"] = [_node_data(c) for c in self.any]
         out["for"] = self.persistence
         out["cooldown"] = self.cooldown
         if self.refractory:
@@ -500,16 +670,15 @@ class Policy:
         allowed = list(dict.fromkeys([*DEFAULT_FEATURES, *(known_features or ())]))
         for tier in self.tiers:
             index = (positions or {}).get(tier.level, tier.level - 1)
-            for group in ("all", "any"):
-                for j, condition in enumerate(getattr(tier, group)):
-                    known = condition.feature in allowed
-                    if not known and BURST_LEVEL_NAME.match(condition.feature) is None:
-                        raise PolicyError(
-                            f"unknown feature {condition.feature!r}"
-                            f"{_suggest(condition.feature, allowed)}; allowed: "
-                            f"{', '.join(allowed)} (pass known_features= for other columns)",
-                            key=f"tiers[{index}].{group}[{j}]",
-                        )
+            for path, condition, _ in tier.condition_paths():
+                known = condition.feature in allowed
+                if not known and BURST_LEVEL_NAME.match(condition.feature) is None:
+                    raise PolicyError(
+                        f"unknown feature {condition.feature!r}"
+                        f"{_suggest(condition.feature, allowed)}; allowed: "
+                        f"{', '.join(allowed)} (pass known_features= for other columns)",
+                        key=f"tiers[{index}].{path}",
+                    )
         return self
 
     # --- queries ----------------------------------------------------------------------------
@@ -546,6 +715,41 @@ class Policy:
             out[name] = tier.conditions[index].value if attr == "condition" else getattr(tier, attr)
         return out
 
+    def param_paths(self) -> dict[str, str]:
+        """Flat threshold name -> its stable path in the plan: ``tier2__volume_ratio`` ->
+        ``tier2.all[0].volume_ratio``, ``tier2__any[0].all[1].volume_ratio`` ->
+        ``tier2.any[0].all[1].volume_ratio``. Both spellings (and ``tier2.volume_ratio``)
+        are accepted by :meth:`set_params` and in ``overrides``."""
+        out = {}
+        for name, (level, attr, index) in self._params.items():
+            if attr == "condition":
+                path, cond, _ = self.tiers[level - 1].condition_paths()[index]
+                out[name] = f"tier{level}.{path}.{cond.feature}"
+        return out
+
+    def param_polarity(self, name: str) -> int:
+        """+1 when a stricter value of threshold ``name`` can only make its tier hold less
+        often, -1 when it sits under an odd number of ``not`` (then it can only make it hold
+        more often)."""
+        level, attr, index = self._params[self.param_name(name)]
+        if attr != "condition":
+            return 1
+        return self.tiers[level - 1].condition_paths()[index][2]
+
+    def param_name(self, name: str) -> str:
+        """The flat name (``tier2__volume_ratio``) of a parameter given by flat name, by path
+        (``tier2.any[0].all[1].volume_ratio``) or dotted (``tier2.volume_ratio``); unknown
+        names are returned unchanged."""
+        if not isinstance(name, str) or name in self._params:
+            return name
+        for flat, path in self.param_paths().items():
+            if path == name:
+                return flat
+        match = re.fullmatch(r"(tier\d+)\.(.+)", name)
+        if match and f"{match[1]}__{match[2]}" in self._params:
+            return f"{match[1]}__{match[2]}"
+        return name
+
     def __sklearn_clone__(self) -> Policy:
         """A policy is immutable: scikit-learn's ``clone`` may share it (an estimator holding a
         policy as a parameter is then clonable)."""
@@ -555,6 +759,7 @@ class Policy:
         """Return a new policy with the named flat parameters changed (see :meth:`get_params`)."""
         tiers = list(self.tiers)
         for name, value in params.items():
+            name = self.param_name(name)
             if name not in self._params:
                 raise PolicyError(
                     f"unknown parameter{_suggest(name, self._params)}; allowed: "
@@ -566,11 +771,10 @@ class Policy:
             try:
                 if attr == "condition":
                     assert index is not None
-                    n_all = len(tier.all)
+                    n_all = len(_leaves(tier.all, "all"))
                     group, j = ("all", index) if index < n_all else ("any", index - n_all)
-                    conditions = list(getattr(tier, group))
-                    conditions[j] = replace(conditions[j], value=value)
-                    tier = replace(tier, **{group: tuple(conditions)})
+                    nodes, _ = _replace_leaf(getattr(tier, group), j, value)
+                    tier = replace(tier, **{group: nodes})
                 else:
                     tier = replace(tier, **{attr: value})
             except PolicyError as error:
@@ -781,23 +985,33 @@ def _positions(raw_tiers: Any) -> dict[int, int]:
 
 
 def _param_index(tiers: tuple[Tier, ...]) -> dict[str, tuple[int, str, int | None]]:
-    """Flat parameter name -> (level, attribute or 'condition', condition index)."""
+    """Flat parameter name -> (level, attribute or 'condition', condition index).
+
+    Conditions directly in a tier's ``all``/``any`` lists are named by feature
+    (``tier2__volume_ratio``; ``__ge``, ``__any`` and a count are added only to tell apart
+    repeats), as flat plans always were; conditions inside nested groups by their path
+    (``tier2__any[0].all[1].volume_ratio``), which is unique and stable."""
     out: dict[str, tuple[int, str, int | None]] = {}
     for tier in tiers:
         prefix = f"tier{tier.level}__"
-        groups = ["all"] * len(tier.all) + ["any"] * len(tier.any)
-        features = [c.feature for c in tier.conditions]
-        ops = [(c.feature, c.op) for c in tier.conditions]
-        sides = [(c.feature, c.op, g) for c, g in zip(tier.conditions, groups, strict=True)]
-        for i, condition in enumerate(tier.conditions):
+        leaves = tier.condition_paths()
+        top = [(i, p, c) for i, (p, c, _) in enumerate(leaves) if "." not in p]
+        groups = [p.split("[", 1)[0] for _, p, _ in top]
+        features = [c.feature for _, _, c in top]
+        ops = [(c.feature, c.op) for _, _, c in top]
+        sides = [(c.feature, c.op, g) for (_, _, c), g in zip(top, groups, strict=True)]
+        names: dict[int, str] = {}
+        for k, (i, _, condition) in enumerate(top):
             name = prefix + condition.feature
             if features.count(condition.feature) > 1:
                 name += f"__{OPERATOR_NAMES[condition.op]}"
                 if ops.count((condition.feature, condition.op)) > 1:
-                    name += f"__{groups[i]}"
-                    if sides.count(sides[i]) > 1:
-                        name += str(sides[:i].count(sides[i]))
-            out[name] = (tier.level, "condition", i)
+                    name += f"__{groups[k]}"
+                    if sides.count(sides[k]) > 1:
+                        name += str(sides[:k].count(sides[k]))
+            names[i] = name
+        for i, (path, condition, _) in enumerate(leaves):
+            out[names.get(i, f"{prefix}{path}.{condition.feature}")] = (tier.level, "condition", i)
         for attr in ("persistence", "cooldown", "refractory", "min_volume"):
             out[prefix + attr] = (tier.level, attr, None)
     return out
