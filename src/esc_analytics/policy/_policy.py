@@ -480,6 +480,39 @@ class Tier:
             parts.append(f"volume ≥ {_format_number(self.min_volume)}")
         return " and ".join(parts)
 
+    def outline(self) -> list[tuple[int, str]]:
+        """The tier's conditions as an indented outline, ``(depth, text)`` per line: ``all
+        of:`` / ``any of:`` / ``none of:`` headings over their items (a written plan's nested
+        bullet list; figures draw it line by line)."""
+        lines: list[tuple[int, str]] = []
+
+        def add(node: Any, depth: int) -> None:
+            if isinstance(node, Condition):
+                lines.append((depth, node.describe()))
+            elif node.kind == "not":
+                inner = node.items[0]
+                if isinstance(inner, Condition):
+                    lines.append((depth, f"not {inner.describe()}"))
+                else:
+                    heading = "none of:" if inner.kind == "any" else "not all of:"
+                    lines.append((depth, heading))
+                    for item in inner.items:
+                        add(item, depth + 1)
+            else:
+                lines.append((depth, "all of:" if node.kind == "all" else "any of:"))
+                for item in node.items:
+                    add(item, depth + 1)
+
+        root = self.root
+        items = list(root.items)
+        if self.min_volume is not None:
+            items.append(Condition("volume", ">=", self.min_volume))
+        if len(items) == 1 and isinstance(items[0], ConditionGroup):
+            add(items[0], 0)
+        else:
+            add(ConditionGroup("all", tuple(items)), 0)
+        return lines
+
     @classmethod
     def from_dict(cls, raw: Any) -> Tier:
         """Build a tier from its YAML mapping (``for`` = persistence)."""
@@ -1061,7 +1094,7 @@ def save_policy(
         )
     except PlanFileMismatch as error:
         raise PolicyError(f"{source}: cannot write this policy as an edit of it: {error}") from None
-    if Policy.from_yaml(text) != policy:  # the edit must read back as exactly the policy
+    if Policy.from_yaml(text, known_features=policy.features_used) != policy:  # reads back as it
         raise PolicyError(f"{source}: cannot write this policy as an edit of it: they differ")
     return atomic_write_text(path, text)
 
