@@ -110,11 +110,15 @@ conditions = st.builds(
     st.sampled_from([">", ">=", "<", "<="]),
     st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
 )
+def _items(inner):
+    return _items(inner)
+
+
 nodes = st.recursive(
     conditions,
     lambda inner: st.one_of(
-        st.builds(lambda items: ConditionGroup("all", tuple(items)), st.lists(inner, min_size=1, max_size=3)),
-        st.builds(lambda items: ConditionGroup("any", tuple(items)), st.lists(inner, min_size=1, max_size=3)),
+        st.builds(lambda items: ConditionGroup("all", tuple(items)), _items(inner)),
+        st.builds(lambda items: ConditionGroup("any", tuple(items)), _items(inner)),
         st.builds(lambda item: ConditionGroup("not", (item,)), inner),
     ),
     max_leaves=8,
