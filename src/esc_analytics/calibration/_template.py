@@ -49,7 +49,12 @@ from .._util.times import to_utc_ns
 from ..backtesting._backtest import CostModel, mark_evaluated, prepare_incidents
 from ..backtesting._matching import DEFAULT_MAX_EARLY, MatchRules
 from ..backtesting._nab import NabFile, window_rows
-from ..escalations._evaluate import prepare_grid, tier_mask
+from ..escalations._evaluate import (
+    check_planned_mode,
+    planned_windows,
+    prepare_grid,
+    tier_mask,
+)
 from ..features._detection import detection_measure, is_detection_measure
 from ..policy._policy import Condition, Policy
 from ._sweep import (
@@ -92,6 +97,7 @@ class _Prepared:
     nab_files: list  # [(first row, NabFile)] per topic, when scoring NAB
     nab_profile: str | None
     costs: Any
+    muted_rows: np.ndarray | None = None  # planned-event rows where no tier holds ("mute")
 
     def column(self, name: str) -> np.ndarray:
         absent = name not in self.columns and name not in self.features.columns
@@ -348,6 +354,8 @@ def sweep_threshold(
     held = []
     for lv in range(1, top + 1):
         a = np.where(raw_other >= lv, n, np.where(lv <= param.level, count, 0))
+        if prep.muted_rows is not None:
+            a = np.where(prep.muted_rows, 0, a)
         held.append(_persist_min(a, prep.run_pos, persistence[lv]))
     held_arr = np.stack(held)  # levels × rows
     active = np.flatnonzero(held_arr.max(axis=0) > 0)
@@ -774,6 +782,7 @@ def calibrate_policy(
     run_backtest: bool = True,
     min_incidents: int = 1,
     max_escalated_share: float = MAX_ESCALATED_SHARE,
+    planned_events: str | None = None,
 ) -> TemplateCalibrationResult:
     """Fit the thresholds of ``template`` (a team's own plan) keeping its structure: tiers,
     ``all``/``any`` conditions, names, owners, persistence, cooldown and refractory periods
@@ -790,7 +799,10 @@ def calibrate_policy(
     plan's thresholds, and ``notes`` say why; candidates keeping the plan escalated through
     more than ``max_escalated_share`` of the quiet windows are avoided first. Changed
     thresholds are written with 3 significant digits, rounded so that no window of the
-    history changes side."""
+    history changes side. ``params`` may name thresholds by path
+    (``tier2.any[0].all[1].volume_ratio``). ``planned_events``: ``"mute"`` or ``"mark"``,
+    scored as :func:`~esc_analytics.evaluate` applies them (see there)."""
+    mode = check_planned_mode(planned_events)
     if not isinstance(template, Policy):
         raise CalibrationError(f"template must be a Policy, got {type(template).__name__}")
     if objective not in OBJECTIVES:
@@ -813,7 +825,7 @@ def calibrate_policy(
     if params is None:
         names = [p for p, spec in all_params.items() if spec.group != "min_volume"]
     else:
-        names = list(dict.fromkeys(params))
+        names = list(dict.fromkeys(template.param_name(p) for p in params))
         unknown = [p for p in names if p not in all_params]
         if unknown:
             raise CalibrationError(
@@ -823,6 +835,13 @@ def calibrate_policy(
     if not names:
         raise CalibrationError("no threshold to fit")
     prep = _prepare(features, incidents, rules, costs, nab_profile if objective == "nab" else None)
+    if mode is not None:
+        planned_windows(features)  # the features must say where planned events are
+        planned = prep.features["planned_event"].fillna(False).to_numpy(dtype=bool)
+        if mode == "mute":
+            prep = replace(prep, muted_rows=planned)
+        else:  # sent, never false: counted as incident windows are
+            prep = replace(prep, in_window=prep.in_window | planned)
     if len(prep.severity) == 0:
         raise CalibrationError("no incident falls on a topic and period of the features")
     n_tiers = max(len(template.tiers), int(prep.severity.max()))
@@ -905,7 +924,7 @@ def calibrate_policy(
     bt = None
     if run_backtest:
         nab = nab_profile if objective == "nab" else None
-        bt = backtest_policy(policy, features, incidents, rules, costs, nab)
+        bt = backtest_policy(policy, features, incidents, rules, costs, nab, mode)
     settings = {
         "params": tuple(fit),
         "all_params": tuple(names),
@@ -919,6 +938,7 @@ def calibrate_policy(
         "max_delay": rules.max_delay,
         "weeks": prep.weeks,
         "min_incidents": min_incidents,
+        "planned_events": mode,
         "max_escalated_share": max_escalated_share,
     }
     return TemplateCalibrationResult(

@@ -14,11 +14,15 @@ from ._inputs import (
     add_input_options,
     add_max_early_option,
     add_objective_options,
+    add_period_and_planned_options,
+    in_period,
     load_features,
     load_incident_file,
     max_early_of,
     objective_kwargs,
     parse_severity,
+    period_of,
+    planned_mode,
     tiers_of,
 )
 
@@ -62,6 +66,7 @@ def register(subparsers: Any) -> None:
         help="fit this plan's own thresholds, keeping its tiers, conditions and owners",
     )
     parser.add_argument("--out", required=True, metavar="PATH", help="policy YAML to write")
+    add_period_and_planned_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -88,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         raise EscAnalyticsError(f"--tiers must be >= 1, got {args.tiers}")
     severity = parse_severity(args.severity)
     features = load_features(args)
+    features = in_period(features, period_of(args, features))  # baselines saw the earlier data
     incidents = load_incident_file(args.incidents, args.tz, severity, args=args)
     args.tiers, args.max_early = tiers_of(args, incidents), max_early_of(args)
     with warnings.catch_warnings():  # the sweep evaluates many candidates: judge the result
@@ -151,6 +157,7 @@ def _calibrate(args: argparse.Namespace, features: Any, incidents: Any) -> Any:
             features,
             incidents,
             max_early=args.max_early,
+            planned_events=planned_mode(args),
             **objective_kwargs(args),
         )
     candidates = args.feature
@@ -169,4 +176,5 @@ def _calibrate(args: argparse.Namespace, features: Any, incidents: Any) -> Any:
         feature_candidates=candidates,
         persistence_grid=_int_list(args.persistence, "--persistence"),
         cooldown_grid=_int_list(cooldowns, "--cooldown"),
+        planned_events=planned_mode(args),
     )

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -567,16 +567,64 @@ def prepare_grid(features: pd.DataFrame, *, freq: str | pd.Timedelta | None = No
     return _grid(features, freq, "features")
 
 
+PLANNED_EVENT_MODES = ("mute", "mark")
+
+
+def planned_windows(features: pd.DataFrame) -> np.ndarray:
+    """Rows of ``features`` inside a planned event of their topic (the ``planned_event``
+    column :func:`~esc_analytics.build_features` adds when given ``planned_events``), or a
+    DataLoadError saying how to get it."""
+    if "planned_event" not in features.columns:
+        raise DataLoadError(
+            "the features carry no planned_event column: build them with planned_events= "
+            "(esc.load_planned_events(file)) or pass --planned-events FILE",
+            column="planned_event",
+        )
+    return features["planned_event"].fillna(False).to_numpy(dtype=bool)
+
+
+def check_planned_mode(mode: str | None) -> str | None:
+    """``mode`` when it is None, ``"mute"`` or ``"mark"``; else a PolicyError."""
+    if mode is not None and mode not in PLANNED_EVENT_MODES:
+        raise PolicyError(
+            f"planned_events must be 'mute' or 'mark' (or None), got {mode!r}",
+            key="planned_events",
+        )
+    return mode
+
+
+def _in_planned(notifications: pd.DataFrame, grid: WindowGrid, planned: np.ndarray) -> np.ndarray:
+    """Per notification: is its window a planned-event window of its topic?"""
+    if not len(notifications):
+        return np.zeros(0, dtype=bool)
+    keys = pd.MultiIndex.from_arrays(
+        [grid.topic.astype(str).to_numpy(), grid.window_start.to_numpy()]
+    )
+    lookup = pd.Series(planned, index=keys)
+    lookup = lookup[~lookup.index.duplicated()]
+    wanted = pd.MultiIndex.from_arrays(
+        [notifications["topic"].astype(str).to_numpy(), notifications["window_start"].to_numpy()]
+    )
+    return lookup.reindex(wanted).fillna(False).to_numpy(dtype=bool)
+
+
 def evaluate(
     policy: Policy,
     features: pd.DataFrame,
     *,
     freq: str | pd.Timedelta | None = None,
     grid: WindowGrid | None = None,
+    planned_events: str | None = None,
 ) -> Escalations:
     """Apply ``policy`` to ``features`` (one row per topic and window): the tier of every window
     (in input order), the episodes and the notifications. ``freq`` is inferred when omitted;
     ``grid`` = :func:`prepare_grid` of these same features skips that preparation.
+
+    ``planned_events`` (features built with planned events carry a ``planned_event``
+    column): ``"mute"`` — the plan stands down in planned-event windows (their tier is 0, so
+    an escalation still running when the event ends pages then), and the notifications it
+    would have sent there are listed in ``muted``; ``"mark"`` — they are sent with
+    ``planned_event`` True, and a backtest does not count them as false escalations.
 
     Warns (:class:`AbsentFeatureWarning`) when a tier reads a measure that ``features`` mark as
     absent from the input (:func:`mark_absent_features`): its conditions then compare fillers."""
@@ -594,13 +642,24 @@ def evaluate(
         raise DataLoadError(
             f"grid= must be prepare_grid(features) of these same features ({len(features)} rows)"
         )
+    mode = check_planned_mode(planned_events)
+    planned = planned_windows(features) if mode is not None else None
     raw = raw_tiers(policy, features, freq=grid.freq)
     for message in absent_feature_uses(policy, features):
         warnings.warn(message, AbsentFeatureWarning, stacklevel=2)
-    return _escalate(
-        grid,
-        raw,
-        persistence={t.level: t.persistence for t in policy.tiers},
-        cooldown={t.level: t.cooldown for t in policy.tiers},
-        refractory={t.level: t.refractory for t in policy.tiers},
-    )
+    settings = {
+        "persistence": {t.level: t.persistence for t in policy.tiers},
+        "cooldown": {t.level: t.cooldown for t in policy.tiers},
+        "refractory": {t.level: t.refractory for t in policy.tiers},
+    }
+    result = _escalate(grid, raw, **settings)
+    if planned is None:
+        return result
+    inside = _in_planned(result.notifications, grid, planned)
+    if mode == "mark":
+        notes = result.notifications.assign(planned_event=inside)
+        return replace(result, notifications=notes, muted=notes.iloc[0:0].drop(
+            columns="planned_event"))
+    muted = result.notifications[inside].reset_index(drop=True)
+    result = _escalate(grid, np.where(planned, 0, raw), **settings)
+    return replace(result, muted=muted)
