@@ -111,7 +111,7 @@ conditions = st.builds(
     st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
 )
 def _items(inner):
-    return _items(inner)
+    return st.lists(inner, min_size=1, max_size=3)
 
 
 nodes = st.recursive(

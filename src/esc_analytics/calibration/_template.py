@@ -783,6 +783,9 @@ def calibrate_policy(
     min_incidents: int = 1,
     max_escalated_share: float = MAX_ESCALATED_SHARE,
     planned_events: str | None = None,
+    per_topic: bool = False,
+    shrinkage: float = 5.0,
+    min_topic_incidents: int = 3,
 ) -> TemplateCalibrationResult:
     """Fit the thresholds of ``template`` (a team's own plan) keeping its structure: tiers,
     ``all``/``any`` conditions, names, owners, persistence, cooldown and refractory periods
@@ -801,7 +804,18 @@ def calibrate_policy(
     thresholds are written with 3 significant digits, rounded so that no window of the
     history changes side. ``params`` may name thresholds by path
     (``tier2.any[0].all[1].volume_ratio``). ``planned_events``: ``"mute"`` or ``"mark"``,
-    scored as :func:`~esc_analytics.evaluate` applies them (see there)."""
+    scored as :func:`~esc_analytics.evaluate` applies them (see there).
+
+    Per-topic thresholds (``per_topic=True``): after the shared fit, every topic with at
+    least ``min_topic_incidents`` incidents is calibrated alone (same objective; the weekly
+    false-alarm budget scaled by the topic's share of the windows), and each of its fitted
+    thresholds is shrunk towards the shared one: ``shared + w (topic - shared)`` with ``w =
+    n / (n + shrinkage)`` for ``n`` incidents of the topic (``shrinkage`` = the number of
+    incidents at which the topic's own fit and the shared value weigh the same; 0 = no
+    shrinkage), written with 3 significant digits as the plan's ``overrides``. A topic with
+    fewer incidents keeps the shared thresholds; ``notes`` list what was set. Without
+    ``per_topic``, a template's own overrides are kept as written (the shared thresholds are
+    then fitted on every topic's windows at the shared values)."""
     mode = check_planned_mode(planned_events)
     if not isinstance(template, Policy):
         raise CalibrationError(f"template must be a Policy, got {type(template).__name__}")
@@ -921,6 +935,18 @@ def calibrate_policy(
             f"than {max_escalated_share:.0%}) and no threshold of it changes that: its "
             "persistence, cooldown or conditions need a look"
         )
+    if per_topic:
+        overrides, topic_notes = _topic_overrides(
+            policy, features, incidents, fit, shrinkage, min_topic_incidents,
+            objective=objective, max_false_per_week=max_false_per_week, costs=costs,
+            nab_profile=nab_profile, max_early=max_early, max_delay=max_delay,
+            rounds=rounds, n_thresholds=n_thresholds, planned_events=mode,
+            max_escalated_share=max_escalated_share,
+        )
+        policy = replace(policy, overrides=overrides)
+        notes.extend(topic_notes)
+    elif template.overrides:
+        policy = replace(policy, overrides=template.overrides)
     bt = None
     if run_backtest:
         nab = nab_profile if objective == "nab" else None
@@ -953,6 +979,64 @@ def calibrate_policy(
         start=start,
         template=template,
     )
+
+
+def _topic_overrides(
+    policy: Policy,
+    features: pd.DataFrame,
+    incidents: pd.DataFrame,
+    names: Sequence[str],
+    shrinkage: float,
+    min_incidents: int,
+    **options: Any,
+) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Per-topic thresholds shrunk towards the shared ones (see :func:`calibrate_policy`):
+    ``({topic: {name: value}}, notes)``."""
+    if not np.isfinite(shrinkage) or shrinkage < 0:
+        raise CalibrationError(f"shrinkage must be a number >= 0, got {shrinkage!r}")
+    shared = policy.get_params()
+    topics = features["topic"].astype(str)
+    counts = incidents["topic"].astype(str).value_counts()
+    budget = options.pop("max_false_per_week")
+    out: dict[str, dict[str, float]] = {}
+    notes = []
+    for topic in sorted(topics.unique()):
+        n = int(counts.get(topic, 0))
+        if n < max(min_incidents, 1):
+            continue
+        mine = features[(topics == topic).to_numpy()].reset_index(drop=True)
+        share = len(mine) / len(features)
+        scaled = (
+            {k: v * share for k, v in budget.items()} if isinstance(budget, Mapping)
+            else budget * share
+        )
+        try:
+            fit = calibrate_policy(
+                replace(policy, overrides=()), mine,
+                incidents[(incidents["topic"].astype(str) == topic).to_numpy()],
+                params=list(names), run_backtest=False, max_false_per_week=scaled, **options,
+            )
+        except CalibrationError as error:
+            notes.append(f"topic {topic!r} keeps the shared thresholds: {error}")
+            continue
+        weight = n / (n + shrinkage) if n + shrinkage > 0 else 1.0
+        own = fit.policy.get_params()
+        values, changes = {}, []
+        for name in names:
+            base, fitted = float(shared[name]), float(own[name])
+            value = rounding_options(base + weight * (fitted - base))[0]
+            if value != base:
+                values[name] = value
+                changes.append(
+                    f"{name.replace('__', '.', 1)} {base:g} -> {value:g} (own fit {fitted:g})"
+                )
+        if values:
+            out[topic] = values
+            notes.append(
+                f"topic {topic!r} ({n} incidents, weight {weight:.2f} on its own fit): "
+                + ", ".join(changes)
+            )
+    return out, notes
 
 
 def _search(

@@ -67,6 +67,19 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--out", required=True, metavar="PATH", help="policy YAML to write")
     add_period_and_planned_options(parser)
+    parser.add_argument(
+        "--per-topic",
+        action="store_true",
+        help="with --policy: also fit each topic's thresholds (topics with >= 3 incidents), "
+        "shrunk towards the shared ones, written as the plan's overrides",
+    )
+    parser.add_argument(
+        "--shrinkage",
+        type=float,
+        default=5.0,
+        metavar="K",
+        help="per-topic weight n/(n+K) of a topic's own fit for n incidents (5)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -91,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.tiers is not None and args.tiers < 1:
         raise EscAnalyticsError(f"--tiers must be >= 1, got {args.tiers}")
+    if args.per_topic and not args.policy:
+        raise EscAnalyticsError("--per-topic fits a plan's thresholds per topic: give --policy")
     severity = parse_severity(args.severity)
     features = load_features(args)
     features = in_period(features, period_of(args, features))  # baselines saw the earlier data
@@ -158,6 +173,8 @@ def _calibrate(args: argparse.Namespace, features: Any, incidents: Any) -> Any:
             incidents,
             max_early=args.max_early,
             planned_events=planned_mode(args),
+            per_topic=args.per_topic,
+            shrinkage=args.shrinkage,
             **objective_kwargs(args),
         )
     candidates = args.feature

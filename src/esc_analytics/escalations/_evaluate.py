@@ -528,6 +528,19 @@ def raw_tiers(
     raw = np.zeros(len(features), dtype=np.int64)
     for tier in policy.tiers:  # ascending: a higher tier overwrites a lower one
         raw[tier_mask(tier, cache, len(features))] = tier.level
+    if policy.overrides and len(features):
+        # per-topic thresholds: that topic's rows evaluated with its own plan
+        topics = features["topic"].astype(str).to_numpy()
+        for topic in policy.topic_overrides:
+            rows = np.flatnonzero(topics == topic)
+            if not len(rows):
+                continue
+            own = policy.for_topic(topic)
+            columns = {name: values[rows] for name, values in cache.items()}
+            mine = np.zeros(len(rows), dtype=np.int64)
+            for tier in own.tiers:
+                mine[tier_mask(tier, columns, len(rows))] = tier.level
+            raw[rows] = mine
     return raw
 
 

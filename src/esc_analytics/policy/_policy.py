@@ -47,7 +47,7 @@ DEFAULT_FEATURES = (
     FEATURE_MEASURES + FEATURE_BASELINES + tuple(DETECTION_MEASURES) + DERIVED_FEATURES
 )
 
-_POLICY_KEYS = ("name", "description", "tiers")
+_POLICY_KEYS = ("name", "description", "tiers", "overrides")
 _TIER_KEYS = (
     "level",
     "name",
@@ -569,6 +569,7 @@ class Policy:
     tiers: tuple[Tier, ...]
     name: str = ""
     description: str = ""
+    overrides: Any = ()
     _params: dict[str, tuple[int, str, int | None]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -605,6 +606,63 @@ class Policy:
             )
         object.__setattr__(self, "tiers", tuple(sorted(tiers, key=lambda t: t.level)))
         object.__setattr__(self, "_params", _param_index(self.tiers))
+        object.__setattr__(self, "overrides", self._check_overrides(self.overrides))
+
+    def _check_overrides(self, raw: Any) -> tuple[tuple[str, tuple[tuple[str, float], ...]], ...]:
+        """``{topic: {threshold: value}}`` -> a tuple of (topic, ((flat name, value), ...)),
+        in the order given; thresholds by flat name, path or ``tier2.volume_ratio``."""
+        if raw is None or raw == ():
+            return ()
+        if isinstance(raw, tuple) and all(
+            isinstance(item, tuple) and len(item) == 2 for item in raw
+        ):
+            raw = {topic: dict(values) for topic, values in raw}
+        if not isinstance(raw, Mapping):
+            raise PolicyError(
+                "must map a topic to its thresholds, e.g. overrides: {Brewhaus: "
+                "{tier2.volume_ratio: 8}}", key="overrides"
+            )
+        out = []
+        for topic, values in raw.items():
+            where = f"overrides.{_shown(topic) if not isinstance(topic, str) else topic[:_SHOWN]}"
+            if not isinstance(topic, str | int) or isinstance(topic, bool) or str(topic) == "":
+                raise PolicyError("a topic must be a name", key=where)
+            if not isinstance(values, Mapping) or not values:
+                raise PolicyError(
+                    "must map thresholds to values, e.g. {tier2.volume_ratio: 8}", key=where
+                )
+            items = []
+            for key, value in values.items():
+                name = self.param_name(str(key))
+                spec = self._params.get(name)
+                if spec is None or spec[1] not in ("condition", "min_volume"):
+                    thresholds = [
+                        n.replace("__", ".", 1) for n, (_, a, _) in self._params.items()
+                        if a in ("condition", "min_volume")
+                    ]
+                    raise PolicyError(
+                        f"unknown threshold {_shown(key)}"
+                        f"{_suggest(str(key), thresholds)}; overrides set thresholds: "
+                        f"{', '.join(thresholds)}",
+                        key=f"{where}.{str(key)[:_SHOWN]}",
+                    )
+                number = _number(value, f"{where}.{key}")
+                if spec[1] == "min_volume" and number < 0:
+                    raise PolicyError(f"must be >= 0, got {number}", key=f"{where}.{key}")
+                items.append((name, number))
+            out.append((str(topic), tuple(items)))
+        return tuple(out)
+
+    @property
+    def topic_overrides(self) -> dict[str, dict[str, float]]:
+        """``{topic: {flat threshold name: value}}`` of the plan's ``overrides``."""
+        return {topic: dict(values) for topic, values in self.overrides}
+
+    def for_topic(self, topic: str) -> Policy:
+        """The plan as it applies to ``topic``: its overrides written into the thresholds,
+        no overrides left (the shared plan when the topic has none)."""
+        values = self.topic_overrides.get(str(topic), {})
+        return replace(self, overrides=()).set_params(**values)
 
     # --- dict / YAML ----------------------------------------------------------------------
     @classmethod
@@ -626,18 +684,28 @@ class Policy:
         if "tiers" not in raw:
             raise PolicyError("a policy needs a list of tiers", key="tiers")
         policy = cls(
-            tiers=raw["tiers"], name=raw.get("name", ""), description=raw.get("description", "")
+            tiers=raw["tiers"], name=raw.get("name", ""), description=raw.get("description", ""),
+            overrides=raw.get("overrides") or (),
         )
         policy.validate(known_features, positions=_positions(raw["tiers"]))
         return policy
 
     def to_dict(self) -> dict[str, Any]:
         """Plain mapping (YAML-ready) that :meth:`from_dict` reads back into an equal policy."""
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
             "tiers": [tier.to_dict() for tier in self.tiers],
         }
+        if self.overrides:
+            out["overrides"] = {
+                topic: {
+                    name.replace("__", ".", 1): int(value) if value.is_integer() else value
+                    for name, value in values
+                }
+                for topic, values in self.overrides
+            }
+        return out
 
     @classmethod
     def from_yaml(

@@ -75,6 +75,21 @@ def _set(node: CommentedMap, key: str, value: Any, *, after: str | None = None) 
     node.insert(position, key, value)
 
 
+def _same_overrides(old: Any, new: Mapping[str, Any]) -> bool:
+    """Whether the file's ``overrides`` already say ``new`` (same topics, names, numbers)."""
+    if not isinstance(old, Mapping) or list(map(str, old)) != list(new):
+        return False
+    for topic, values in new.items():
+        mine = old[next(t for t in old if str(t) == topic)]
+        if not isinstance(mine, Mapping) or len(mine) != len(values):
+            return False
+        for (k_old, v_old), (k_new, v_new) in zip(mine.items(), values.items(), strict=True):
+            # tier2__volume_ratio and tier2.volume_ratio name the same threshold
+            if str(k_old).replace("__", ".", 1) != k_new or not _same_value(v_old, v_new):
+                return False
+    return True
+
+
 def _edit_conditions(
     node: CommentedMap,
     group: str,
@@ -181,6 +196,13 @@ def edit_policy_yaml(
         _set(node, persistence, new.get("for", 1), after="any" if "any" in node else "all")
         for key in _TIER_SCALARS:
             _set(node, key, new.get(key, _DEFAULTS.get(key)), after=persistence)
+    overrides = updated.get("overrides")
+    if overrides and not _same_overrides(data.get("overrides"), overrides):
+        _set(data, "overrides", CommentedMap(
+            (topic, CommentedMap(values.items())) for topic, values in overrides.items()
+        ))
+    elif not overrides and "overrides" in data:
+        del data["overrides"]
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()
