@@ -110,3 +110,30 @@ def test_calibrate_takes_planned_events_and_a_period(files, capsys):
                  "--max-early", "0h", "--out", str(out)]) == 0
     assert out.is_file()
     assert "planned events: 1" in capsys.readouterr().out
+
+
+def test_backtest_of_a_plan_reading_terms_and_platforms_from_mentions(tmp_path, capsys):
+    times = pd.date_range("2026-03-02", periods=48, freq="1h", tz="UTC")
+    rows = []
+    for i, t in enumerate(times):
+        rows.append({"mention_id": f"m{i}", "created_at": t.isoformat(), "topic": "alpha",
+                     "text": "nice day", "platform": "twitter", "sentiment": 0.3})
+    for k in range(4):  # a product recall on TikTok at 30:00
+        rows.append({"mention_id": f"r{k}", "created_at": times[30].isoformat(),
+                     "topic": "alpha", "text": f"Recall! batch {k}", "platform": "TikTok",
+                     "sentiment": -0.7})
+    pd.DataFrame(rows).to_csv(tmp_path / "m.csv", index=False)
+    pd.DataFrame({"incident_id": ["I1"], "topic": ["alpha"], "severity": [1],
+                  "started_at": [times[30].isoformat()],
+                  "ended_at": [times[31].isoformat()]}).to_csv(tmp_path / "i.csv", index=False)
+    (tmp_path / "p.yaml").write_text(
+        "terms: {safety: [recall]}\ntiers:\n  - level: 1\n    all: [terms.safety >= 3, "
+        "'volume[platform=tiktok] >= 2']\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["backtest", "--mentions", str(tmp_path / "m.csv"), "--incidents",
+                 str(tmp_path / "i.csv"), "--policy", str(tmp_path / "p.yaml"), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["recall"] == 1.0 and result["false_alerts"] == []
+    code = main(["backtest", "--series", str(tmp_path / "m.csv"), "--incidents",
+                 str(tmp_path / "i.csv"), "--policy", str(tmp_path / "p.yaml")])
+    assert code == 2

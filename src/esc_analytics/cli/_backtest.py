@@ -11,12 +11,13 @@ from ._inputs import (
     add_input_options,
     add_max_early_option,
     add_period_and_planned_options,
-    load_features,
     load_incident_file,
+    load_inputs,
     load_policy_for,
     parse_severity,
     period_of,
     planned_mode,
+    with_plan_measures,
 )
 
 
@@ -44,8 +45,9 @@ def run(args: argparse.Namespace) -> int:
     from ..escalations import evaluate
 
     severity = parse_severity(args.severity)
-    features = load_features(args)
+    features, rows = load_inputs(args)
     policy = load_policy_for(args.policy, features)
+    features = with_plan_measures(args, features, rows, policy)
     incidents = load_incident_file(args.incidents, args.tz, severity, args=args)
     with feature_warnings(args):
         escalations = evaluate(

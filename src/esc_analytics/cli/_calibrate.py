@@ -16,14 +16,16 @@ from ._inputs import (
     add_objective_options,
     add_period_and_planned_options,
     in_period,
-    load_features,
     load_incident_file,
+    load_inputs,
+    load_policy_for,
     max_early_of,
     objective_kwargs,
     parse_severity,
     period_of,
     planned_mode,
     tiers_of,
+    with_plan_measures,
 )
 
 
@@ -107,7 +109,9 @@ def run(args: argparse.Namespace) -> int:
     if args.per_topic and not args.policy:
         raise EscAnalyticsError("--per-topic fits a plan's thresholds per topic: give --policy")
     severity = parse_severity(args.severity)
-    features = load_features(args)
+    features, rows = load_inputs(args)
+    if args.policy:  # a plan reading keyword or segment measures: computed from the mentions
+        features = with_plan_measures(args, features, rows, load_policy_for(args.policy, features))
     features = in_period(features, period_of(args, features))  # baselines saw the earlier data
     incidents = load_incident_file(args.incidents, args.tz, severity, args=args)
     args.tiers, args.max_early = tiers_of(args, incidents), max_early_of(args)

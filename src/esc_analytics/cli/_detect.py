@@ -22,17 +22,19 @@ from ._inputs import (
     load_texts,
     period_of,
     planned_mode,
+    with_plan_measures,
 )
 
 
-def _from_policy(args: argparse.Namespace, features: Any) -> Any:
+def _from_policy(args: argparse.Namespace, features: Any, rows: Any = None) -> Any:
     from ..escalations import evaluate
 
     policy = load_policy_for(args.policy, features)
+    features = with_plan_measures(args, features, rows, policy)
     return evaluate(policy, features, freq=args.freq, planned_events=planned_mode(args))
 
 
-def _from_model(args: argparse.Namespace, features: Any) -> Any:
+def _from_model(args: argparse.Namespace, features: Any, rows: Any = None) -> Any:
     from ..models import load_model
 
     model = load_model(args.model)
@@ -43,7 +45,7 @@ def _from_model(args: argparse.Namespace, features: Any) -> Any:
 
 
 # option name -> builder of Escalations; exactly one must be given.
-_SOURCES: dict[str, Callable[[argparse.Namespace, Any], Any]] = {
+_SOURCES: dict[str, Callable[[argparse.Namespace, Any, Any], Any]] = {
     "policy": _from_policy,
     "model": _from_model,
 }
@@ -79,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         raise EscAnalyticsError(f"--out must end in .csv or .parquet, got {args.out}")
     features, rows = load_inputs(args)
     with feature_warnings(args):
-        escalations = _SOURCES[given[0]](args, features)
+        escalations = _SOURCES[given[0]](args, features, rows)
     windows = escalations.windows.loc[:, ["topic", "window_start", "tier", "escalation"]]
     if planned_mode(args) == "mark" and given[0] == "policy":
         windows = windows.assign(planned_event=features["planned_event"].to_numpy(dtype=bool))

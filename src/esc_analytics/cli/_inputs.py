@@ -399,14 +399,31 @@ def load_policy_for(path: str, features: Any) -> Any:
 
     known = [c for c in features.columns if c not in ("topic", "window_start")]
     policy = load_policy(path, known_features=known)
+    planned = {m.name for m in policy.plan_measures}  # keyword/segment: from the mentions
     missing = [
         f
         for f in policy.features_used
         if f not in features.columns and not is_detection_measure(f)  # those come from volume
+        and f not in planned
     ]
     if missing:
         raise PolicyError(f"{path}: the policy uses feature(s) {missing} absent from the data")
     return policy
+
+
+def with_plan_measures(args: argparse.Namespace, features: Any, rows: Any, policy: Any) -> Any:
+    """``features`` with the keyword and segment measures ``policy`` reads, computed from the
+    accepted mention rows (a volume series has no text or platform: a one-line error)."""
+    if not policy.plan_measures:
+        return features
+    from ..features import add_plan_measures
+
+    if getattr(args, "series", None):
+        names = ", ".join(m.name for m in policy.plan_measures)
+        raise PolicyError(
+            f"the policy reads {names}, computed from mentions: give --mentions, not --series"
+        )
+    return add_plan_measures(features, rows, policy, freq=args.freq or "1h")
 
 
 def load_texts(args: argparse.Namespace) -> Any:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import DataLoadError, PolicyError
+from .._util.measures import looks_like_plan_measure
 from .._util.schema import (
     EPISODE_COLUMNS,
     ESCALATION_WINDOW_COLUMNS,
@@ -491,6 +492,13 @@ def _column(
 
 def _check_column(features: pd.DataFrame, name: str) -> None:
     """A PolicyError naming the feature when ``features`` has no numeric column ``name``."""
+    if name not in features.columns and looks_like_plan_measure(name):
+        raise PolicyError(
+            f"the policy reads {name}, computed from the mentions: build the features with "
+            "build_features(mentions, measures=policy) or aggregate_files(..., "
+            "measures=policy), or add it with add_plan_measures(features, mentions, policy)",
+            key=name,
+        )
     if name not in features.columns:
         available = [c for c in features.columns if c not in ("topic", "window_start")]
         raise PolicyError(

@@ -20,6 +20,13 @@ import yaml
 
 from .._util.atomic import atomic_write_text
 from .._util.errors import PolicyError
+from .._util.measures import (
+    MEASURE_NAME_PATTERN,
+    MeasureNameError,
+    PlanMeasure,
+    looks_like_plan_measure,
+    parse_plan_measure,
+)
 from .._util.schema import (
     BURST_LEVEL_NAME,
     DETECTION_MEASURES,
@@ -47,7 +54,7 @@ DEFAULT_FEATURES = (
     FEATURE_MEASURES + FEATURE_BASELINES + tuple(DETECTION_MEASURES) + DERIVED_FEATURES
 )
 
-_POLICY_KEYS = ("name", "description", "tiers", "overrides")
+_POLICY_KEYS = ("name", "description", "terms", "tiers", "overrides")
 _TIER_KEYS = (
     "level",
     "name",
@@ -62,7 +69,7 @@ _TIER_KEYS = (
 )
 _CONDITION_KEYS = ("feature", "op", "value")
 _CONDITION_RE = re.compile(
-    r"^\s*(?P<feature>[A-Za-z_][A-Za-z0-9_]*)\s*"
+    rf"^\s*(?P<feature>{MEASURE_NAME_PATTERN}|[A-Za-z_][A-Za-z0-9_]*)\s*"
     r"(?:(?P<symbol>>=|<=|>|<)|\s(?P<word>gt|ge|lt|le)\s)\s*(?P<value>\S+)\s*$"
 )
 
@@ -164,6 +171,40 @@ def _exact_number(value: float) -> str:
     return repr(value)
 
 
+def _check_terms(raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``{name: [term, ...]}`` -> ((name, (term, ...)), ...); keyed one-line errors."""
+    if raw is None or raw == ():
+        return ()
+    if isinstance(raw, tuple) and all(isinstance(i, tuple) and len(i) == 2 for i in raw):
+        raw = dict(raw)
+    if not isinstance(raw, Mapping):
+        raise PolicyError(
+            "must map a list name to its terms, e.g. terms: {safety: [recall, injury]}",
+            key="terms",
+        )
+    out = []
+    for name, terms in raw.items():
+        key = f"terms.{str(name)[:_SHOWN]}"
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise PolicyError(
+                f"a term list is named like safety or legal_risk, got {_shown(name)}", key=key
+            )
+        if isinstance(terms, str):
+            terms = [terms]
+        if not isinstance(terms, list | tuple) or not terms:
+            raise PolicyError("must be a list of words or phrases, e.g. [recall, injury]", key=key)
+        cleaned = []
+        for i, term in enumerate(terms):
+            if not isinstance(term, str | int | float) or isinstance(term, bool):
+                raise PolicyError(f"a term is text, got {type(term).__name__}", key=f"{key}[{i}]")
+            text = " ".join(str(term).split())
+            if not text or len(text) > 200:
+                raise PolicyError("a term is 1 to 200 characters of text", key=f"{key}[{i}]")
+            cleaned.append(text)
+        out.append((name, tuple(cleaned)))
+    return tuple(out)
+
+
 # --- model ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Condition:
@@ -175,7 +216,15 @@ class Condition:
     value: float
 
     def __post_init__(self) -> None:
-        if not isinstance(self.feature, str) or not re.fullmatch(
+        if isinstance(self.feature, str) and looks_like_plan_measure(self.feature):
+            name = self.feature.strip()
+            if not name.startswith("terms."):  # a segment: written canonically
+                try:
+                    name = parse_plan_measure(name).name
+                except MeasureNameError as error:
+                    raise PolicyError(str(error), key="feature") from None
+            object.__setattr__(self, "feature", name)
+        elif not isinstance(self.feature, str) or not re.fullmatch(
             r"[A-Za-z_][A-Za-z0-9_]*", self.feature
         ):
             raise PolicyError(
@@ -570,6 +619,7 @@ class Policy:
     name: str = ""
     description: str = ""
     overrides: Any = ()
+    terms: Any = ()
     _params: dict[str, tuple[int, str, int | None]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -607,6 +657,32 @@ class Policy:
         object.__setattr__(self, "tiers", tuple(sorted(tiers, key=lambda t: t.level)))
         object.__setattr__(self, "_params", _param_index(self.tiers))
         object.__setattr__(self, "overrides", self._check_overrides(self.overrides))
+        object.__setattr__(self, "terms", _check_terms(self.terms))
+        lists = tuple(name for name, _ in self.terms)
+        for tier in self.tiers:
+            for path, condition, _ in tier.condition_paths():
+                if condition.feature.startswith("terms."):
+                    try:
+                        parse_plan_measure(condition.feature, lists)
+                    except MeasureNameError as error:
+                        raise PolicyError(
+                            str(error), key=f"tiers[{tier.level - 1}].{path}"
+                        ) from None
+
+    @property
+    def term_lists(self) -> dict[str, tuple[str, ...]]:
+        """``{list name: terms}`` declared under ``terms:``."""
+        return dict(self.terms)
+
+    @property
+    def plan_measures(self) -> tuple[PlanMeasure, ...]:
+        """The keyword and segment measures the conditions read (computed from mentions by
+        ``build_features(..., measures=policy)`` or ``aggregate_files``), in order of use."""
+        lists = tuple(name for name, _ in self.terms)
+        return tuple(
+            parse_plan_measure(name, lists)
+            for name in self.features_used if looks_like_plan_measure(name)
+        )
 
     def _check_overrides(self, raw: Any) -> tuple[tuple[str, tuple[tuple[str, float], ...]], ...]:
         """``{topic: {threshold: value}}`` -> a tuple of (topic, ((flat name, value), ...)),
@@ -686,17 +762,17 @@ class Policy:
         policy = cls(
             tiers=raw["tiers"], name=raw.get("name", ""), description=raw.get("description", ""),
             overrides=raw.get("overrides") or (),
+            terms=raw.get("terms") or (),
         )
         policy.validate(known_features, positions=_positions(raw["tiers"]))
         return policy
 
     def to_dict(self) -> dict[str, Any]:
         """Plain mapping (YAML-ready) that :meth:`from_dict` reads back into an equal policy."""
-        out: dict[str, Any] = {
-            "name": self.name,
-            "description": self.description,
-            "tiers": [tier.to_dict() for tier in self.tiers],
-        }
+        out: dict[str, Any] = {"name": self.name, "description": self.description}
+        if self.terms:
+            out["terms"] = {name: list(terms) for name, terms in self.terms}
+        out["tiers"] = [tier.to_dict() for tier in self.tiers]
         if self.overrides:
             out["overrides"] = {
                 topic: {
@@ -772,7 +848,7 @@ class Policy:
         for tier in self.tiers:
             index = (positions or {}).get(tier.level, tier.level - 1)
             for path, condition, _ in tier.condition_paths():
-                known = condition.feature in allowed
+                known = condition.feature in allowed or looks_like_plan_measure(condition.feature)
                 if not known and BURST_LEVEL_NAME.match(condition.feature) is None:
                     raise PolicyError(
                         f"unknown feature {condition.feature!r}"
