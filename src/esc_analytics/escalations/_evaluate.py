@@ -5,7 +5,9 @@ semantics (persistence, episodes, cooldown, notifications) so that rule policies
 produce comparable escalations:
 
 - *raw tier* of a window: the highest tier whose conditions hold (and volume >= min_volume);
-  NaN feature values make a condition false.
+  NaN feature values make a condition false (and so its ``not`` true). Conditions nest
+  (``all``/``any``/``not`` groups, :func:`node_mask`); a topic with ``overrides`` in the plan
+  is evaluated with its own thresholds (``Policy.for_topic``).
 - *persistence* ``k`` of tier ``t``: the window counts at tier ``t`` only when the raw tier was
   ``>= t`` in this window and the ``k - 1`` windows before it (consecutive windows of the same
   topic; a missing window breaks the run). The window's tier is the highest tier that persisted.
