@@ -621,7 +621,8 @@ def calibrate(
     ``planned_events`` (features built with planned events): ``"mute"`` scores every
     candidate as ``evaluate(..., planned_events="mute")`` runs it (no alert in a planned-event
     window), ``"mark"`` sends those alerts but never counts them as false escalations; the
-    rank detector (objective nab's default) does not take them."""
+    rank detector (objective nab's default) does not take them, so with planned events
+    objective nab sweeps the candidate measures instead."""
     mode = check_planned_mode(planned_events)
     planned_rows = planned_windows(features) if mode is not None else None
     if objective not in OBJECTIVES:
