@@ -100,6 +100,7 @@ def test_detect_marks_and_keeps_the_period(files, capsys):
                  "--out", str(muted)]) == 0
     table = pd.read_csv(muted)
     assert table["escalation"].sum() == 2 and table.loc[199:205, "tier"].sum() == 0
+    assert "(1 muted in planned events)" in capsys.readouterr().out
 
 
 def test_calibrate_takes_planned_events_and_a_period(files, capsys):

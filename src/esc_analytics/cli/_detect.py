@@ -105,5 +105,8 @@ def run(args: argparse.Namespace) -> int:
     write_table(windows, out)  # .csv or .parquet (checked above), atomically
     n_alerts = int(windows["escalation"].sum())
     gaps = f" ({filled} missing window(s) filled with 0, not written)" if filled else ""
+    muted = getattr(escalations, "muted", None)
+    if muted is not None and len(muted):
+        gaps += f" ({len(muted)} muted in planned events)"
     print(f"{len(windows)} windows, {n_alerts} notifications -> {out}{gaps}")
     return 0
