@@ -813,7 +813,8 @@ def calibrate_policy(
     n / (n + shrinkage)`` for ``n`` incidents of the topic (``shrinkage`` = the number of
     incidents at which the topic's own fit and the shared value weigh the same; 0 = no
     shrinkage), written with 3 significant digits as the plan's ``overrides``. A topic with
-    fewer incidents keeps the shared thresholds; ``notes`` list what was set. Without
+    fewer incidents keeps the shared thresholds; ``notes`` list what was set (the template's
+    own overrides are replaced by these). Without
     ``per_topic``, a template's own overrides are kept as written (the shared thresholds are
     then fitted on every topic's windows at the shared values)."""
     mode = check_planned_mode(planned_events)
