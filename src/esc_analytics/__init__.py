@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "add_baselines": ".features",
     "add_detection_features": ".features",
     "add_detection_measures": ".features",
+    "add_plan_measures": ".features",
     "volume_rank": ".features",
     "detection_feature_name": ".features",
     "aggregate_files": ".features",
@@ -50,6 +51,7 @@ _EXPORTS: dict[str, str] = {
     "write_sample": ".sample",
     # policies
     "Condition": ".policy",
+    "ConditionGroup": ".policy",
     "Policy": ".policy",
     "Tier": ".policy",
     "load_policy": ".policy",

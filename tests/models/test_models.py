@@ -480,3 +480,37 @@ def test_a_crafted_model_file_calling_a_numpy_function_is_refused(tmp_path):
     with pytest.raises(ModelError, match="untrusted"):
         load_model(crafted)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_deep_tree_exports_every_path_and_reproduces_every_decision(seed):
+    """A three-class tree with several leaves per class: every path is kept (nested any of
+    all), the plan's tier equals the tree's class on every row, and no two tiers repeat."""
+    from esc_analytics import evaluate
+
+    rng = np.random.default_rng(seed)
+    n = 900
+    frame = pd.DataFrame(
+        {
+            "volume_ratio": rng.uniform(0, 10, n),
+            "negative_share": rng.uniform(0, 1, n),
+            "influencer_mentions": rng.integers(0, 6, n).astype(float),
+        }
+    )
+    y = np.where(
+        (frame["volume_ratio"] > 7) & (frame["negative_share"] > 0.5),
+        2,
+        np.where((frame["volume_ratio"] > 4) | (frame["influencer_mentions"] >= 4), 1, 0),
+    )
+    tree = DecisionTreeClassifier(max_depth=4, random_state=0).fit(frame, y)
+    policy = tree_to_policy(tree, list(frame.columns))
+    assert "not expressed" not in policy.description
+    windows = frame.assign(
+        topic="t", window_start=pd.date_range("2026-01-01", periods=n, freq="h", tz="UTC")
+    )
+    tiers = evaluate(policy, windows).windows["tier"].to_numpy()
+    assert (tiers == tree.predict(frame)).all()
+    rules = [t.describe_conditions() for t in policy.tiers]
+    assert len(set(rules)) == len(rules)
+    assert any(t.nested for t in policy.tiers)
+    assert Policy.from_yaml(policy.to_yaml()) == policy

@@ -176,6 +176,10 @@ class BacktestResult:
     false_alerts : the notifications that matched no incident.
     rules : the :class:`MatchRules` the incidents were matched with (``max_early`` and
         ``max_delay`` read from it), so that a retrospective can use the very same.
+    muted : notifications not sent because their window lay in a planned event (escalations
+        evaluated with ``planned_events="mute"``); never false escalations.
+    planned_alerts : notifications sent in a planned event (``planned_events="mark"``) that
+        matched no incident: shown, not counted as false escalations.
     """
 
     incidents: pd.DataFrame
@@ -189,6 +193,10 @@ class BacktestResult:
     costs: CostModel = field(default_factory=CostModel)
     rules: MatchRules = field(default_factory=MatchRules)
     period: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    muted: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=list(NOTIFICATION_COLUMNS)))
+    planned_alerts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=list(NOTIFICATION_COLUMNS)))
 
     # ------------------------------------------------------------------ views
     @property
@@ -275,6 +283,15 @@ class BacktestResult:
         )
         if self.nab:
             lines.append(f"  NAB {self.nab['profile']}: {self.nab['score']:.1f}")
+        for label, frame in (
+            ("muted in planned events", self.muted),
+            ("sent in planned events, matching no incident (not counted false)",
+             self.planned_alerts),
+        ):
+            if len(frame):
+                per_tier = frame["tier"].astype(int).value_counts().sort_index()
+                tiers = ", ".join(f"tier {k}: {v}" for k, v in per_tier.items())
+                lines.append(f"  {label}: {len(frame)} notifications ({tiers})")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -297,6 +314,8 @@ class BacktestResult:
             },
             "incidents": _records(self.incidents),
             "false_alerts": _records(self.false_alerts),
+            "muted": _records(self.muted),
+            "planned_alerts": _records(self.planned_alerts),
             "nab": self.nab,
         }
 
@@ -376,7 +395,18 @@ def backtest(
         # on when the period starts) is not a false alarm, though that incident is not scored.
         other = outside.assign(evaluated=True)
         matched[_match_pairs(other.reset_index(drop=True), notes)[1]] = True
-    false_alerts = notes[~matched].reset_index(drop=True)
+    planned = (
+        notes.pop("planned_event").fillna(False).to_numpy(dtype=bool)
+        if "planned_event" in notes else np.zeros(len(notes), dtype=bool)
+    )
+    planned_alerts = notes[planned & ~matched].reset_index(drop=True)
+    false_alerts = notes[~matched & ~planned].reset_index(drop=True)
+    muted = (
+        _prepare_notifications(escalations.muted).reset_index(drop=True)
+        if escalations.muted is not None else notes.iloc[0:0]
+    )
+    if span is not None and len(muted):
+        muted = muted[(muted["window_start"] >= span[0]) & (muted["window_start"] < span[1])]
 
     n_tiers = int(
         max(
@@ -385,7 +415,8 @@ def backtest(
             + ([int(inc["severity"].max())] if len(inc) else [])
         )
     )
-    tiers = _tier_table(result, notes, pairs, matched, weeks, n_tiers)
+    # a notification sent in a planned event is never a false escalation
+    tiers = _tier_table(result, notes, pairs, matched | planned, weeks, n_tiers)
     matrix = _matrix(result, n_tiers)
     result, breakdown = _apply_costs(result, false_alerts, costs, weeks)
 
@@ -412,6 +443,8 @@ def backtest(
         costs=costs,
         rules=rules,
         period=span,
+        muted=muted.reset_index(drop=True),
+        planned_alerts=planned_alerts,
     )
 
 
@@ -506,7 +539,8 @@ def prepare_incidents(
 
 
 def _prepare_notifications(notifications: pd.DataFrame) -> pd.DataFrame:
-    notes = notifications.loc[:, list(NOTIFICATION_COLUMNS)].copy()
+    extra = ["planned_event"] if "planned_event" in notifications.columns else []
+    notes = notifications.loc[:, [*NOTIFICATION_COLUMNS, *extra]].copy()
     notes["topic"] = notes["topic"].astype(str)
     notes["window_start"] = to_utc(notes["window_start"]).astype(UTC_DTYPE)
     notes["alerted_at"] = to_utc(notes["alerted_at"]).astype(UTC_DTYPE)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -30,7 +30,7 @@ from .._util.times import to_utc, to_utc_ns
 from ..backtesting._backtest import BacktestResult, CostModel, backtest, prepare_incidents
 from ..backtesting._matching import DEFAULT_MAX_EARLY, MatchRules
 from ..backtesting._nab import MAX_TP_SIGMOID, NabFile, get_profile, scaled_sigmoid, window_rows
-from ..escalations._evaluate import evaluate
+from ..escalations._evaluate import check_planned_mode, evaluate, planned_windows
 from ..features._build import ABSENT_FEATURES_ATTR
 from ..features._detection import add_detection_measures, is_detection_measure
 from ..policy._policy import Condition, Policy, Tier
@@ -586,6 +586,7 @@ def calibrate(
     run_backtest: bool = True,
     min_incidents: int = 1,
     max_escalated_share: float = MAX_ESCALATED_SHARE,
+    planned_events: str | None = None,
 ) -> CalibrationResult:
     """Fit a tiered policy's thresholds, persistence and cooldown to an incident history.
 
@@ -615,7 +616,15 @@ def calibrate(
     detector instead (``_detector``): one tier ``volume_rank_28d >= θ`` held p windows
     (``persistence_grid``), then a refractory of 12 h, 1 day or 2 days, cooldown 0, picked by
     the NAB score averaged over ±3 neighbouring thresholds (``cooldown_grid`` and
-    ``smoothing`` do not apply)."""
+    ``smoothing`` do not apply).
+
+    ``planned_events`` (features built with planned events): ``"mute"`` scores every
+    candidate as ``evaluate(..., planned_events="mute")`` runs it (no alert in a planned-event
+    window), ``"mark"`` sends those alerts but never counts them as false escalations; the
+    rank detector (objective nab's default) does not take them, so with planned events
+    objective nab sweeps the candidate measures instead."""
+    mode = check_planned_mode(planned_events)
+    planned_rows = planned_windows(features) if mode is not None else None
     if objective not in OBJECTIVES:
         raise CalibrationError(
             f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
@@ -625,7 +634,8 @@ def calibrate(
     rules = MatchRules.of(max_early, max_delay)
     p_grid = _check_grid("persistence_grid", persistence_grid, 1)
     c_grid = _check_grid("cooldown_grid", cooldown_grid, 0)
-    if objective == "nab" and template is None and feature_candidates is None and not thresholds:
+    nab_default = template is None and feature_candidates is None and not thresholds
+    if objective == "nab" and nab_default and mode is None:
         # NAB-style logs of one severity: the rank detector (_detector), or None to sweep
         fit = fit_rank_detector(
             features,
@@ -688,8 +698,15 @@ def calibrate(
         raise CalibrationError(f"feature(s) {missing} not in the features frame")
     if costs is None:
         costs = CostModel()
-    grid = StackedFeatures.from_features(features, None if freq is None else pd.Timedelta(freq))
+    scored = features
+    if mode == "mute":  # no candidate escalates in a planned-event window (features > t)
+        scored = features.copy()
+        scored.loc[planned_rows, feature_candidates] = np.nan
+    grid = StackedFeatures.from_features(scored, None if freq is None else pd.Timedelta(freq))
     inc = _incident_rows(grid, incidents, rules)
+    if mode == "mark":  # alerts there are sent, never false: as incident windows for the count
+        inc = replace(inc, in_window=inc.in_window | grid.frame["planned_event"].fillna(
+            False).to_numpy(dtype=bool))
     if len(inc.frame) == 0:
         raise CalibrationError(_nothing_to_fit(features, incidents))
     severities = inc.frame["severity"].to_numpy()
@@ -842,7 +859,7 @@ def calibrate(
     bt = None
     if run_backtest:
         nab = nab_profile if objective == "nab" else None
-        bt = backtest_policy(policy, features, incidents, rules, costs, nab)
+        bt = backtest_policy(policy, features, incidents, rules, costs, nab, mode)
         # The sweep scores each tier's rule on its own; in the plan as a whole a tier's page
         # can fall in an episode the tier already paged (linked through lower-tier windows
         # within the cooldown). A tier that then catches none of its incidents is dropped.
@@ -867,7 +884,7 @@ def calibrate(
                 table.loc[table["tier"] >= k, "chosen"] = False
             chosen = chosen[chosen["tier"] < k].reset_index(drop=True)
             policy = plan(tiers)
-            bt = backtest_policy(policy, features, incidents, rules, costs, nab)
+            bt = backtest_policy(policy, features, incidents, rules, costs, nab, mode)
     notes = _tier_notes(tiers, n_tiers, best_reasons, template)
     if bt is not None and len(bt.tiers) and int(bt.tiers["caught"].iloc[0]) == 0:
         n_1 = int(bt.tiers["incidents"].iloc[0])
@@ -984,11 +1001,13 @@ def backtest_policy(
     rules: MatchRules,
     costs: CostModel,
     nab_profile: str | None,
+    planned_events: str | None = None,
 ) -> BacktestResult:
     """The exact backtest (``evaluate`` + ``backtest``) of a calibrated policy on its
-    calibration data, matching incidents by the calibration's ``rules``."""
+    calibration data, matching incidents by the calibration's ``rules`` (and planned events
+    muted or marked as the calibration took them)."""
     return backtest(
-        evaluate(policy, features),
+        evaluate(policy, features, planned_events=planned_events),
         incidents,
         max_early=rules.max_early,
         max_delay=rules.max_delay,

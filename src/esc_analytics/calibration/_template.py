@@ -49,9 +49,14 @@ from .._util.times import to_utc_ns
 from ..backtesting._backtest import CostModel, mark_evaluated, prepare_incidents
 from ..backtesting._matching import DEFAULT_MAX_EARLY, MatchRules
 from ..backtesting._nab import NabFile, window_rows
-from ..escalations._evaluate import prepare_grid
+from ..escalations._evaluate import (
+    check_planned_mode,
+    planned_windows,
+    prepare_grid,
+    tier_mask,
+)
 from ..features._detection import detection_measure, is_detection_measure
-from ..policy._policy import Policy
+from ..policy._policy import Condition, Policy
 from ._sweep import (
     OBJECTIVES,
     CalibrationError,
@@ -92,6 +97,7 @@ class _Prepared:
     nab_files: list  # [(first row, NabFile)] per topic, when scoring NAB
     nab_profile: str | None
     costs: Any
+    muted_rows: np.ndarray | None = None  # planned-event rows where no tier holds ("mute")
 
     def column(self, name: str) -> np.ndarray:
         absent = name not in self.columns and name not in self.features.columns
@@ -194,14 +200,23 @@ _COMPARE = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less
 
 @dataclass(frozen=True)
 class _Param:
-    """A flat threshold parameter: which tier, which feature/op, in which group."""
+    """A flat threshold parameter: which tier, which feature/op, in which group.
+
+    For a condition under an odd number of ``not`` (``polarity`` -1) the sweep fits the
+    literal the tier actually reads, ``not (x op t)`` = ``x op' t`` (``op`` is then the
+    negated operator, and a missing value passes it): a stricter literal can then only make
+    the tier hold less often, as for every other threshold."""
 
     name: str
     level: int
     index: int | None  # condition index in tier.conditions; None for min_volume
     feature: str
     op: str
-    group: str  # "all", "any" or "min_volume"
+    group: str  # "all", "any" or "min_volume" (the top-level list of a nested condition)
+    polarity: int = 1
+
+
+_NEGATED = {">=": "<", ">": "<=", "<": ">=", "<=": ">"}
 
 
 def _threshold_params(policy: Policy) -> dict[str, _Param]:
@@ -209,35 +224,75 @@ def _threshold_params(policy: Policy) -> dict[str, _Param]:
     for name, (level, attr, index) in policy._params.items():
         tier = policy.tiers[level - 1]
         if attr == "condition":
-            cond = tier.conditions[index]
-            group = "all" if index < len(tier.all) else "any"
-            out[name] = _Param(name, level, index, cond.feature, cond.op, group)
+            path, cond, polarity = tier.condition_paths()[index]
+            group = path.split("[", 1)[0]
+            op = cond.op if polarity > 0 else _NEGATED[cond.op]
+            out[name] = _Param(name, level, index, cond.feature, op, group, polarity)
         elif attr == "min_volume":
             out[name] = _Param(name, level, None, "volume", ">=", "min_volume")
     return out
 
 
-def _tier_mask(prep: _Prepared, tier: Any, *, skip: int | None = None, skip_mv: bool = False):
-    """(all-part incl. min_volume, any-part) masks of a tier, leaving out condition ``skip``."""
+class _Columns:
+    """``prep``'s feature columns as the mapping :func:`tier_mask` reads."""
+
+    def __init__(self, prep: _Prepared) -> None:
+        self.prep = prep
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.prep.column(name)
+
+
+def _forced_mask(prep: _Prepared, tier: Any, param: _Param, truth: bool) -> np.ndarray:
+    """Where ``tier`` holds with ``param``'s condition (or ``min_volume``) taken as ``truth``
+    everywhere and every other condition as written."""
     n = len(prep.times)
-    all_ok = np.ones(n, dtype=bool)
-    for i, cond in enumerate(tier.all):
-        if i != skip:
-            all_ok &= _COMPARE[cond.op](prep.column(cond.feature), cond.value)
-    if tier.min_volume is not None and not skip_mv:
-        all_ok &= prep.column("volume") >= tier.min_volume
-    any_ok = None
+    columns = _Columns(prep)
+    if param.group == "min_volume":
+        mask = tier_mask(replace(tier, min_volume=None), columns, n)
+        return mask if truth else np.zeros(n, dtype=bool)
+    counter = [0]
+
+    def holds(node: Any) -> np.ndarray:
+        if isinstance(node, Condition):
+            i = counter[0]
+            counter[0] += 1
+            if i == param.index:
+                return np.full(n, truth)
+            return _COMPARE[node.op](columns[node.feature], node.value)
+        masks = [holds(item) for item in node.items]
+        if node.kind == "not":
+            return ~masks[0]
+        return np.logical_and.reduce(masks) if node.kind == "all" else np.logical_or.reduce(masks)
+
+    mask = np.ones(n, dtype=bool)
+    for node in tier.all:
+        mask &= holds(node)
     if tier.any:
-        any_ok = np.zeros(n, dtype=bool)
-        for i, cond in enumerate(tier.any):
-            if i + len(tier.all) != skip:
-                any_ok |= _COMPARE[cond.op](prep.column(cond.feature), cond.value)
-    return all_ok, any_ok
+        alternatives = np.zeros(n, dtype=bool)
+        for node in tier.any:
+            alternatives |= holds(node)
+        mask &= alternatives
+    if tier.min_volume is not None:
+        mask &= columns["volume"] >= tier.min_volume
+    return mask
 
 
-def _pass_counts(values: np.ndarray, op: str, ranked: np.ndarray) -> np.ndarray:
+def _sides(prep: _Prepared, tier: Any, param: _Param) -> tuple[np.ndarray, np.ndarray]:
+    """(holds whatever the literal, holds when the literal holds): the tier at a candidate
+    is ``always | (when & literal)``; the literal is the condition, or its negation under
+    an odd number of ``not``."""
+    on = _forced_mask(prep, tier, param, True)
+    off = _forced_mask(prep, tier, param, False)
+    return (off, on) if param.polarity > 0 else (on, off)
+
+
+def _pass_counts(
+    values: np.ndarray, op: str, ranked: np.ndarray, nan_passes: bool = False
+) -> np.ndarray:
     """Per window, how many candidates (ranked loosest first) ``value op t`` holds for: a
-    prefix of the ranking (``>``/``>=``: ranked ascending; ``<``/``<=``: descending)."""
+    prefix of the ranking (``>``/``>=``: ranked ascending; ``<``/``<=``: descending). A
+    missing value passes none (all with ``nan_passes``: a negated condition)."""
     n = len(ranked)
     x = np.where(np.isnan(values), 0.0, values)
     if op == ">=":  # t <= x
@@ -250,7 +305,7 @@ def _pass_counts(values: np.ndarray, op: str, ranked: np.ndarray) -> np.ndarray:
             k = n - np.searchsorted(asc, x, side="left")
         else:  # "<": t > x
             k = n - np.searchsorted(asc, x, side="right")
-    return np.where(np.isnan(values), 0, k).astype(np.int64)
+    return np.where(np.isnan(values), n if nan_passes else 0, k).astype(np.int64)
 
 
 def _raw_without(prep: _Prepared, policy: Policy, level: int) -> np.ndarray:
@@ -258,9 +313,7 @@ def _raw_without(prep: _Prepared, policy: Policy, level: int) -> np.ndarray:
     for tier in policy.tiers:
         if tier.level == level:
             continue
-        all_ok, any_ok = _tier_mask(prep, tier)
-        mask = all_ok if any_ok is None else all_ok & any_ok
-        raw[mask] = tier.level
+        raw[tier_mask(tier, _Columns(prep), len(prep.times))] = tier.level
     return raw
 
 
@@ -290,18 +343,9 @@ def sweep_threshold(
     top = max(levels)
     tier = policy.tiers[param.level - 1]
 
-    k_f = _pass_counts(prep.column(param.feature), param.op, ranked)
-    if param.group == "min_volume":
-        all_ok, any_ok = _tier_mask(prep, tier, skip_mv=True)
-        holds = all_ok if any_ok is None else all_ok & any_ok
-        count = np.where(holds, k_f, 0)
-    elif param.group == "all":
-        all_ok, any_ok = _tier_mask(prep, tier, skip=param.index)
-        holds = all_ok if any_ok is None else all_ok & any_ok
-        count = np.where(holds, k_f, 0)
-    else:
-        all_ok, other_any = _tier_mask(prep, tier, skip=param.index)
-        count = np.where(all_ok, np.where(other_any, n, k_f), 0)
+    k_f = _pass_counts(prep.column(param.feature), param.op, ranked, param.polarity < 0)
+    always, when = _sides(prep, tier, param)
+    count = np.where(always, n, np.where(when, k_f, 0))
 
     raw_other = _raw_without(prep, policy, param.level)
     persistence = {t.level: t.persistence for t in policy.tiers}
@@ -310,6 +354,8 @@ def sweep_threshold(
     held = []
     for lv in range(1, top + 1):
         a = np.where(raw_other >= lv, n, np.where(lv <= param.level, count, 0))
+        if prep.muted_rows is not None:
+            a = np.where(prep.muted_rows, 0, a)
         held.append(_persist_min(a, prep.run_pos, persistence[lv]))
     held_arr = np.stack(held)  # levels × rows
     active = np.flatnonzero(held_arr.max(axis=0) > 0)
@@ -593,13 +639,7 @@ def _candidate_values(
     """Quantiles (actual data values) of the feature where the tier's other conditions hold,
     plus the current value: between two such values nothing changes."""
     tier = policy.tiers[param.level - 1]
-    if param.group == "min_volume":
-        all_ok, any_ok = _tier_mask(prep, tier, skip_mv=True)
-    else:
-        all_ok, any_ok = _tier_mask(prep, tier, skip=param.index)
-        if param.group == "any":
-            any_ok = None
-    mask = all_ok if any_ok is None else all_ok & any_ok
+    _, mask = _sides(prep, tier, param)  # where the literal can decide the tier
     x = prep.column(param.feature)[mask]
     x = np.unique(x[np.isfinite(x)])
     if len(x) > n_thresholds:
@@ -742,6 +782,10 @@ def calibrate_policy(
     run_backtest: bool = True,
     min_incidents: int = 1,
     max_escalated_share: float = MAX_ESCALATED_SHARE,
+    planned_events: str | None = None,
+    per_topic: bool = False,
+    shrinkage: float = 5.0,
+    min_topic_incidents: int = 3,
 ) -> TemplateCalibrationResult:
     """Fit the thresholds of ``template`` (a team's own plan) keeping its structure: tiers,
     ``all``/``any`` conditions, names, owners, persistence, cooldown and refractory periods
@@ -758,7 +802,22 @@ def calibrate_policy(
     plan's thresholds, and ``notes`` say why; candidates keeping the plan escalated through
     more than ``max_escalated_share`` of the quiet windows are avoided first. Changed
     thresholds are written with 3 significant digits, rounded so that no window of the
-    history changes side."""
+    history changes side. ``params`` may name thresholds by path
+    (``tier2.any[0].all[1].volume_ratio``). ``planned_events``: ``"mute"`` or ``"mark"``,
+    scored as :func:`~esc_analytics.evaluate` applies them (see there).
+
+    Per-topic thresholds (``per_topic=True``): after the shared fit, every topic with at
+    least ``min_topic_incidents`` incidents is calibrated alone (same objective; the weekly
+    false-alarm budget scaled by the topic's share of the windows), and each of its fitted
+    thresholds is shrunk towards the shared one: ``shared + w (topic - shared)`` with ``w =
+    n / (n + shrinkage)`` for ``n`` incidents of the topic (``shrinkage`` = the number of
+    incidents at which the topic's own fit and the shared value weigh the same; 0 = no
+    shrinkage), written with 3 significant digits as the plan's ``overrides``. A topic with
+    fewer incidents keeps the shared thresholds; ``notes`` list what was set (the template's
+    own overrides are replaced by these). Without
+    ``per_topic``, a template's own overrides are kept as written (the shared thresholds are
+    then fitted on every topic's windows at the shared values)."""
+    mode = check_planned_mode(planned_events)
     if not isinstance(template, Policy):
         raise CalibrationError(f"template must be a Policy, got {type(template).__name__}")
     if objective not in OBJECTIVES:
@@ -781,7 +840,7 @@ def calibrate_policy(
     if params is None:
         names = [p for p, spec in all_params.items() if spec.group != "min_volume"]
     else:
-        names = list(dict.fromkeys(params))
+        names = list(dict.fromkeys(template.param_name(p) for p in params))
         unknown = [p for p in names if p not in all_params]
         if unknown:
             raise CalibrationError(
@@ -791,6 +850,13 @@ def calibrate_policy(
     if not names:
         raise CalibrationError("no threshold to fit")
     prep = _prepare(features, incidents, rules, costs, nab_profile if objective == "nab" else None)
+    if mode is not None:
+        planned_windows(features)  # the features must say where planned events are
+        planned = prep.features["planned_event"].fillna(False).to_numpy(dtype=bool)
+        if mode == "mute":
+            prep = replace(prep, muted_rows=planned)
+        else:  # sent, never false: counted as incident windows are
+            prep = replace(prep, in_window=prep.in_window | planned)
     if len(prep.severity) == 0:
         raise CalibrationError("no incident falls on a topic and period of the features")
     n_tiers = max(len(template.tiers), int(prep.severity.max()))
@@ -870,10 +936,22 @@ def calibrate_policy(
             f"than {max_escalated_share:.0%}) and no threshold of it changes that: its "
             "persistence, cooldown or conditions need a look"
         )
+    if per_topic:
+        overrides, topic_notes = _topic_overrides(
+            policy, features, incidents, fit, shrinkage, min_topic_incidents,
+            objective=objective, max_false_per_week=max_false_per_week, costs=costs,
+            nab_profile=nab_profile, max_early=max_early, max_delay=max_delay,
+            rounds=rounds, n_thresholds=n_thresholds, planned_events=mode,
+            max_escalated_share=max_escalated_share,
+        )
+        policy = replace(policy, overrides=overrides)
+        notes.extend(topic_notes)
+    elif template.overrides:
+        policy = replace(policy, overrides=template.overrides)
     bt = None
     if run_backtest:
         nab = nab_profile if objective == "nab" else None
-        bt = backtest_policy(policy, features, incidents, rules, costs, nab)
+        bt = backtest_policy(policy, features, incidents, rules, costs, nab, mode)
     settings = {
         "params": tuple(fit),
         "all_params": tuple(names),
@@ -887,6 +965,7 @@ def calibrate_policy(
         "max_delay": rules.max_delay,
         "weeks": prep.weeks,
         "min_incidents": min_incidents,
+        "planned_events": mode,
         "max_escalated_share": max_escalated_share,
     }
     return TemplateCalibrationResult(
@@ -901,6 +980,64 @@ def calibrate_policy(
         start=start,
         template=template,
     )
+
+
+def _topic_overrides(
+    policy: Policy,
+    features: pd.DataFrame,
+    incidents: pd.DataFrame,
+    names: Sequence[str],
+    shrinkage: float,
+    min_incidents: int,
+    **options: Any,
+) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Per-topic thresholds shrunk towards the shared ones (see :func:`calibrate_policy`):
+    ``({topic: {name: value}}, notes)``."""
+    if not np.isfinite(shrinkage) or shrinkage < 0:
+        raise CalibrationError(f"shrinkage must be a number >= 0, got {shrinkage!r}")
+    shared = policy.get_params()
+    topics = features["topic"].astype(str)
+    counts = incidents["topic"].astype(str).value_counts()
+    budget = options.pop("max_false_per_week")
+    out: dict[str, dict[str, float]] = {}
+    notes = []
+    for topic in sorted(topics.unique()):
+        n = int(counts.get(topic, 0))
+        if n < max(min_incidents, 1):
+            continue
+        mine = features[(topics == topic).to_numpy()].reset_index(drop=True)
+        share = len(mine) / len(features)
+        scaled = (
+            {k: v * share for k, v in budget.items()} if isinstance(budget, Mapping)
+            else budget * share
+        )
+        try:
+            fit = calibrate_policy(
+                replace(policy, overrides=()), mine,
+                incidents[(incidents["topic"].astype(str) == topic).to_numpy()],
+                params=list(names), run_backtest=False, max_false_per_week=scaled, **options,
+            )
+        except CalibrationError as error:
+            notes.append(f"topic {topic!r} keeps the shared thresholds: {error}")
+            continue
+        weight = n / (n + shrinkage) if n + shrinkage > 0 else 1.0
+        own = fit.policy.get_params()
+        values, changes = {}, []
+        for name in names:
+            base, fitted = float(shared[name]), float(own[name])
+            value = rounding_options(base + weight * (fitted - base))[0]
+            if value != base:
+                values[name] = value
+                changes.append(
+                    f"{name.replace('__', '.', 1)} {base:g} -> {value:g} (own fit {fitted:g})"
+                )
+        if values:
+            out[topic] = values
+            notes.append(
+                f"topic {topic!r} ({n} incidents, weight {weight:.2f} on its own fit): "
+                + ", ".join(changes)
+            )
+    return out, notes
 
 
 def _search(

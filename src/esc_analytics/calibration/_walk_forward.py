@@ -292,7 +292,8 @@ def walk_forward(
     **calibrate_kwargs: Any,
 ) -> WalkForwardResult:
     """Calibrate on the past (or other topics) and backtest on what the fit never saw; per
-    fold and pooled. ``calibrate_kwargs`` go to :func:`calibrate` (objective, budgets...)."""
+    fold and pooled. ``calibrate_kwargs`` go to :func:`calibrate` (objective, budgets...;
+    ``planned_events="mute"|"mark"`` also applies to the held-out backtests)."""
     if scheme not in SCHEMES:
         raise CalibrationError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
     if int(n_folds) < 1:
@@ -321,7 +322,7 @@ def walk_forward(
             fit = calibrate(train_f, train_i, **kwargs)
         except CalibrationError as exc:  # say which fold, and what to change
             raise CalibrationError(f"{_fold_context(spec, train_i, scheme)}: {exc}") from exc
-        esc = evaluate(fit.policy, test_f)
+        esc = evaluate(fit.policy, test_f, planned_events=kwargs.get("planned_events"))
         bt = backtest(esc, test_i, period=period, **bt_kwargs)
         fits.append(fit)
         row: dict[str, Any] = {**spec, "params": _params_text(fit), "weeks": bt.weeks}

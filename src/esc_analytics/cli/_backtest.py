@@ -10,10 +10,14 @@ from ._common import feature_warnings, gathered_report
 from ._inputs import (
     add_input_options,
     add_max_early_option,
-    load_features,
+    add_period_and_planned_options,
     load_incident_file,
+    load_inputs,
     load_policy_for,
     parse_severity,
+    period_of,
+    planned_mode,
+    with_plan_measures,
 )
 
 
@@ -30,6 +34,7 @@ def register(subparsers: Any) -> None:
     add_max_early_option(parser, described=False)
     parser.add_argument("--nab-profile", default=None, help="also print the NAB score")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    add_period_and_planned_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -40,16 +45,20 @@ def run(args: argparse.Namespace) -> int:
     from ..escalations import evaluate
 
     severity = parse_severity(args.severity)
-    features = load_features(args)
+    features, rows = load_inputs(args)
     policy = load_policy_for(args.policy, features)
+    features = with_plan_measures(args, features, rows, policy)
     incidents = load_incident_file(args.incidents, args.tz, severity, args=args)
     with feature_warnings(args):
-        escalations = evaluate(policy, features, freq=args.freq)
+        escalations = evaluate(
+            policy, features, freq=args.freq, planned_events=planned_mode(args)
+        )
     result = backtest(
         escalations,
         incidents,
         max_early=args.max_early,
         nab_profile=args.nab_profile,
+        period=period_of(args, features),
     )
     if args.json:
         payload = result.to_dict()
@@ -73,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
     for name in ("detection_delay", "lead_time"):  # "-42 min", not "-1 days +23:18:00"
         table[name] = table[name].map(format_duration)
     print(table.to_string(index=False))
+    if len(result.muted):
+        print(f"\nmuted in planned events ({len(result.muted)}):")
+        print(result.muted.loc[:, ["topic", "window_start", "tier"]].to_string(index=False))
     return 0
 
 

@@ -14,12 +14,18 @@ from ._inputs import (
     add_input_options,
     add_max_early_option,
     add_objective_options,
-    load_features,
+    add_period_and_planned_options,
+    in_period,
     load_incident_file,
+    load_inputs,
+    load_policy_for,
     max_early_of,
     objective_kwargs,
     parse_severity,
+    period_of,
+    planned_mode,
     tiers_of,
+    with_plan_measures,
 )
 
 
@@ -62,6 +68,20 @@ def register(subparsers: Any) -> None:
         help="fit this plan's own thresholds, keeping its tiers, conditions and owners",
     )
     parser.add_argument("--out", required=True, metavar="PATH", help="policy YAML to write")
+    add_period_and_planned_options(parser)
+    parser.add_argument(
+        "--per-topic",
+        action="store_true",
+        help="with --policy: also fit each topic's thresholds (topics with >= 3 incidents), "
+        "shrunk towards the shared ones, written as the plan's overrides",
+    )
+    parser.add_argument(
+        "--shrinkage",
+        type=float,
+        default=5.0,
+        metavar="K",
+        help="per-topic weight n/(n+K) of a topic's own fit for n incidents (5)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -86,8 +106,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.tiers is not None and args.tiers < 1:
         raise EscAnalyticsError(f"--tiers must be >= 1, got {args.tiers}")
+    if args.per_topic and not args.policy:
+        raise EscAnalyticsError("--per-topic fits a plan's thresholds per topic: give --policy")
     severity = parse_severity(args.severity)
-    features = load_features(args)
+    features, rows = load_inputs(args)
+    if args.policy:  # a plan reading keyword or segment measures: computed from the mentions
+        features = with_plan_measures(args, features, rows, load_policy_for(args.policy, features))
+    features = in_period(features, period_of(args, features))  # baselines saw the earlier data
     incidents = load_incident_file(args.incidents, args.tz, severity, args=args)
     args.tiers, args.max_early = tiers_of(args, incidents), max_early_of(args)
     with warnings.catch_warnings():  # the sweep evaluates many candidates: judge the result
@@ -151,6 +176,9 @@ def _calibrate(args: argparse.Namespace, features: Any, incidents: Any) -> Any:
             features,
             incidents,
             max_early=args.max_early,
+            planned_events=planned_mode(args),
+            per_topic=args.per_topic,
+            shrinkage=args.shrinkage,
             **objective_kwargs(args),
         )
     candidates = args.feature
@@ -169,4 +197,5 @@ def _calibrate(args: argparse.Namespace, features: Any, incidents: Any) -> Any:
         feature_candidates=candidates,
         persistence_grid=_int_list(args.persistence, "--persistence"),
         cooldown_grid=_int_list(cooldowns, "--cooldown"),
+        planned_events=planned_mode(args),
     )

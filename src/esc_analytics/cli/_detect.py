@@ -13,16 +13,28 @@ from typing import Any
 
 from .._util.errors import EscAnalyticsError
 from ._common import feature_warnings
-from ._inputs import add_input_options, load_inputs, load_policy_for, load_texts
+from ._inputs import (
+    add_input_options,
+    add_period_and_planned_options,
+    in_period,
+    load_inputs,
+    load_policy_for,
+    load_texts,
+    period_of,
+    planned_mode,
+    with_plan_measures,
+)
 
 
-def _from_policy(args: argparse.Namespace, features: Any) -> Any:
+def _from_policy(args: argparse.Namespace, features: Any, rows: Any = None) -> Any:
     from ..escalations import evaluate
 
-    return evaluate(load_policy_for(args.policy, features), features, freq=args.freq)
+    policy = load_policy_for(args.policy, features)
+    features = with_plan_measures(args, features, rows, policy)
+    return evaluate(policy, features, freq=args.freq, planned_events=planned_mode(args))
 
 
-def _from_model(args: argparse.Namespace, features: Any) -> Any:
+def _from_model(args: argparse.Namespace, features: Any, rows: Any = None) -> Any:
     from ..models import load_model
 
     model = load_model(args.model)
@@ -33,7 +45,7 @@ def _from_model(args: argparse.Namespace, features: Any) -> Any:
 
 
 # option name -> builder of Escalations; exactly one must be given.
-_SOURCES: dict[str, Callable[[argparse.Namespace, Any], Any]] = {
+_SOURCES: dict[str, Callable[[argparse.Namespace, Any, Any], Any]] = {
     "policy": _from_policy,
     "model": _from_model,
 }
@@ -52,6 +64,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--policy", metavar="FILE", help="policy YAML")
     parser.add_argument("--model", metavar="FILE", help="model saved by fit-model (.skops)")
     parser.add_argument("--out", required=True, metavar="PATH", help="output .csv or .parquet")
+    add_period_and_planned_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -68,8 +81,10 @@ def run(args: argparse.Namespace) -> int:
         raise EscAnalyticsError(f"--out must end in .csv or .parquet, got {args.out}")
     features, rows = load_inputs(args)
     with feature_warnings(args):
-        escalations = _SOURCES[given[0]](args, features)
+        escalations = _SOURCES[given[0]](args, features, rows)
     windows = escalations.windows.loc[:, ["topic", "window_start", "tier", "escalation"]]
+    if planned_mode(args) == "mark" and given[0] == "policy":
+        windows = windows.assign(planned_event=features["planned_event"].to_numpy(dtype=bool))
     filled = 0
     if args.series:
         # One row per input window: windows missing from a file were filled with 0 for the
@@ -84,10 +99,14 @@ def run(args: argparse.Namespace) -> int:
         key = windows["topic"].astype(str).map(lambda t: rank.get(t, len(rank)))
         windows = windows.assign(_k=key.to_numpy()).sort_values("_k", kind="stable")
         windows = windows.drop(columns="_k").reset_index(drop=True)
+    windows = in_period(windows, period_of(args, features))
     from .._util.atomic import write_table
 
     write_table(windows, out)  # .csv or .parquet (checked above), atomically
     n_alerts = int(windows["escalation"].sum())
     gaps = f" ({filled} missing window(s) filled with 0, not written)" if filled else ""
+    muted = getattr(escalations, "muted", None)
+    if muted is not None and len(muted):
+        gaps += f" ({len(muted)} muted in planned events)"
     print(f"{len(windows)} windows, {n_alerts} notifications -> {out}{gaps}")
     return 0

@@ -60,6 +60,89 @@ def add_input_options(
         )
 
 
+def add_period_and_planned_options(parser: argparse.ArgumentParser) -> None:
+    """--planned-events FILE, --planned-events-mode mute|mark, --from, --to."""
+    parser.add_argument(
+        "--planned-events",
+        metavar="FILE",
+        help="planned events (topic, started_at, ended_at): kept out of the baselines, and "
+        "alerts during them muted (or marked, --planned-events-mode), never false escalations",
+    )
+    parser.add_argument(
+        "--planned-events-mode",
+        choices=("mute", "mark"),
+        default="mute",
+        help="mute: no alert during a planned event (listed as muted); mark: alerts go out, "
+        "marked, and are not counted as false escalations (default: mute)",
+    )
+    parser.add_argument(
+        "--from", dest="period_from", metavar="TIME",
+        help="first time of the period scored (ISO 8601; naive = --tz, else UTC); earlier "
+        "data still feeds the baselines",
+    )
+    parser.add_argument(
+        "--to", dest="period_to", metavar="TIME",
+        help="end of the period scored (exclusive)",
+    )
+
+
+def period_of(args: argparse.Namespace, features: Any) -> tuple[Any, Any] | None:
+    """(start, end) of --from/--to in UTC (a missing side: the features' own first window
+    start or last window end), or None when neither is given."""
+    import pandas as pd
+
+    from .._util.errors import EscAnalyticsError
+
+    given = (getattr(args, "period_from", None), getattr(args, "period_to", None))
+    if given == (None, None):
+        return None
+    bounds = []
+    for option, text in zip(("--from", "--to"), given, strict=True):
+        if text is None:
+            bounds.append(None)
+            continue
+        try:
+            ts = pd.Timestamp(text)
+        except (ValueError, TypeError):
+            raise EscAnalyticsError(
+                f"{option} {text!r} is not a time; write e.g. 2026-03-01 or 2026-03-01T08:00Z"
+            ) from None
+        if ts.tzinfo is None:
+            ts = ts.tz_localize(getattr(args, "tz", None) or "UTC")
+        bounds.append(ts.tz_convert("UTC"))
+    starts = pd.to_datetime(features["window_start"], utc=True)
+    start = bounds[0] if bounds[0] is not None else starts.min()
+    end = bounds[1] if bounds[1] is not None else starts.max() + pd.Timedelta(
+        features.attrs.get("freq") or _step(starts)
+    )
+    if not end > start:
+        raise EscAnalyticsError(f"--to ({end}) must be after --from ({start})")
+    return start, end
+
+
+def _step(starts: Any) -> Any:
+    import pandas as pd
+
+    values = starts.drop_duplicates().sort_values()
+    return values.diff().min() if len(values) > 1 else pd.Timedelta("1h")
+
+
+def in_period(frame: Any, period: tuple[Any, Any] | None) -> Any:
+    """The rows of ``frame`` whose window_start lies in ``period`` (all when None)."""
+    import pandas as pd
+
+    if period is None:
+        return frame
+    starts = pd.to_datetime(frame["window_start"], utc=True)
+    keep = ((starts >= period[0]) & (starts < period[1])).to_numpy()
+    return frame[keep].reset_index(drop=True)
+
+
+def planned_mode(args: argparse.Namespace) -> str | None:
+    """The --planned-events-mode when --planned-events was given, else None."""
+    return args.planned_events_mode if getattr(args, "planned_events", None) else None
+
+
 def add_glob_option(parser: argparse.ArgumentParser) -> None:
     """--glob: read file names as patterns (``*``, ``?``, ``[...]``); without it a name is the
     one file it names, brackets and stars included."""
@@ -228,13 +311,23 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
         **{kind: list(paths) for kind, paths in files.items()},
         incidents=False,
         policy=False,
-        planned_events=False,
+        planned_events=getattr(args, "planned_events", None) or False,
         freq=args.freq,
         columns=parse_mapping(args.column) or None,
         tz=args.tz,
     )
     loaded = inputs.mentions if args.mentions else inputs.series
     report_load(args, loaded.summary)
+    if inputs.planned_events is not None:
+        n = len(inputs.planned_events)
+        report_read(
+            args,
+            f"planned events: {n} from {args.planned_events}, kept out of the baselines; "
+            "alerts during them: "
+            + {"mute": "muted", "mark": "marked"}[args.planned_events_mode],
+            {"planned_events": n, "file": str(args.planned_events),
+             "mode": args.planned_events_mode},
+        )
     return inputs.features, loaded.data
 
 
@@ -306,14 +399,31 @@ def load_policy_for(path: str, features: Any) -> Any:
 
     known = [c for c in features.columns if c not in ("topic", "window_start")]
     policy = load_policy(path, known_features=known)
+    planned = {m.name for m in policy.plan_measures}  # keyword/segment: from the mentions
     missing = [
         f
         for f in policy.features_used
         if f not in features.columns and not is_detection_measure(f)  # those come from volume
+        and f not in planned
     ]
     if missing:
         raise PolicyError(f"{path}: the policy uses feature(s) {missing} absent from the data")
     return policy
+
+
+def with_plan_measures(args: argparse.Namespace, features: Any, rows: Any, policy: Any) -> Any:
+    """``features`` with the keyword and segment measures ``policy`` reads, computed from the
+    accepted mention rows (a volume series has no text or platform: a one-line error)."""
+    if not policy.plan_measures:
+        return features
+    from ..features import add_plan_measures
+
+    if getattr(args, "series", None):
+        names = ", ".join(m.name for m in policy.plan_measures)
+        raise PolicyError(
+            f"the policy reads {names}, computed from mentions: give --mentions, not --series"
+        )
+    return add_plan_measures(features, rows, policy, freq=args.freq or "1h")
 
 
 def load_texts(args: argparse.Namespace) -> Any:

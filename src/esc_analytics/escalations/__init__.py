@@ -2,6 +2,7 @@
 
 from ._escalations import Escalations
 from ._evaluate import (
+    PLANNED_EVENT_MODES,
     AbsentFeatureWarning,
     absent_feature_uses,
     escalations_from_tiers,
@@ -10,6 +11,7 @@ from ._evaluate import (
 )
 
 __all__ = [
+    "PLANNED_EVENT_MODES",
     "AbsentFeatureWarning",
     "Escalations",
     "absent_feature_uses",

@@ -30,12 +30,18 @@ class Escalations:
         episode starts or rises a tier; ``alerted_at`` is when that window closes (the earliest
         moment its features are known).
     freq : window length.
+    muted : the notifications a plan evaluated with ``planned_events="mute"`` did not send
+        because their window lies in a planned event of their topic (same columns as
+        ``notifications``; empty otherwise). With ``planned_events="mark"`` they are sent and
+        ``notifications`` has an extra boolean column ``planned_event``; a backtest never
+        counts them as false escalations.
     """
 
     windows: pd.DataFrame
     episodes: pd.DataFrame
     notifications: pd.DataFrame
     freq: pd.Timedelta
+    muted: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         for name, frame, cols in (

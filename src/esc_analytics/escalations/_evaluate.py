@@ -5,7 +5,9 @@ semantics (persistence, episodes, cooldown, notifications) so that rule policies
 produce comparable escalations:
 
 - *raw tier* of a window: the highest tier whose conditions hold (and volume >= min_volume);
-  NaN feature values make a condition false.
+  NaN feature values make a condition false (and so its ``not`` true). Conditions nest
+  (``all``/``any``/``not`` groups, :func:`node_mask`); a topic with ``overrides`` in the plan
+  is evaluated with its own thresholds (``Policy.for_topic``).
 - *persistence* ``k`` of tier ``t``: the window counts at tier ``t`` only when the raw tier was
   ``>= t`` in this window and the ``k - 1`` windows before it (consecutive windows of the same
   topic; a missing window breaks the run). The window's tier is the highest tier that persisted.
@@ -26,12 +28,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from .._util.errors import DataLoadError, PolicyError
+from .._util.measures import looks_like_plan_measure
 from .._util.schema import (
     EPISODE_COLUMNS,
     ESCALATION_WINDOW_COLUMNS,
@@ -40,7 +43,7 @@ from .._util.schema import (
 from .._util.times import to_utc
 from ..features._build import ABSENT_FEATURES_ATTR
 from ..features._detection import detection_measure, is_detection_measure
-from ..policy._policy import Condition, Policy
+from ..policy._policy import Condition, ConditionGroup, Policy, Tier
 from ._escalations import Escalations
 
 _COMPARE = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal}
@@ -491,6 +494,13 @@ def _column(
 
 def _check_column(features: pd.DataFrame, name: str) -> None:
     """A PolicyError naming the feature when ``features`` has no numeric column ``name``."""
+    if name not in features.columns and looks_like_plan_measure(name):
+        raise PolicyError(
+            f"the policy reads {name}, computed from the mentions: build the features with "
+            "build_features(mentions, measures=policy) or aggregate_files(..., "
+            "measures=policy), or add it with add_plan_measures(features, mentions, policy)",
+            key=name,
+        )
     if name not in features.columns:
         available = [c for c in features.columns if c not in ("topic", "window_start")]
         raise PolicyError(
@@ -527,18 +537,48 @@ def raw_tiers(
         _column(features, feature, cache, step)
     raw = np.zeros(len(features), dtype=np.int64)
     for tier in policy.tiers:  # ascending: a higher tier overwrites a lower one
-        mask = np.ones(len(features), dtype=bool)
-        for condition in tier.all:
-            mask &= _holds(condition, cache[condition.feature])
-        if tier.any:
-            alternatives = np.zeros(len(features), dtype=bool)
-            for condition in tier.any:
-                alternatives |= _holds(condition, cache[condition.feature])
-            mask &= alternatives
-        if tier.min_volume is not None:
-            mask &= cache["volume"] >= tier.min_volume
-        raw[mask] = tier.level
+        raw[tier_mask(tier, cache, len(features))] = tier.level
+    if policy.overrides and len(features):
+        # per-topic thresholds: that topic's rows evaluated with its own plan
+        topics = features["topic"].astype(str).to_numpy()
+        for topic in policy.topic_overrides:
+            rows = np.flatnonzero(topics == topic)
+            if not len(rows):
+                continue
+            own = policy.for_topic(topic)
+            columns = {name: values[rows] for name, values in cache.items()}
+            mine = np.zeros(len(rows), dtype=np.int64)
+            for tier in own.tiers:
+                mine[tier_mask(tier, columns, len(rows))] = tier.level
+            raw[rows] = mine
     return raw
+
+
+def node_mask(node: Condition | ConditionGroup, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Where a condition or nested group holds, per row (``columns``: feature -> values).
+    A missing value makes its condition false; ``not`` of that condition is then true."""
+    if isinstance(node, Condition):
+        return _holds(node, columns[node.feature])
+    masks = [node_mask(item, columns) for item in node.items]
+    if node.kind == "not":
+        return ~masks[0]
+    return np.logical_and.reduce(masks) if node.kind == "all" else np.logical_or.reduce(masks)
+
+
+def tier_mask(tier: Tier, columns: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    """Where tier ``tier``'s conditions (``all``, ``any``, nested groups, ``min_volume``) hold
+    on ``n`` rows, before persistence."""
+    mask = np.ones(n, dtype=bool)
+    for node in tier.all:
+        mask &= node_mask(node, columns)
+    if tier.any:
+        alternatives = np.zeros(n, dtype=bool)
+        for node in tier.any:
+            alternatives |= node_mask(node, columns)
+        mask &= alternatives
+    if tier.min_volume is not None:
+        mask &= columns["volume"] >= tier.min_volume
+    return mask
 
 
 def prepare_grid(features: pd.DataFrame, *, freq: str | pd.Timedelta | None = None) -> WindowGrid:
@@ -550,16 +590,64 @@ def prepare_grid(features: pd.DataFrame, *, freq: str | pd.Timedelta | None = No
     return _grid(features, freq, "features")
 
 
+PLANNED_EVENT_MODES = ("mute", "mark")
+
+
+def planned_windows(features: pd.DataFrame) -> np.ndarray:
+    """Rows of ``features`` inside a planned event of their topic (the ``planned_event``
+    column :func:`~esc_analytics.build_features` adds when given ``planned_events``), or a
+    DataLoadError saying how to get it."""
+    if "planned_event" not in features.columns:
+        raise DataLoadError(
+            "the features carry no planned_event column: build them with planned_events= "
+            "(esc.load_planned_events(file)) or pass --planned-events FILE",
+            column="planned_event",
+        )
+    return features["planned_event"].fillna(False).to_numpy(dtype=bool)
+
+
+def check_planned_mode(mode: str | None) -> str | None:
+    """``mode`` when it is None, ``"mute"`` or ``"mark"``; else a PolicyError."""
+    if mode is not None and mode not in PLANNED_EVENT_MODES:
+        raise PolicyError(
+            f"planned_events must be 'mute' or 'mark' (or None), got {mode!r}",
+            key="planned_events",
+        )
+    return mode
+
+
+def _in_planned(notifications: pd.DataFrame, grid: WindowGrid, planned: np.ndarray) -> np.ndarray:
+    """Per notification: is its window a planned-event window of its topic?"""
+    if not len(notifications):
+        return np.zeros(0, dtype=bool)
+    keys = pd.MultiIndex.from_arrays(
+        [grid.topic.astype(str).to_numpy(), grid.window_start.to_numpy()]
+    )
+    lookup = pd.Series(planned, index=keys)
+    lookup = lookup[~lookup.index.duplicated()]
+    wanted = pd.MultiIndex.from_arrays(
+        [notifications["topic"].astype(str).to_numpy(), notifications["window_start"].to_numpy()]
+    )
+    return lookup.reindex(wanted).fillna(False).to_numpy(dtype=bool)
+
+
 def evaluate(
     policy: Policy,
     features: pd.DataFrame,
     *,
     freq: str | pd.Timedelta | None = None,
     grid: WindowGrid | None = None,
+    planned_events: str | None = None,
 ) -> Escalations:
     """Apply ``policy`` to ``features`` (one row per topic and window): the tier of every window
     (in input order), the episodes and the notifications. ``freq`` is inferred when omitted;
     ``grid`` = :func:`prepare_grid` of these same features skips that preparation.
+
+    ``planned_events`` (features built with planned events carry a ``planned_event``
+    column): ``"mute"`` — the plan stands down in planned-event windows (their tier is 0, so
+    an escalation still running when the event ends pages then), and the notifications it
+    would have sent there are listed in ``muted``; ``"mark"`` — they are sent with
+    ``planned_event`` True, and a backtest does not count them as false escalations.
 
     Warns (:class:`AbsentFeatureWarning`) when a tier reads a measure that ``features`` mark as
     absent from the input (:func:`mark_absent_features`): its conditions then compare fillers."""
@@ -577,13 +665,24 @@ def evaluate(
         raise DataLoadError(
             f"grid= must be prepare_grid(features) of these same features ({len(features)} rows)"
         )
+    mode = check_planned_mode(planned_events)
+    planned = planned_windows(features) if mode is not None else None
     raw = raw_tiers(policy, features, freq=grid.freq)
     for message in absent_feature_uses(policy, features):
         warnings.warn(message, AbsentFeatureWarning, stacklevel=2)
-    return _escalate(
-        grid,
-        raw,
-        persistence={t.level: t.persistence for t in policy.tiers},
-        cooldown={t.level: t.cooldown for t in policy.tiers},
-        refractory={t.level: t.refractory for t in policy.tiers},
-    )
+    settings = {
+        "persistence": {t.level: t.persistence for t in policy.tiers},
+        "cooldown": {t.level: t.cooldown for t in policy.tiers},
+        "refractory": {t.level: t.refractory for t in policy.tiers},
+    }
+    result = _escalate(grid, raw, **settings)
+    if planned is None:
+        return result
+    inside = _in_planned(result.notifications, grid, planned)
+    if mode == "mark":
+        notes = result.notifications.assign(planned_event=inside)
+        return replace(result, notifications=notes, muted=notes.iloc[0:0].drop(
+            columns="planned_event"))
+    muted = result.notifications[inside].reset_index(drop=True)
+    result = _escalate(grid, np.where(planned, 0, raw), **settings)
+    return replace(result, muted=muted)

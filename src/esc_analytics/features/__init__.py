@@ -24,6 +24,7 @@ from ._detection import (
 from ._grid import window_length
 from ._inputs import Inputs, load_inputs
 from ._pandas import aggregate_mentions
+from ._segments import add_plan_measures, plan_measures_frame
 
 __all__ = [
     "PLANNED_EVENT_COLUMN",
@@ -32,6 +33,7 @@ __all__ = [
     "add_baselines",
     "add_detection_features",
     "add_detection_measures",
+    "add_plan_measures",
     "aggregate_files",
     "aggregate_mentions",
     "build_features",
@@ -40,6 +42,7 @@ __all__ = [
     "is_detection_measure",
     "load_inputs",
     "mark_absent_features",
+    "plan_measures_frame",
     "rolling_negative_share",
     "top_topics",
     "topic_overview",

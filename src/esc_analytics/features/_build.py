@@ -46,6 +46,7 @@ from ._grid import (
     window_length,
 )
 from ._pandas import aggregate_mentions
+from ._segments import merge_plan_measures, plan_measures_frame
 
 
 @dataclass(frozen=True)
@@ -121,10 +122,19 @@ def build_features(
     freq: str | pd.Timedelta = "1h",
     planned_events: pd.DataFrame | None = None,
     influencer_followers: float = DEFAULT_INFLUENCER_FOLLOWERS,
+    measures: Any = None,
 ) -> pd.DataFrame:
-    """Mentions → Features: :func:`aggregate_mentions` then :func:`add_baselines`."""
+    """Mentions → Features: :func:`aggregate_mentions` then :func:`add_baselines`.
+
+    ``measures``: a Policy whose conditions read keyword or segment measures
+    (``terms.safety``, ``volume[platform=tiktok]``…; or ``(names, {list: terms})``): they are
+    computed from the mentions and added as columns (``features._segments``)."""
     counts = aggregate_mentions(mentions, freq=freq, influencer_followers=influencer_followers)
     features = add_baselines(counts, planned_events=planned_events, freq=freq)
+    if measures is not None:
+        features = merge_plan_measures(
+            features, plan_measures_frame(mentions, measures, freq=freq), measures
+        )
     return mark_absent_features(features, mentions, "mentions")
 
 
@@ -312,12 +322,15 @@ def aggregate_files(
     planned_events: pd.DataFrame | None = None,
     topic: str | None = None,
     glob: bool = False,
+    measures: Any = None,
 ) -> AggregateResult:
     """Aggregate mention files (CSV, CSV.gz, Parquet) out of core with DuckDB → features.
 
     Same rows accepted/quarantined and the same numbers as ``load_mentions`` followed by
     :func:`build_features`; the text column never enters pandas. File names are read as
-    written (``mentions[1].csv`` is that file); ``glob=True`` expands each as a pattern."""
+    written (``mentions[1].csv`` is that file); ``glob=True`` expands each as a pattern.
+    ``measures``: a Policy reading keyword or segment measures (see :func:`build_features`),
+    computed in SQL."""
     counts, summary, quarantine = aggregate_counts(
         paths,
         columns=columns,
@@ -326,6 +339,7 @@ def aggregate_files(
         influencer_followers=check_influencer_threshold(influencer_followers),
         topic=topic,
         glob=glob,
+        plan=measures,
     )
     features = add_baselines(counts, planned_events=planned_events, freq=freq)
     return AggregateResult(features=features, summary=summary, quarantine=quarantine)

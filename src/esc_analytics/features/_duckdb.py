@@ -53,6 +53,7 @@ from ..io._load import (
     score_sentiment,
 )
 from ._grid import check_grid, empty_measures, measures_frame
+from ._segments import merge_plan_measures, plan_measures_duckdb
 
 __all__ = ["QUARANTINE_FETCH_LIMIT", "aggregate_counts"]
 
@@ -526,6 +527,10 @@ def _file_view(
     selects.append(f"{topic_expr} AS topic")
     found = col("text")
     selects.append(f"({_text(*found)} IS NOT NULL) AS has_text" if found else "false AS has_text")
+    # read only by a plan's keyword and segment measures (features._segments)
+    selects.append(f"{_text(*found)} AS text" if found else "CAST(NULL AS VARCHAR) AS text")
+    found = col("platform")
+    selects.append(f"{_text(*found)} AS platform" if found else "CAST(NULL AS VARCHAR) AS platform")
 
     rechecks = [r for r in rechecks if r != "false"]
     recheck = f"({' OR '.join(rechecks)})" if rechecks else "false"
@@ -577,6 +582,7 @@ def aggregate_counts(
     topic: str | None = None,
     score_sentiment: bool = True,
     glob: bool = False,
+    plan: Any = None,
 ) -> tuple[pd.DataFrame, Any, pd.DataFrame]:
     """Scan the files in DuckDB → (measures per topic × window, LoadSummary, quarantine).
 
@@ -658,6 +664,12 @@ def aggregate_counts(
             if estimated:
                 agg = _add_scored_negatives(con, agg, step_us)
 
+        # a plan's keyword and segment measures, in SQL (features._segments)
+        plan_rows = None if plan is None else plan_measures_duckdb(
+            con, plan, window_sql=_window_sql(step_us), accepted_filter=accepted_filter,
+            mappings=mappings, scored_negatives=estimated,
+        )
+
         # 4. malformed CSV rows, recorded by the scans above (after them all: a row rejected
         # for its bytes in one scan only would misalign the row numbers, so that raises)
         n_malformed = _collect_malformed(con, files, skips)
@@ -689,6 +701,8 @@ def aggregate_counts(
         con.close()
 
     counts = _dense_grid(agg, step_us)
+    if plan_rows is not None:
+        counts = merge_plan_measures(counts, plan_rows, plan)
     summary = _make_summary(
         files,
         rows_read=rows_read,

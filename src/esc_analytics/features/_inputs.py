@@ -188,7 +188,10 @@ def load_inputs(
         step = step if step is not None else infer_freq(features)
     else:
         step = window_length(freq if freq is not None else "1h")
-        features = build_features(mentions_load.data, freq=step, planned_events=planned)
+        measures = plan if plan is not None and plan.plan_measures else None  # terms, segments
+        features = build_features(
+            mentions_load.data, freq=step, planned_events=planned, measures=measures
+        )
     return Inputs(
         mentions=mentions_load,
         series=series_load,

@@ -48,7 +48,7 @@ from ..backtesting._nab import get_profile, nab_from_escalations
 from ..calibration._sweep import OBJECTIVES
 from ..escalations._evaluate import escalations_from_tiers, evaluate
 from ..features._detection import add_detection_features
-from ..policy._policy import Condition, Policy, Tier
+from ..policy._policy import Condition, ConditionGroup, Policy, Tier
 
 MODEL_KINDS = ("logistic", "hgb", "tree")
 TEXT_COLUMN = "text"
@@ -1046,10 +1046,12 @@ def tree_to_policy(
 ) -> Any:
     """Export a fitted shallow decision tree as a readable escalation policy.
 
-    Each tier k takes the root-to-leaf path that predicts class ≥ k (classes are tiers, or
-    0/1 for a binary tree = tier 1) covering the most weighted training samples, as an ``all``
-    of ``feature op value`` conditions. Other paths to the same tier are reported in the
-    description (a tier holds one conjunction), so nothing is hidden.
+    Tier k holds where the tree predicts class ≥ k (classes are tiers, or 0/1 for a binary
+    tree = tier 1): ``any`` of its root-to-leaf paths (each an ``all`` of ``feature op value``
+    conditions, largest leaves first; one path is written as a plain ``all`` list), so the
+    plan makes exactly the tree's decisions (a missing value fails its condition). A class no
+    leaf predicts is left out (its rule would repeat the next tier's), and the description
+    says so; tiers are numbered 1..N.
     """
     check_is_fitted(tree, "tree_")
     if len(feature_names) != tree.n_features_in_:
@@ -1081,30 +1083,38 @@ def tree_to_policy(
     max_tier = int(tiers_of_class.max())
     if max_tier < 1:
         raise ModelError("the tree never predicts an escalation (all leaves are tier 0)")
+    predicted = {p[0] for p in paths}
     tiers = []
     notes = []
     for level in range(1, max_tier + 1):
-        candidates = [p for p in paths if p[0] >= level]
-        if not candidates:
+        if level not in predicted:
+            # no leaf predicts exactly this tier: its rule would be the next tier's rule
+            notes.append(f"tier {level}: no leaf of the tree predicts it (left out)")
             continue
-        exact = [p for p in candidates if p[0] == level] or candidates
-        chosen = max(exact, key=lambda p: p[1])
-        conditions = tuple(
-            Condition(f, op, round(v, 6)) for f, op, v in _simplify(chosen[2])
+        # the leaves predicting this tier or a higher one: the tier holds exactly there, so
+        # the plan ("the highest tier that holds") makes every one of the tree's decisions
+        chosen = sorted(
+            (p for p in paths if p[0] >= level), key=lambda p: -p[1]
         )
-        if not conditions:
-            raise ModelError("the tree escalates everything (a root leaf): nothing to export")
+        rules = []
+        for _, _, path in chosen:
+            conditions = tuple(Condition(f, op, round(v, 6)) for f, op, v in _simplify(path))
+            if not conditions:
+                raise ModelError("the tree escalates everything (a root leaf): nothing to export")
+            rules.append(conditions)
+        groups = tuple(
+            rule[0] if len(rule) == 1 else ConditionGroup("all", rule) for rule in rules
+        )
         tiers.append(
             Tier(
                 level=len(tiers) + 1,
                 name=(tier_names or {}).get(level, f"Tier {level}"),
                 owner=(owners or {}).get(level, ""),
-                all=conditions,
+                **({"all": rules[0]} if len(rules) == 1 else {"any": groups}),
             )
         )
-        others = [p for p in exact if p is not chosen]
-        if others:
-            notes.append(f"tier {level}: {len(others)} further path(s) not expressed")
+        if len(rules) > 1:
+            notes.append(f"tier {level}: any of {len(rules)} paths")
     if not tiers:
         raise ModelError(
             "the tree never predicts an escalation (no leaf where incident windows are the"

@@ -41,6 +41,31 @@ def _question(tier: Tier) -> str:
     return text + "?"
 
 
+def _question_label(tier: Tier) -> tuple[str, int]:
+    """The question box's label and its number of lines: a flat tier's conditions wrapped; a
+    nested tier's as an indented outline (all of / any of / none of, one item a line)."""
+    if not tier.nested:
+        label = _label(_question(tier), _Q_WRAP)
+        return label, label.count("<br>") + 1
+    rows = []
+    for depth, text in tier.outline():
+        pad = "\u00a0" * (3 * depth)
+        bullet = "• " if depth else ""
+        width = max(_Q_WRAP - 3 * depth, 16)
+        for k, line in enumerate(textwrap.wrap(text, width=width, break_long_words=True)):
+            lead = bullet if k == 0 else "\u00a0" * len(bullet)
+            rows.append(pad + lead + html.escape(line, quote=False))
+    if tier.persistence > 1:
+        rows.append(f"for {tier.persistence} windows in a row?")
+    else:
+        rows[-1] += "?"
+    return "<br>".join(rows), len(rows)
+
+
+def _box_height(lines: int) -> float:
+    return max(_BOX_H, 0.26 * lines + 0.4)
+
+
 def _outcome(tier: Tier) -> str:
     who = tier.owner or "escalate"
     return f"Tier {tier.level}" + (f" · {tier.name}" if tier.name else "") + f": {who}"
@@ -69,11 +94,20 @@ def plot_policy_tree(policy: Policy, *, title: str | None = None) -> go.Figure:
     hover_y: list[float] = []
     hover_text: list[str] = []
 
-    def box(x: float, half: float, y: float, level: int, filled: bool, text: str) -> None:
+    def box(
+        x: float,
+        half: float,
+        y: float,
+        level: int,
+        filled: bool,
+        text: str,
+        h: float = _BOX_H,
+        align: str = "center",
+    ) -> None:
         shapes.append(
             {
                 "type": "path",
-                "path": _box_path(x - half, y - _BOX_H / 2, x + half, y + _BOX_H / 2),
+                "path": _box_path(x - half, y - h / 2, x + half, y + h / 2),
                 "fillcolor": tier_color(level) if filled else tier_fill(level, 0.14),
                 "line": {"color": tier_color(level), "width": 2},
                 "layer": "below",
@@ -87,7 +121,7 @@ def plot_policy_tree(policy: Policy, *, title: str | None = None) -> go.Figure:
                 "text": text,
                 "showarrow": False,
                 "font": {"color": "white" if dark else TEXT_COLOR, "size": 13},
-                "align": "center",
+                "align": align,
             }
         )
 
@@ -128,16 +162,22 @@ def plot_policy_tree(policy: Policy, *, title: str | None = None) -> go.Figure:
     start = "Each window: check the highest tier first"
     box(_Q_X, _Q_HALF * 0.7, top, 0, False, f"<b>{_label(start, 30)}</b>")
     arrow(_Q_X, top - _BOX_H / 2, _Q_X, _BOX_H / 2, "")
+    labels = [_question_label(tier) for tier in tiers]
+    heights = [_box_height(n) for _, n in labels] + [_BOX_H]
+    y = 0.0
     for i, tier in enumerate(tiers):
-        y = -i * _ROW
-        box(_Q_X, _Q_HALF, y, tier.level, False, _label(_question(tier), _Q_WRAP))
+        h, below = heights[i], heights[i + 1]
+        next_y = y - max(_ROW, h / 2 + below / 2 + _ROW - _BOX_H)
+        align = "left" if tier.nested else "center"
+        box(_Q_X, _Q_HALF, y, tier.level, False, labels[i][0], h, align)
         box(_O_X, _O_HALF, y, tier.level, True, f"<b>{_label(_outcome(tier), _O_WRAP)}</b>")
         arrow(_Q_X + _Q_HALF, y, _O_X - _O_HALF, y, "yes")
-        arrow(_Q_X, y - _BOX_H / 2, _Q_X, y - _ROW + _BOX_H / 2, "no")
+        arrow(_Q_X, y - h / 2, _Q_X, next_y + below / 2, "no")
         hover_x += [_Q_X, _O_X]
         hover_y += [y, y]
         hover_text += [_details(tier), _details(tier)]
-    bottom = -len(tiers) * _ROW
+        y = next_y
+    bottom = y
     box(_Q_X, _Q_HALF * 0.7, bottom, 0, True, "<b>Tier 0: monitor</b>")
     hover_x.append(_Q_X)
     hover_y.append(bottom)
@@ -162,7 +202,7 @@ def plot_policy_tree(policy: Policy, *, title: str | None = None) -> go.Figure:
     return apply_style(
         fig,
         title=html.escape(heading, quote=False),
-        height=int(150 * (len(tiers) + 2) + 60),
+        height=round(75 * (top - bottom + 2 * _BOX_H) + 45),  # 150 per row of a flat plan
         width=960,
         plot_bgcolor="white",
         hovermode="closest",

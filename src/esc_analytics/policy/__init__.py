@@ -5,12 +5,22 @@ as Markdown or Mermaid, and expose their thresholds as flat parameters for calib
 """
 
 from ._plan_text import policy_to_markdown, policy_to_mermaid
-from ._policy import Condition, Policy, Tier, load_policy, save_policy
+from ._policy import (
+    MAX_CONDITION_DEPTH,
+    Condition,
+    ConditionGroup,
+    Policy,
+    Tier,
+    load_policy,
+    save_policy,
+)
 from ._thresholds import threshold_volume
 from ._versions import next_policy_path, save_policy_version
 
 __all__ = [
+    "MAX_CONDITION_DEPTH",
     "Condition",
+    "ConditionGroup",
     "Policy",
     "Tier",
     "load_policy",

@@ -20,6 +20,13 @@ import yaml
 
 from .._util.atomic import atomic_write_text
 from .._util.errors import PolicyError
+from .._util.measures import (
+    MEASURE_NAME_PATTERN,
+    MeasureNameError,
+    PlanMeasure,
+    looks_like_plan_measure,
+    parse_plan_measure,
+)
 from .._util.schema import (
     BURST_LEVEL_NAME,
     DETECTION_MEASURES,
@@ -47,7 +54,7 @@ DEFAULT_FEATURES = (
     FEATURE_MEASURES + FEATURE_BASELINES + tuple(DETECTION_MEASURES) + DERIVED_FEATURES
 )
 
-_POLICY_KEYS = ("name", "description", "tiers")
+_POLICY_KEYS = ("name", "description", "terms", "tiers", "overrides")
 _TIER_KEYS = (
     "level",
     "name",
@@ -62,7 +69,7 @@ _TIER_KEYS = (
 )
 _CONDITION_KEYS = ("feature", "op", "value")
 _CONDITION_RE = re.compile(
-    r"^\s*(?P<feature>[A-Za-z_][A-Za-z0-9_]*)\s*"
+    rf"^\s*(?P<feature>{MEASURE_NAME_PATTERN}|[A-Za-z_][A-Za-z0-9_]*)\s*"
     r"(?:(?P<symbol>>=|<=|>|<)|\s(?P<word>gt|ge|lt|le)\s)\s*(?P<value>\S+)\s*$"
 )
 
@@ -164,6 +171,40 @@ def _exact_number(value: float) -> str:
     return repr(value)
 
 
+def _check_terms(raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``{name: [term, ...]}`` -> ((name, (term, ...)), ...); keyed one-line errors."""
+    if raw is None or raw == ():
+        return ()
+    if isinstance(raw, tuple) and all(isinstance(i, tuple) and len(i) == 2 for i in raw):
+        raw = dict(raw)
+    if not isinstance(raw, Mapping):
+        raise PolicyError(
+            "must map a list name to its terms, e.g. terms: {safety: [recall, injury]}",
+            key="terms",
+        )
+    out = []
+    for name, terms in raw.items():
+        key = f"terms.{str(name)[:_SHOWN]}"
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise PolicyError(
+                f"a term list is named like safety or legal_risk, got {_shown(name)}", key=key
+            )
+        if isinstance(terms, str):
+            terms = [terms]
+        if not isinstance(terms, list | tuple) or not terms:
+            raise PolicyError("must be a list of words or phrases, e.g. [recall, injury]", key=key)
+        cleaned = []
+        for i, term in enumerate(terms):
+            if not isinstance(term, str | int | float) or isinstance(term, bool):
+                raise PolicyError(f"a term is text, got {type(term).__name__}", key=f"{key}[{i}]")
+            text = " ".join(str(term).split())
+            if not text or len(text) > 200:
+                raise PolicyError("a term is 1 to 200 characters of text", key=f"{key}[{i}]")
+            cleaned.append(text)
+        out.append((name, tuple(cleaned)))
+    return tuple(out)
+
+
 # --- model ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Condition:
@@ -175,7 +216,15 @@ class Condition:
     value: float
 
     def __post_init__(self) -> None:
-        if not isinstance(self.feature, str) or not re.fullmatch(
+        if isinstance(self.feature, str) and looks_like_plan_measure(self.feature):
+            name = self.feature.strip()
+            if not name.startswith("terms."):  # a segment: written canonically
+                try:
+                    name = parse_plan_measure(name).name
+                except MeasureNameError as error:
+                    raise PolicyError(str(error), key="feature") from None
+            object.__setattr__(self, "feature", name)
+        elif not isinstance(self.feature, str) or not re.fullmatch(
             r"[A-Za-z_][A-Za-z0-9_]*", self.feature
         ):
             raise PolicyError(
@@ -234,32 +283,181 @@ class Condition:
         return f"{self.feature} {_OPERATOR_TEXT[self.op]} {_format_number(self.value)}"
 
 
-def _conditions(raw: Any, key: str) -> tuple[Condition, ...]:
+#: Deepest nesting of ``all``/``any``/``not`` groups inside a tier's ``all``/``any`` lists.
+MAX_CONDITION_DEPTH = 8
+_GROUP_KINDS = ("all", "any", "not")
+
+
+@dataclass(frozen=True)
+class ConditionGroup:
+    """A nested group of conditions: ``all`` (every item holds), ``any`` (at least one holds)
+    or ``not`` (its one item does not hold). Items are :class:`Condition` or groups, e.g.
+    ``ConditionGroup("any", (ConditionGroup("all", (a, b)), c))`` = ``(a and b) or c``.
+    In YAML a group is a one-key mapping: ``{all: [...]}``, ``{any: [...]}``, ``{not: ...}``."""
+
+    kind: str
+    items: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        if self.kind not in _GROUP_KINDS:
+            raise PolicyError(
+                f"a group is 'all', 'any' or 'not', got {_shown(self.kind)}", key="kind"
+            )
+        items = self.items
+        if isinstance(items, Condition | ConditionGroup | str | Mapping):
+            items = (items,)
+        items = tuple(items)
+        if self.kind == "not" and len(items) != 1:
+            raise PolicyError(
+                f"'not' takes one condition or one group (e.g. not: {{any: [...]}}), got "
+                f"{len(items)}", key="not"
+            )
+        if not items:
+            raise PolicyError(f"'{self.kind}' needs at least one condition", key=self.kind)
+        for i, item in enumerate(items):
+            if not isinstance(item, Condition | ConditionGroup):
+                raise PolicyError(
+                    f"items must be Condition or ConditionGroup, got {type(item).__name__}",
+                    key=f"{self.kind}[{i}]",
+                )
+        object.__setattr__(self, "items", items)
+
+    @property
+    def depth(self) -> int:
+        """Groups nested in this one, itself included (``{all: [a]}`` = 1)."""
+        return 1 + max((i.depth for i in self.items if isinstance(i, ConditionGroup)), default=0)
+
+    def to_data(self) -> dict[str, Any]:
+        """The YAML form: ``{kind: [items]}`` (``{not: item}``)."""
+        if self.kind == "not":
+            return {"not": _node_data(self.items[0])}
+        return {self.kind: [_node_data(i) for i in self.items]}
+
+    def describe(self, *, exact: bool = False) -> str:
+        """``(a ≥ 5 and b ≥ 0.6)``, ``not (a ≥ 1)`` (exact text with ``exact=True``)."""
+        if self.kind == "not":
+            return f"not ({_describe(self.items[0], exact)})"
+        joined = f" {'and' if self.kind == 'all' else 'or'} ".join(
+            _describe(i, exact, parent=self.kind) for i in self.items
+        )
+        return joined
+
+
+def _node_data(node: Any) -> Any:
+    return node.to_text() if isinstance(node, Condition) else node.to_data()
+
+
+def _describe(node: Any, exact: bool = False, parent: str | None = None) -> str:
+    """A node as text; a group inside another group is parenthesised unless it is a one-item
+    group or a ``not``."""
+    if isinstance(node, Condition):
+        return node.to_text() if exact else node.describe()
+    text = node.describe(exact=exact)
+    if parent is not None and node.kind != "not" and len(node.items) > 1:
+        return f"({text})"
+    return text
+
+
+def _node(raw: Any, key: str, depth: int) -> Condition | ConditionGroup:
+    """One item of an ``all``/``any`` list: a condition (text or mapping) or a nested group."""
+    if isinstance(raw, ConditionGroup):
+        if depth + raw.depth > MAX_CONDITION_DEPTH:
+            raise PolicyError(
+                f"conditions nest deeper than {MAX_CONDITION_DEPTH} groups "
+                "(all/any/not inside each other); write the plan flatter", key=key
+            )
+        return raw
+    if isinstance(raw, Mapping) and len(raw) == 1 and next(iter(raw)) in _GROUP_KINDS:
+        kind, value = next(iter(raw.items()))
+        where = f"{key}.{kind}"
+        if depth + 1 > MAX_CONDITION_DEPTH:
+            raise PolicyError(
+                f"conditions nest deeper than {MAX_CONDITION_DEPTH} groups "
+                "(all/any/not inside each other); write the plan flatter", key=where
+            )
+        if kind == "not":
+            if isinstance(value, list | tuple):
+                raise PolicyError(
+                    "'not' takes one condition or one group, not a list: write "
+                    "not: {any: [...]} (none holds) or not: {all: [...]} (not all hold)",
+                    key=where,
+                )
+            return ConditionGroup("not", (_node(value, where, depth + 1),))
+        items = _conditions(value, where, depth + 1)
+        if not items:
+            raise PolicyError(f"'{kind}' needs at least one condition", key=where)
+        return ConditionGroup(kind, items)
+    if isinstance(raw, Mapping) and not any(k in raw for k in _CONDITION_KEYS):
+        shown = ", ".join(_shown(k) for k in list(raw)[:3])
+        raise PolicyError(
+            f"a nested group is a mapping with one key, all, any or not (e.g. {{any: "
+            f"['volume_ratio >= 5', 'influencer_mentions >= 3']}}); got keys {shown}",
+            key=key,
+        )
+    try:
+        return Condition.parse(raw)
+    except PolicyError as error:
+        raise _with_prefix(error, key) from None
+
+
+def _conditions(raw: Any, key: str, depth: int = 0) -> tuple[Condition | ConditionGroup, ...]:
     if raw is None:
         return ()
-    if isinstance(raw, str | Mapping | Condition):
+    if isinstance(raw, str | Mapping | Condition | ConditionGroup):
         raw = [raw]
     if not isinstance(raw, Iterable):
         raise PolicyError("must be a list of conditions like 'volume_ratio >= 2.5'", key=key)
+    return tuple(_node(item, f"{key}[{i}]", depth) for i, item in enumerate(raw))
+
+
+def _leaves(
+    nodes: Iterable[Any], prefix: str, polarity: int = 1
+) -> list[tuple[str, Condition, int]]:
+    """(path, condition, polarity) of every condition under ``nodes`` (the items of group
+    ``prefix``), depth first; paths read ``any[0].all[1]`` (``all[0].not`` for the item of a
+    not); polarity -1 under an odd number of ``not``."""
+    out: list[tuple[str, Condition, int]] = []
+    for i, node in enumerate(nodes):
+        out.extend(_walk(node, f"{prefix}[{i}]", polarity))
+    return out
+
+
+def _walk(node: Any, path: str, polarity: int) -> list[tuple[str, Condition, int]]:
+    if isinstance(node, Condition):
+        return [(path, node, polarity)]
+    if node.kind == "not":
+        return _walk(node.items[0], f"{path}.not", -polarity)
+    return _leaves(node.items, f"{path}.{node.kind}", polarity)
+
+
+def _replace_leaf(nodes: tuple[Any, ...], index: int, value: Any) -> tuple[tuple[Any, ...], int]:
+    """``nodes`` with the ``index``-th condition (depth first) given threshold ``value``;
+    returns (new nodes, conditions left to skip: -1 once replaced)."""
     out = []
-    for i, item in enumerate(raw):
-        try:
-            out.append(Condition.parse(item))
-        except PolicyError as error:
-            raise _with_prefix(error, f"{key}[{i}]") from None
-    return tuple(out)
+    for node in nodes:
+        if index < 0:
+            out.append(node)
+        elif isinstance(node, Condition):
+            out.append(replace(node, value=value) if index == 0 else node)
+            index -= 1
+        else:
+            items, index = _replace_leaf(node.items, index, value)
+            out.append(ConditionGroup(node.kind, items))
+    return tuple(out), index
 
 
 @dataclass(frozen=True)
 class Tier:
     """One escalation tier: who gets involved (``owner``) when ``all`` of its conditions and
-    at least one of ``any`` hold for ``persistence`` consecutive windows (YAML key ``for``)."""
+    at least one of ``any`` hold for ``persistence`` consecutive windows (YAML key ``for``).
+    Items of ``all``/``any`` are conditions or nested :class:`ConditionGroup` (``{any:
+    [...]}``, ``{all: [...]}``, ``{not: ...}``), to :data:`MAX_CONDITION_DEPTH` levels."""
 
     level: int
     name: str
     owner: str
-    all: tuple[Condition, ...] = ()
-    any: tuple[Condition, ...] = ()
+    all: tuple[Condition | ConditionGroup, ...] = ()
+    any: tuple[Condition | ConditionGroup, ...] = ()
     persistence: int = 1
     cooldown: int = 0
     min_volume: float | None = None
@@ -291,8 +489,29 @@ class Tier:
 
     @property
     def conditions(self) -> tuple[Condition, ...]:
-        """Every condition of the tier, ``all`` first then ``any``."""
-        return self.all + self.any
+        """Every condition of the tier, ``all`` first then ``any`` (nested groups depth first:
+        the leaves, in the order of :meth:`condition_paths`)."""
+        return tuple(c for _, c, _ in self.condition_paths())
+
+    @property
+    def nested(self) -> bool:
+        """True when ``all`` or ``any`` holds a nested group."""
+        return any(isinstance(n, ConditionGroup) for n in self.all + self.any)
+
+    def condition_paths(self) -> list[tuple[str, Condition, int]]:
+        """``(path, condition, polarity)`` of every condition, depth first: path ``all[0]``,
+        ``any[0].all[1]``, ``all[1].not``; polarity -1 under an odd number of ``not`` (there,
+        a stricter threshold makes the tier hold *more* often)."""
+        return _leaves(self.all, "all") + _leaves(self.any, "any")
+
+    @property
+    def root(self) -> ConditionGroup:
+        """The tier's whole condition as one group: ``all`` of its ``all`` items and (when
+        given) of ``any: [its any items]`` — without ``min_volume``."""
+        items = list(self.all)
+        if self.any:
+            items.append(self.any[0] if len(self.any) == 1 else ConditionGroup("any", self.any))
+        return ConditionGroup("all", tuple(items))
 
     @property
     def title(self) -> str:
@@ -301,14 +520,47 @@ class Tier:
 
     def describe_conditions(self) -> str:
         """``volume_ratio ≥ 2.5 and (negative_share > 0.4 or reach ≥ 1e+06)``."""
-        parts = [c.describe() for c in self.all]
+        parts = [_describe(c, parent="all") for c in self.all]
         if self.any:
-            alternatives = " or ".join(c.describe() for c in self.any)
+            alternatives = " or ".join(_describe(c, parent="any") for c in self.any)
             grouped = len(self.any) > 1 and (parts or self.min_volume is not None)
             parts.append(f"({alternatives})" if grouped else alternatives)
         if self.min_volume is not None:
             parts.append(f"volume ≥ {_format_number(self.min_volume)}")
         return " and ".join(parts)
+
+    def outline(self) -> list[tuple[int, str]]:
+        """The tier's conditions as an indented outline, ``(depth, text)`` per line: ``all
+        of:`` / ``any of:`` / ``none of:`` headings over their items (a written plan's nested
+        bullet list; figures draw it line by line)."""
+        lines: list[tuple[int, str]] = []
+
+        def add(node: Any, depth: int) -> None:
+            if isinstance(node, Condition):
+                lines.append((depth, node.describe()))
+            elif node.kind == "not":
+                inner = node.items[0]
+                if isinstance(inner, Condition):
+                    lines.append((depth, f"not {inner.describe()}"))
+                else:
+                    heading = "none of:" if inner.kind == "any" else "not all of:"
+                    lines.append((depth, heading))
+                    for item in inner.items:
+                        add(item, depth + 1)
+            else:
+                lines.append((depth, "all of:" if node.kind == "all" else "any of:"))
+                for item in node.items:
+                    add(item, depth + 1)
+
+        root = self.root
+        items = list(root.items)
+        if self.min_volume is not None:
+            items.append(Condition("volume", ">=", self.min_volume))
+        if len(items) == 1 and isinstance(items[0], ConditionGroup):
+            add(items[0], 0)
+        else:
+            add(ConditionGroup("all", tuple(items)), 0)
+        return lines
 
     @classmethod
     def from_dict(cls, raw: Any) -> Tier:
@@ -346,9 +598,9 @@ class Tier:
         """The YAML mapping of this tier (defaults left out, conditions as text)."""
         out: dict[str, Any] = {"level": self.level, "name": self.name, "owner": self.owner}
         if self.all:
-            out["all"] = [c.to_text() for c in self.all]
+            out["all"] = [_node_data(c) for c in self.all]
         if self.any:
-            out["any"] = [c.to_text() for c in self.any]
+            out["any"] = [_node_data(c) for c in self.any]
         out["for"] = self.persistence
         out["cooldown"] = self.cooldown
         if self.refractory:
@@ -366,6 +618,8 @@ class Policy:
     tiers: tuple[Tier, ...]
     name: str = ""
     description: str = ""
+    overrides: Any = ()
+    terms: Any = ()
     _params: dict[str, tuple[int, str, int | None]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -402,6 +656,89 @@ class Policy:
             )
         object.__setattr__(self, "tiers", tuple(sorted(tiers, key=lambda t: t.level)))
         object.__setattr__(self, "_params", _param_index(self.tiers))
+        object.__setattr__(self, "overrides", self._check_overrides(self.overrides))
+        object.__setattr__(self, "terms", _check_terms(self.terms))
+        lists = tuple(name for name, _ in self.terms)
+        for tier in self.tiers:
+            for path, condition, _ in tier.condition_paths():
+                if condition.feature.startswith("terms."):
+                    try:
+                        parse_plan_measure(condition.feature, lists)
+                    except MeasureNameError as error:
+                        raise PolicyError(
+                            str(error), key=f"tiers[{tier.level - 1}].{path}"
+                        ) from None
+
+    @property
+    def term_lists(self) -> dict[str, tuple[str, ...]]:
+        """``{list name: terms}`` declared under ``terms:``."""
+        return dict(self.terms)
+
+    @property
+    def plan_measures(self) -> tuple[PlanMeasure, ...]:
+        """The keyword and segment measures the conditions read (computed from mentions by
+        ``build_features(..., measures=policy)`` or ``aggregate_files``), in order of use."""
+        lists = tuple(name for name, _ in self.terms)
+        return tuple(
+            parse_plan_measure(name, lists)
+            for name in self.features_used if looks_like_plan_measure(name)
+        )
+
+    def _check_overrides(self, raw: Any) -> tuple[tuple[str, tuple[tuple[str, float], ...]], ...]:
+        """``{topic: {threshold: value}}`` -> a tuple of (topic, ((flat name, value), ...)),
+        in the order given; thresholds by flat name, path or ``tier2.volume_ratio``."""
+        if raw is None or raw == ():
+            return ()
+        if isinstance(raw, tuple) and all(
+            isinstance(item, tuple) and len(item) == 2 for item in raw
+        ):
+            raw = {topic: dict(values) for topic, values in raw}
+        if not isinstance(raw, Mapping):
+            raise PolicyError(
+                "must map a topic to its thresholds, e.g. overrides: {Brewhaus: "
+                "{tier2.volume_ratio: 8}}", key="overrides"
+            )
+        out = []
+        for topic, values in raw.items():
+            where = f"overrides.{_shown(topic) if not isinstance(topic, str) else topic[:_SHOWN]}"
+            if not isinstance(topic, str | int) or isinstance(topic, bool) or str(topic) == "":
+                raise PolicyError("a topic must be a name", key=where)
+            if not isinstance(values, Mapping) or not values:
+                raise PolicyError(
+                    "must map thresholds to values, e.g. {tier2.volume_ratio: 8}", key=where
+                )
+            items = []
+            for key, value in values.items():
+                name = self.param_name(str(key))
+                spec = self._params.get(name)
+                if spec is None or spec[1] not in ("condition", "min_volume"):
+                    thresholds = [
+                        n.replace("__", ".", 1) for n, (_, a, _) in self._params.items()
+                        if a in ("condition", "min_volume")
+                    ]
+                    raise PolicyError(
+                        f"unknown threshold {_shown(key)}"
+                        f"{_suggest(str(key), thresholds)}; overrides set thresholds: "
+                        f"{', '.join(thresholds)}",
+                        key=f"{where}.{str(key)[:_SHOWN]}",
+                    )
+                number = _number(value, f"{where}.{key}")
+                if spec[1] == "min_volume" and number < 0:
+                    raise PolicyError(f"must be >= 0, got {number}", key=f"{where}.{key}")
+                items.append((name, number))
+            out.append((str(topic), tuple(items)))
+        return tuple(out)
+
+    @property
+    def topic_overrides(self) -> dict[str, dict[str, float]]:
+        """``{topic: {flat threshold name: value}}`` of the plan's ``overrides``."""
+        return {topic: dict(values) for topic, values in self.overrides}
+
+    def for_topic(self, topic: str) -> Policy:
+        """The plan as it applies to ``topic``: its overrides written into the thresholds,
+        no overrides left (the shared plan when the topic has none)."""
+        values = self.topic_overrides.get(str(topic), {})
+        return replace(self, overrides=()).set_params(**values)
 
     # --- dict / YAML ----------------------------------------------------------------------
     @classmethod
@@ -423,18 +760,28 @@ class Policy:
         if "tiers" not in raw:
             raise PolicyError("a policy needs a list of tiers", key="tiers")
         policy = cls(
-            tiers=raw["tiers"], name=raw.get("name", ""), description=raw.get("description", "")
+            tiers=raw["tiers"], name=raw.get("name", ""), description=raw.get("description", ""),
+            overrides=raw.get("overrides") or (),
+            terms=raw.get("terms") or (),
         )
         policy.validate(known_features, positions=_positions(raw["tiers"]))
         return policy
 
     def to_dict(self) -> dict[str, Any]:
         """Plain mapping (YAML-ready) that :meth:`from_dict` reads back into an equal policy."""
-        return {
-            "name": self.name,
-            "description": self.description,
-            "tiers": [tier.to_dict() for tier in self.tiers],
-        }
+        out: dict[str, Any] = {"name": self.name, "description": self.description}
+        if self.terms:
+            out["terms"] = {name: list(terms) for name, terms in self.terms}
+        out["tiers"] = [tier.to_dict() for tier in self.tiers]
+        if self.overrides:
+            out["overrides"] = {
+                topic: {
+                    name.replace("__", ".", 1): int(value) if value.is_integer() else value
+                    for name, value in values
+                }
+                for topic, values in self.overrides
+            }
+        return out
 
     @classmethod
     def from_yaml(
@@ -500,16 +847,15 @@ class Policy:
         allowed = list(dict.fromkeys([*DEFAULT_FEATURES, *(known_features or ())]))
         for tier in self.tiers:
             index = (positions or {}).get(tier.level, tier.level - 1)
-            for group in ("all", "any"):
-                for j, condition in enumerate(getattr(tier, group)):
-                    known = condition.feature in allowed
-                    if not known and BURST_LEVEL_NAME.match(condition.feature) is None:
-                        raise PolicyError(
-                            f"unknown feature {condition.feature!r}"
-                            f"{_suggest(condition.feature, allowed)}; allowed: "
-                            f"{', '.join(allowed)} (pass known_features= for other columns)",
-                            key=f"tiers[{index}].{group}[{j}]",
-                        )
+            for path, condition, _ in tier.condition_paths():
+                known = condition.feature in allowed or looks_like_plan_measure(condition.feature)
+                if not known and BURST_LEVEL_NAME.match(condition.feature) is None:
+                    raise PolicyError(
+                        f"unknown feature {condition.feature!r}"
+                        f"{_suggest(condition.feature, allowed)}; allowed: "
+                        f"{', '.join(allowed)} (pass known_features= for other columns)",
+                        key=f"tiers[{index}].{path}",
+                    )
         return self
 
     # --- queries ----------------------------------------------------------------------------
@@ -546,6 +892,41 @@ class Policy:
             out[name] = tier.conditions[index].value if attr == "condition" else getattr(tier, attr)
         return out
 
+    def param_paths(self) -> dict[str, str]:
+        """Flat threshold name -> its stable path in the plan: ``tier2__volume_ratio`` ->
+        ``tier2.all[0].volume_ratio``, ``tier2__any[0].all[1].volume_ratio`` ->
+        ``tier2.any[0].all[1].volume_ratio``. Both spellings (and ``tier2.volume_ratio``)
+        are accepted by :meth:`set_params` and in ``overrides``."""
+        out = {}
+        for name, (level, attr, index) in self._params.items():
+            if attr == "condition":
+                path, cond, _ = self.tiers[level - 1].condition_paths()[index]
+                out[name] = f"tier{level}.{path}.{cond.feature}"
+        return out
+
+    def param_polarity(self, name: str) -> int:
+        """+1 when a stricter value of threshold ``name`` can only make its tier hold less
+        often, -1 when it sits under an odd number of ``not`` (then it can only make it hold
+        more often)."""
+        level, attr, index = self._params[self.param_name(name)]
+        if attr != "condition":
+            return 1
+        return self.tiers[level - 1].condition_paths()[index][2]
+
+    def param_name(self, name: str) -> str:
+        """The flat name (``tier2__volume_ratio``) of a parameter given by flat name, by path
+        (``tier2.any[0].all[1].volume_ratio``) or dotted (``tier2.volume_ratio``); unknown
+        names are returned unchanged."""
+        if not isinstance(name, str) or name in self._params:
+            return name
+        for flat, path in self.param_paths().items():
+            if path == name:
+                return flat
+        match = re.fullmatch(r"(tier\d+)\.(.+)", name)
+        if match and f"{match[1]}__{match[2]}" in self._params:
+            return f"{match[1]}__{match[2]}"
+        return name
+
     def __sklearn_clone__(self) -> Policy:
         """A policy is immutable: scikit-learn's ``clone`` may share it (an estimator holding a
         policy as a parameter is then clonable)."""
@@ -555,6 +936,7 @@ class Policy:
         """Return a new policy with the named flat parameters changed (see :meth:`get_params`)."""
         tiers = list(self.tiers)
         for name, value in params.items():
+            name = self.param_name(name)
             if name not in self._params:
                 raise PolicyError(
                     f"unknown parameter{_suggest(name, self._params)}; allowed: "
@@ -566,11 +948,10 @@ class Policy:
             try:
                 if attr == "condition":
                     assert index is not None
-                    n_all = len(tier.all)
+                    n_all = len(_leaves(tier.all, "all"))
                     group, j = ("all", index) if index < n_all else ("any", index - n_all)
-                    conditions = list(getattr(tier, group))
-                    conditions[j] = replace(conditions[j], value=value)
-                    tier = replace(tier, **{group: tuple(conditions)})
+                    nodes, _ = _replace_leaf(getattr(tier, group), j, value)
+                    tier = replace(tier, **{group: nodes})
                 else:
                     tier = replace(tier, **{attr: value})
             except PolicyError as error:
@@ -781,23 +1162,33 @@ def _positions(raw_tiers: Any) -> dict[int, int]:
 
 
 def _param_index(tiers: tuple[Tier, ...]) -> dict[str, tuple[int, str, int | None]]:
-    """Flat parameter name -> (level, attribute or 'condition', condition index)."""
+    """Flat parameter name -> (level, attribute or 'condition', condition index).
+
+    Conditions directly in a tier's ``all``/``any`` lists are named by feature
+    (``tier2__volume_ratio``; ``__ge``, ``__any`` and a count are added only to tell apart
+    repeats), as flat plans always were; conditions inside nested groups by their path
+    (``tier2__any[0].all[1].volume_ratio``), which is unique and stable."""
     out: dict[str, tuple[int, str, int | None]] = {}
     for tier in tiers:
         prefix = f"tier{tier.level}__"
-        groups = ["all"] * len(tier.all) + ["any"] * len(tier.any)
-        features = [c.feature for c in tier.conditions]
-        ops = [(c.feature, c.op) for c in tier.conditions]
-        sides = [(c.feature, c.op, g) for c, g in zip(tier.conditions, groups, strict=True)]
-        for i, condition in enumerate(tier.conditions):
+        leaves = tier.condition_paths()
+        top = [(i, p, c) for i, (p, c, _) in enumerate(leaves) if "." not in p]
+        groups = [p.split("[", 1)[0] for _, p, _ in top]
+        features = [c.feature for _, _, c in top]
+        ops = [(c.feature, c.op) for _, _, c in top]
+        sides = [(c.feature, c.op, g) for (_, _, c), g in zip(top, groups, strict=True)]
+        names: dict[int, str] = {}
+        for k, (i, _, condition) in enumerate(top):
             name = prefix + condition.feature
             if features.count(condition.feature) > 1:
                 name += f"__{OPERATOR_NAMES[condition.op]}"
                 if ops.count((condition.feature, condition.op)) > 1:
-                    name += f"__{groups[i]}"
-                    if sides.count(sides[i]) > 1:
-                        name += str(sides[:i].count(sides[i]))
-            out[name] = (tier.level, "condition", i)
+                    name += f"__{groups[k]}"
+                    if sides.count(sides[k]) > 1:
+                        name += str(sides[:k].count(sides[k]))
+            names[i] = name
+        for i, (path, condition, _) in enumerate(leaves):
+            out[names.get(i, f"{prefix}{path}.{condition.feature}")] = (tier.level, "condition", i)
         for attr in ("persistence", "cooldown", "refractory", "min_volume"):
             out[prefix + attr] = (tier.level, attr, None)
     return out
@@ -847,7 +1238,7 @@ def save_policy(
         )
     except PlanFileMismatch as error:
         raise PolicyError(f"{source}: cannot write this policy as an edit of it: {error}") from None
-    if Policy.from_yaml(text) != policy:  # the edit must read back as exactly the policy
+    if Policy.from_yaml(text, known_features=policy.features_used) != policy:  # reads back as it
         raise PolicyError(f"{source}: cannot write this policy as an edit of it: they differ")
     return atomic_write_text(path, text)
 

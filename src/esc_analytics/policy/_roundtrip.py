@@ -75,10 +75,25 @@ def _set(node: CommentedMap, key: str, value: Any, *, after: str | None = None) 
     node.insert(position, key, value)
 
 
+def _same_overrides(old: Any, new: Mapping[str, Any]) -> bool:
+    """Whether the file's ``overrides`` already say ``new`` (same topics, names, numbers)."""
+    if not isinstance(old, Mapping) or list(map(str, old)) != list(new):
+        return False
+    for topic, values in new.items():
+        mine = old[next(t for t in old if str(t) == topic)]
+        if not isinstance(mine, Mapping) or len(mine) != len(values):
+            return False
+        for (k_old, v_old), (k_new, v_new) in zip(mine.items(), values.items(), strict=True):
+            # tier2__volume_ratio and tier2.volume_ratio name the same threshold
+            if str(k_old).replace("__", ".", 1) != k_new or not _same_value(v_old, v_new):
+                return False
+    return True
+
+
 def _edit_conditions(
     node: CommentedMap,
     group: str,
-    new: list[str],
+    new: list[Any],
     same_condition: Callable[[Any, str], bool],
     where: str,
 ) -> None:
@@ -87,17 +102,48 @@ def _edit_conditions(
         if new:
             raise PlanFileMismatch(f"{where} has no '{group}' conditions")
         return
-    if isinstance(old, str | Mapping):  # one condition written without a list
+    if isinstance(old, str) or _is_condition_map(old) or _group_kind(old):
+        # one condition (or one nested group) written without a list
         if len(new) != 1:
             raise PlanFileMismatch(f"{where}.{group} holds 1 condition, the policy {len(new)}")
-        if not same_condition(old, new[0]):
-            node[group] = _condition_like(old, new[0])
+        node[group] = _edit_item(old, new[0], same_condition, f"{where}.{group}")
         return
     if not isinstance(old, CommentedSeq) or len(old) != len(new):
         raise PlanFileMismatch(f"{where}.{group} holds other conditions than the policy")
-    for i, text in enumerate(new):
-        if not same_condition(old[i], text):
-            old[i] = _condition_like(old[i], text)
+    for i, item in enumerate(new):
+        old[i] = _edit_item(old[i], item, same_condition, f"{where}.{group}[{i}]")
+
+
+def _is_condition_map(value: Any) -> bool:
+    return isinstance(value, Mapping) and "feature" in value
+
+
+def _group_kind(value: Any) -> str | None:
+    """``all``/``any``/``not`` when ``value`` is a nested group ``{kind: ...}``, else None."""
+    if isinstance(value, Mapping) and len(value) == 1:
+        kind = next(iter(value))
+        if kind in ("all", "any", "not"):
+            return str(kind)
+    return None
+
+
+def _edit_item(
+    old: Any, new: Any, same_condition: Callable[[Any, str], bool], where: str
+) -> Any:
+    """One item of a condition list: a condition rewritten in place when it changed, or a
+    nested group edited item by item (its comments and layout kept)."""
+    if isinstance(new, Mapping):  # a nested group {all|any|not: ...}
+        kind = next(iter(new))
+        if _group_kind(old) != kind:
+            raise PlanFileMismatch(f"{where} is not an '{kind}' group in the file")
+        if kind == "not":
+            old[kind] = _edit_item(old[kind], new[kind], same_condition, f"{where}.not")
+        else:
+            _edit_conditions(old, kind, list(new[kind]), same_condition, where)
+        return old
+    if _group_kind(old):
+        raise PlanFileMismatch(f"{where} is a nested group in the file, a condition in the policy")
+    return old if same_condition(old, new) else _condition_like(old, new)
 
 
 def _condition_like(old: Any, text: str) -> Any:
@@ -150,6 +196,13 @@ def edit_policy_yaml(
         _set(node, persistence, new.get("for", 1), after="any" if "any" in node else "all")
         for key in _TIER_SCALARS:
             _set(node, key, new.get(key, _DEFAULTS.get(key)), after=persistence)
+    overrides = updated.get("overrides")
+    if overrides and not _same_overrides(data.get("overrides"), overrides):
+        _set(data, "overrides", CommentedMap(
+            (topic, CommentedMap(values.items())) for topic, values in overrides.items()
+        ))
+    elif not overrides and "overrides" in data:
+        del data["overrides"]
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._policy import Policy
+from ._policy import Condition, Policy
 
 
 def threshold_volume(
@@ -21,7 +21,7 @@ def threshold_volume(
         return None
     bars = []
     for cond in tier.all:
-        if cond.op not in (">", ">="):
+        if not isinstance(cond, Condition) or cond.op not in (">", ">="):
             continue
         if cond.feature == "volume":
             bars.append(np.full(len(features), float(cond.value)))

@@ -256,7 +256,7 @@ def _tier_conditions(policy: Any, level: int) -> list[tuple[str, Any]]:
     tier = next((t for t in policy.tiers if int(t.level) == int(level)), None)
     if tier is None:
         return []
-    conditions = tuple(tier.all) + tuple(tier.any)
+    conditions = tier.conditions  # every condition, nested groups depth first
     index = getattr(policy, "_params", None)  # name -> (level, 'condition', position)
     if isinstance(index, Mapping):
         return [
@@ -694,8 +694,8 @@ def _tier_thresholds_text(policy: Any, level: int) -> str:
     for tier in policy.tiers:
         if int(tier.level) != level:
             continue
-        parts = [f"{c.feature} {c.op} {c.value:g}" for c in (*tier.all, *tier.any)]
-        text = " and ".join(parts)
+        parts = [f"{c.feature} {c.op} {c.value:g}" for c in tier.conditions]
+        text = tier.root.describe(exact=True) if tier.nested else " and ".join(parts)
         if tier.persistence > 1:
             text += f" for {tier.persistence} windows"
         if tier.min_volume is not None:
