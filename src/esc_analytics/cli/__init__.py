@@ -19,6 +19,7 @@ from .._util.errors import EscAnalyticsError
 _COMMANDS = (
     "demo",
     "sample",
+    "init",
     "aggregate",
     "check",
     "calibrate",
@@ -72,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        prepare = getattr(args, "prepare", None)  # e.g. the project file's defaults
+        if prepare is not None:
+            prepare(args)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("esc-analytics: interrupted", file=sys.stderr)

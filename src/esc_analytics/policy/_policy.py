@@ -20,6 +20,7 @@ import yaml
 
 from .._util.atomic import atomic_write_text
 from .._util.errors import PolicyError
+from .._util.paths import not_found
 from .._util.schema import (
     BURST_LEVEL_NAME,
     DETECTION_MEASURES,
@@ -458,7 +459,7 @@ class Policy:
             )
         if path is not None:
             if not path.is_file():
-                raise PolicyError(f"policy file not found: {str(path)[:300]}")
+                raise PolicyError(f"policy {not_found(path)}: {str(path)[:300]}")
             text = _read_policy_text(path)
             where = str(path)
         else:
@@ -810,7 +811,7 @@ def load_policy(
     """Read and validate a policy YAML file."""
     path = Path(path)
     if not path.is_file():
-        raise PolicyError(f"policy file not found: {path}")
+        raise PolicyError(f"policy {not_found(path)}: {path}")
     return Policy.from_yaml(path, known_features=known_features)
 
 
