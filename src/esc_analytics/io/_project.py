@@ -485,6 +485,15 @@ def _candidate_files(folder: Path) -> list[Path]:
     return files[:_MAX_FILES]
 
 
+# words of listening tools' headers that name a canonical column (Brandwatch "Reach (new)",
+# "Page Type"; Sprout "Network"), guessed by init only: the loaders never map them by themselves
+_GUESS_WORDS = {
+    "author_followers": ("reach", "audience"),
+    "platform": ("page", "network"),
+    "engagement": ("likes", "reactions"),
+}
+
+
 def _tokens(name: str) -> list[str]:
     return [t for t in re.split(r"[^0-9a-z]+", str(name).lower()) if t]
 
@@ -498,7 +507,7 @@ def _guess_columns(columns: Sequence[str], kind: str) -> tuple[dict[str, str], l
     for canonical, aliases in COLUMN_ALIASES[kind].items():
         if canonical in mapping or canonical == "sentiment_estimated":
             continue
-        words = {a for a in aliases if "_" not in a}
+        words = {a for a in aliases if "_" not in a} | set(_GUESS_WORDS.get(canonical, ()))
         for column in columns:
             if column not in used and words & set(_tokens(column)):
                 mapping[canonical] = str(column)
