@@ -18,7 +18,7 @@ from typing import Any
 
 from .._util.errors import DataLoadError, EscAnalyticsError, PolicyError
 from .._util.paths import not_found
-from ._common import parse_mapping, report_load, report_read, report_warning
+from ._common import gathered_report, parse_mapping, report_load, report_read, report_warning
 
 # --- options ------------------------------------------------------------------------------
 
@@ -362,8 +362,10 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
     from ..features._inputs import measures_line
 
     measures = measures_line(inputs.features)
-    if measures:
-        report_read(args, measures, {"kind": "measures", "line": measures})
+    if measures and getattr(args, "json", False):  # with the load it describes
+        gathered_report(args)["load"][-1]["measures"] = measures
+    elif measures:
+        print(measures)
     args.loaded_features = inputs.features  # for the incident log's topic check
     return inputs.features, loaded.data
 

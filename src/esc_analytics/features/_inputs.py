@@ -157,9 +157,10 @@ def unmatched_topics_line(
     features: pd.DataFrame, incidents: pd.DataFrame, *, cli: bool = False
 ) -> str:
     """Why incidents will not be evaluated because their topic is not in the data, and what
-    to do, in one line (empty when every incident's topic is in ``features``). An export
-    without a topic column makes every post topic ``all``: then the mapping is what to fix
-    (``cli``: said with the command line's option, else with ``columns=``)."""
+    to do, in one line: when no incident's topic is in ``features``, or when the data has no
+    topic (every post topic ``all``, an export without a topic column: then the mapping is
+    what to fix; ``cli``: said with the command line's option, else with ``columns=``).
+    Empty otherwise (a file holding some of the topics is a choice)."""
     if incidents is None or not len(incidents) or "topic" not in incidents:
         return ""
     have = set(map(str, features["topic"].unique())) if len(features) else set()
@@ -168,6 +169,8 @@ def unmatched_topics_line(
     if not missing:
         return ""
     n = int(topics.isin(missing).sum())
+    if n < len(incidents) and have != {DEFAULT_TOPIC}:
+        return ""  # some topics left out on purpose (one brand's file): "not evaluated" says it
     shown = ", ".join(missing[:5]) + (f", … ({len(missing)} topics)" if len(missing) > 5 else "")
     text = (f"{n} of {len(incidents)} incident(s) have a topic the data does not hold "
             f"({shown}): they will not be evaluated")

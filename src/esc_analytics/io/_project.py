@@ -187,7 +187,10 @@ def load_project(path: str | os.PathLike[str] | None = None) -> Project:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         hint = ""
-        if "\\" in text and "escape" in str(exc).lower():
+        at = re.search(r"at line (\d+)", str(exc))
+        line = text.splitlines()[int(at.group(1)) - 1] if at and int(at.group(1)) <= len(
+            text.splitlines()) else ""
+        if "\\" in line:
             hint = "; in double quotes a backslash starts an escape: write paths with / or " \
                    "in single quotes ('C:\\data\\x.csv')"
         raise ProjectError(f"not valid TOML: {exc}{hint}", source=source) from None
@@ -491,6 +494,7 @@ _GUESS_WORDS = {
     "author_followers": ("reach", "audience"),
     "platform": ("page", "network"),
     "engagement": ("likes", "reactions"),
+    "author": ("profile", "sender"),
 }
 
 
