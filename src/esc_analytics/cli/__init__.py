@@ -99,8 +99,10 @@ def _one_line(exc: BaseException) -> str:
         text = exc.strerror
         if exc.filename and str(exc.filename) not in text:
             text += f": {exc.filename}"
-        return text
-    return " ".join(str(exc).split("\n"))
+    else:
+        text = " ".join(str(exc).splitlines())
+    # file names and cells come from users' files: no control character reaches the terminal
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -185,6 +185,8 @@ def load_project(path: str | os.PathLike[str] | None = None) -> Project:
         raise ProjectError(f"cannot be read: {exc.strerror or exc}", source=source) from None
     try:
         raw = tomllib.loads(text)
+    except RecursionError:
+        raise ProjectError("not valid TOML: nested too deep", source=source) from None
     except tomllib.TOMLDecodeError as exc:
         hint = ""
         at = re.search(r"at line (\d+)", str(exc))
