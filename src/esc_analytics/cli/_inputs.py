@@ -128,8 +128,8 @@ def apply_project(args: argparse.Namespace) -> None:
     in the working directory only), then check that the inputs a command needs are named.
 
     Paths come from the project as absolute paths (read against its folder); column mappings
-    and severity labels are merged under the ones given (``--column`` wins per column); the
-    project's path is reported with the load summaries."""
+    (for the project's own files) and severity labels are merged under the ones given
+    (``--column`` wins per column); the project's path is reported with the load summaries."""
     from ..io import PROJECT_FILE, find_project, load_project
 
     project = None
@@ -184,24 +184,28 @@ def apply_project(args: argparse.Namespace) -> None:
 
 
 def _fill_from(args: argparse.Namespace, project: Any) -> None:
-    """The project's defaults under the options given."""
+    """The project's defaults under the options given. Its column mappings describe its own
+    files: they apply to the files taken from it, not to files named on the command line."""
+    own_files = False
     if hasattr(args, "files") and not args.files:
         args.files = [str(p) for p in project.mentions]
+        own_files = True
     if hasattr(args, "mentions") and not args.mentions and not args.series:
         if project.series:
             args.series = [str(p) for p in project.series]
         elif project.mentions:
             args.mentions = [str(p) for p in project.mentions]
+        own_files = True
     use_series = bool(getattr(args, "series", None))
     own = project.series_columns if use_series else project.mention_columns
-    if hasattr(args, "column"):
+    if hasattr(args, "column") and own_files:
         args.column = [f"{k}={v}" for k, v in own.items()] + list(args.column or [])
     if getattr(args, "incidents", "") is None and project.incidents is not None:
         args.incidents = str(project.incidents)
-    if hasattr(args, "incident_column"):
-        args.incident_column = [
-            f"{k}={v}" for k, v in project.incident_columns.items()
-        ] + list(args.incident_column or [])
+        if hasattr(args, "incident_column"):
+            args.incident_column = [
+                f"{k}={v}" for k, v in project.incident_columns.items()
+            ] + list(args.incident_column or [])
     if getattr(args, "policy_from_project", False) and not args.policy and not getattr(
         args, "model", None
     ) and project.policy is not None:

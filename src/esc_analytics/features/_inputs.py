@@ -216,12 +216,13 @@ def load_inputs(
     tiers (``{"P1": 3}``).
 
     ``project``: a project file (``esc-analytics.toml``, see :func:`load_project`) or a
-    :class:`Project`: the files it names, its column mappings, severity labels, time zone and
-    window length. What is given here wins (per column for the mappings); ``data_dir``'s files
-    win over the project's. A file the project does not name is looked for in the project's
-    folder (by the names above); a plan it does not name is the bundled starter plan (said in
-    ``summary()``). None: no project (:func:`find_project` finds one from the working
-    directory or ``$ESC_ANALYTICS_PROJECT``).
+    :class:`Project`: the files it names and their column mappings, its severity labels, time
+    zone and window length. What is given here wins (per column for the mappings; a file
+    given does not get the project's mapping, which describes the project's files);
+    ``data_dir``'s files win over the project's. A file the project does not name is looked
+    for in the project's folder (by the names above); a plan it does not name is the bundled
+    starter plan (said in ``summary()``). None: no project (:func:`find_project` finds one
+    from the working directory or ``$ESC_ANALYTICS_PROJECT``).
 
     Raises :class:`~esc_analytics.DataLoadError` when no mention (or volume row) is usable,
     with the load's summary and notes in the message."""
@@ -231,21 +232,23 @@ def load_inputs(
         if proj.path is not None:
             sources["project"] = str(proj.path)
         if data_dir is None:
+            # the project's column mappings describe its own files: only those get them
             if mentions is None and series is None:
                 if proj.series:
                     series = list(proj.series)
+                    columns = {**proj.series_columns, **(columns or {})}
                 elif proj.mentions:
                     mentions = list(proj.mentions)
-            incidents = proj.incidents if incidents is None else incidents
+                    columns = {**proj.mention_columns, **(columns or {})}
+            if incidents is None and proj.incidents is not None:
+                incidents = proj.incidents
+                incident_columns = {**proj.incident_columns, **(incident_columns or {})}
             planned_events = proj.planned_events if planned_events is None else planned_events
             policy = proj.policy if policy is None else policy
             data_dir = proj.folder
             if policy is None and not (Path(data_dir) / DATA_FILES["policy"]).exists():
                 policy = sample_dir() / DATA_FILES["policy"]
                 sources["policy"] = f"{policy}: the bundled starter plan (the project names none)"
-        own = proj.series_columns if series is not None else proj.mention_columns
-        columns = {**own, **(columns or {})}
-        incident_columns = {**proj.incident_columns, **(incident_columns or {})}
         severity_map = {**proj.severity_map, **(severity_map or {})}
         tz = tz if tz is not None else proj.tz
         freq = freq if freq is not None else proj.freq
