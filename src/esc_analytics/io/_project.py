@@ -42,7 +42,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -576,8 +576,8 @@ def _look(path: Path) -> _Look | None:
 def _mapping_notes(look: _Look, folder: Path) -> list[str]:
     rel = _relative(look.path, folder)
     pairs = ", ".join(
-        f"{source!r} → {canonical}" + (" (guessed from a word: check)"
-                                       if canonical in look.guessed else "")
+        canonical if source == canonical else f"{source!r} → {canonical}"
+        + (" (guessed from a word: check)" if canonical in look.guessed else "")
         for canonical, source in look.mapping.items()
     )
     return [f"{rel}: {look.kind}; columns {pairs}" if pairs else f"{rel}: {look.kind}"]
@@ -640,6 +640,12 @@ def _severity_guess(look: _Look) -> tuple[dict[str, int], list[str]]:
     return mapping, [label for label in labels if label not in mapping]
 
 
+def _renamed(mapping: Mapping[str, str]) -> dict[str, str]:
+    """The pairs a project file must say: a column already named as the contract is read by
+    its own name (and stays readable when an export adds or drops columns)."""
+    return {canonical: source for canonical, source in mapping.items() if canonical != source}
+
+
 def draft_project(folder: str | os.PathLike[str] = ".") -> Project:
     """A first look at ``folder`` (and two levels of subfolders): the project a team would
     write for it. Each data file's header and first rows are read: a file with a time column
@@ -667,7 +673,7 @@ def draft_project(folder: str | os.PathLike[str] = ".") -> Project:
         first = max(by_kind["mentions"], key=lambda look: look.path.stat().st_size)
         same = [look for look in by_kind["mentions"] if look.columns == first.columns]
         mentions = tuple(look.path for look in same)
-        mention_columns = dict(first.mapping)
+        mention_columns = _renamed(first.mapping)
         notes.extend(_mapping_notes(first, root))
         notes.extend(f"{_relative(look.path, root)}: mentions too (same columns)"
                      for look in same if look is not first)
@@ -675,14 +681,14 @@ def draft_project(folder: str | os.PathLike[str] = ".") -> Project:
                      "not listed (add it with its own export's columns)"
                      for look in by_kind["mentions"] if look not in same)
         tz_notes.append(_time_zone_note(first, "created_at"))
-        if "topic" not in mention_columns:
+        if "topic" not in first.mapping:
             notes.append("no topic column in the mentions: every post gets topic 'all', "
                          "so incidents need topic 'all' to be evaluated (map your topic "
                          "column under [columns.mentions] topic = ...)")
     elif by_kind.get("series"):
         series = tuple(look.path for look in by_kind["series"])
         first = by_kind["series"][0]
-        series_columns = dict(first.mapping)
+        series_columns = _renamed(first.mapping)
         notes.extend(_mapping_notes(first, root))
         freq = _window_guess(first)
     incidents = None
@@ -695,7 +701,7 @@ def draft_project(folder: str | os.PathLike[str] = ".") -> Project:
             str(look.path)))[0]
         incidents = chosen.path
         if chosen.kind == "incidents":
-            incident_columns = dict(chosen.mapping)
+            incident_columns = _renamed(chosen.mapping)
             notes.extend(_mapping_notes(chosen, root))
             tz_notes.append(_time_zone_note(chosen, "started_at"))
             severity_map, unknown = _severity_guess(chosen)
@@ -733,8 +739,3 @@ def draft_project(folder: str | os.PathLike[str] = ".") -> Project:
         severity_map=severity_map,
         notes=tuple(notes),
     )
-
-
-def with_path(project: Project, path: str | os.PathLike[str]) -> Project:
-    """The same project as saved at ``path`` (its folder then reads relative names)."""
-    return replace(project, path=Path(path).absolute())
