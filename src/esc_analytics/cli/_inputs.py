@@ -3,6 +3,10 @@ of a fit's objective, and the loading of mention or series files into features (
 :func:`esc_analytics.load_inputs`, the library's one "files → features" path), of incident logs
 (NAB's ``anomaly_windows.json`` recognised), of policy files and of mention texts.
 
+Every loading command also reads the project file (``--project``, else ``esc-analytics.toml``
+of the working directory): :func:`apply_project` fills the options not given before the
+command runs (``cli.main`` calls the ``prepare`` hook these options set).
+
 Commands import this module and ``_common`` only, never each other. The library is imported
 inside the functions, so that a command starts without loading what it does not use.
 """
