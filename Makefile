@@ -11,7 +11,7 @@ help:
 	@echo "make demo   - set up and run the main job on the bundled sample data"
 	@echo "make test   - set up and run the whole test suite (installs chromium if missing)"
 	@echo "make lab    - open JupyterLab on notebooks/"
-	@echo "make app    - serve the threshold tuner as a Voila app on localhost"
+	@echo "make app    - serve the threshold tuner as a Voila app on localhost (PROJECT=FILE: your data)"
 	@echo "make lint   - ruff"
 	@echo "make bench  - run the benchmarks in benchmarks/"
 	@echo "make sample - regenerate data/sample from its seed"
@@ -50,7 +50,10 @@ test: $(VENV)/.stamp-all chromium
 lab: $(VENV)/.stamp-all
 	$(BIN)/jupyter lab notebooks/
 
+# make app PROJECT=~/brand/esc-analytics.toml: the tuner on that project's data (default: the
+# esc-analytics.toml of the working directory or above, else the bundled sample).
 app: $(VENV)/.stamp-all
+	$(if $(PROJECT),ESC_ANALYTICS_PROJECT="$(abspath $(PROJECT))") \
 	$(BIN)/voila notebooks/02_tune_thresholds.ipynb --no-browser --Voila.ip=127.0.0.1 --port=8866
 
 lint: $(VENV)/.stamp-all

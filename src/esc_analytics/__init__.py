@@ -15,6 +15,7 @@ from ._util.errors import DataLoadError as DataLoadError
 from ._util.errors import EscAnalyticsError as EscAnalyticsError
 from ._util.errors import ModelError as ModelError
 from ._util.errors import PolicyError as PolicyError
+from ._util.errors import ProjectError as ProjectError
 
 # public name -> private module that defines it
 _EXPORTS: dict[str, str] = {
@@ -28,6 +29,13 @@ _EXPORTS: dict[str, str] = {
     "load_series": ".io",
     "resolve_columns": ".io",
     "score_sentiment": ".io",
+    "Project": ".io",
+    "PROJECT_FILE": ".io",
+    "draft_project": ".io",
+    "find_project": ".io",
+    "load_project": ".io",
+    "project_toml": ".io",
+    "save_project": ".io",
     # features
     "AggregateResult": ".features",
     "add_baselines": ".features",
@@ -128,7 +136,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = sorted(
-    ["DataLoadError", "EscAnalyticsError", "ModelError", "PolicyError", *_EXPORTS]
+    ["DataLoadError", "EscAnalyticsError", "ModelError", "PolicyError", "ProjectError", *_EXPORTS]
 )
 
 

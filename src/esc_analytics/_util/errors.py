@@ -50,3 +50,14 @@ class PolicyError(EscAnalyticsError, ValueError):
 
 class ModelError(EscAnalyticsError, ValueError):
     """A model file or model input cannot be used."""
+
+
+class ProjectError(EscAnalyticsError, ValueError):
+    """A project file (``esc-analytics.toml``) cannot be used; the message names the file and
+    the key, and what to write instead."""
+
+    def __init__(self, message: str, *, source: str | None = None, key: str | None = None) -> None:
+        self.source = source
+        self.key = key
+        where = ": ".join(part for part in (source, key) if part)
+        super().__init__(f"{where}: {message}" if where else message)

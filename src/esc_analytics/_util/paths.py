@@ -74,12 +74,21 @@ def input_paths(items: Any, *, glob: bool = False) -> list[Path]:
         path = Path(name)
         if not _exists(path) and any(ch in name for ch in GLOB_CHARACTERS):
             raise DataLoadError(
-                "file not found (a file name is read as written; to read the files matching "
-                "a pattern pass glob=True, on the command line --glob)",
+                f"{not_found(name)}; a file name is read as written: to read the files "
+                "matching a pattern pass glob=True, on the command line --glob",
                 source=name,
             )
         out.append(path)
     return out
+
+
+def not_found(path: str | os.PathLike[str], what: str = "file") -> str:
+    """``file not found`` and, for a relative name, where it was looked for (the absolute
+    path: a notebook's kernel or a project file may read names against another folder)."""
+    name = os.fspath(path)
+    if os.path.isabs(name):
+        return f"{what} not found"
+    return f"{what} not found (looked for {os.path.abspath(name)})"
 
 
 def _exists(path: Path) -> bool:

@@ -19,6 +19,7 @@ from .._util.errors import EscAnalyticsError
 _COMMANDS = (
     "demo",
     "sample",
+    "init",
     "aggregate",
     "check",
     "calibrate",
@@ -72,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        prepare = getattr(args, "prepare", None)  # e.g. the project file's defaults
+        if prepare is not None:
+            prepare(args)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("esc-analytics: interrupted", file=sys.stderr)
@@ -95,8 +99,10 @@ def _one_line(exc: BaseException) -> str:
         text = exc.strerror
         if exc.filename and str(exc.filename) not in text:
             text += f": {exc.filename}"
-        return text
-    return " ".join(str(exc).split("\n"))
+    else:
+        text = " ".join(str(exc).splitlines())
+    # file names and cells come from users' files: no control character reaches the terminal
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,12 +29,17 @@ def register(subparsers: Any) -> None:
             "from earlier windows. Large files are aggregated out of core with DuckDB."
         ),
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="CSV, CSV.gz or Parquet files")
+    parser.add_argument(
+        "files", nargs="*", metavar="FILE",
+        help="CSV, CSV.gz or Parquet files (default: the project file's mentions)",
+    )
     add_glob_option(parser)
     add_column_options(
         parser, "map a column of your export, e.g. created_at=tweet_created (repeatable)"
     )
-    parser.add_argument("--freq", default="1h", help="window length, e.g. 5min, 1h, 1D (1h)")
+    parser.add_argument(
+        "--freq", default=None, help="window length, e.g. 5min, 1h, 1D (the project's, else 1h)"
+    )
     parser.add_argument("--topic", metavar="NAME", help="topic of rows without one")
     parser.add_argument(
         "--influencer-followers",
@@ -73,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if not out.parent.exists():
         raise EscAnalyticsError(f"--out {args.out}: directory {out.parent} does not exist")
     columns = parse_mapping(args.column)
+    args.freq = args.freq or "1h"
     freq = window_length(args.freq)
     followers = (
         DEFAULT_INFLUENCER_FOLLOWERS
@@ -122,6 +128,10 @@ def run(args: argparse.Namespace) -> int:
     if args.quarantine:
         write_table(quarantine, args.quarantine)
     report_load(args, summary)
+    from ..features._inputs import measures_line
+
+    if measures_line(features):
+        print(measures_line(features))
     print(
         f"wrote {len(features)} rows ({features['topic'].nunique()} topics × "
         f"{features['window_start'].nunique()} windows of {args.freq}) to {out}"

@@ -30,12 +30,14 @@ def register(subparsers: Any) -> None:
         "and how many false notifications per week.",
     )
     add_input_options(parser, incidents=True, severity=True)
-    parser.add_argument("--policy", required=True, metavar="FILE", help="policy YAML")
+    parser.add_argument(
+        "--policy", metavar="FILE", help="policy YAML (default: the project file's)"
+    )
     add_max_early_option(parser, described=False)
     parser.add_argument("--nab-profile", default=None, help="also print the NAB score")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     add_period_and_planned_options(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, policy_from_project="starter")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
     reasons = not_evaluated_line(result.incidents)
     if reasons:
         print(reasons)
+        from ..features._inputs import unmatched_topics_line
+
+        why = unmatched_topics_line(features, incidents, cli=True)
+        if why:
+            print(f"  why: {why}")
     cols = [
         "incident_id",
         "topic",

@@ -61,11 +61,13 @@ def register(subparsers: Any) -> None:
         "go out). With --mentions the windows are those the mentions are aggregated into.",
     )
     add_input_options(parser, incidents=False)
-    parser.add_argument("--policy", metavar="FILE", help="policy YAML")
+    parser.add_argument(
+        "--policy", metavar="FILE", help="policy YAML (default: the project file's)"
+    )
     parser.add_argument("--model", metavar="FILE", help="model saved by fit-model (.skops)")
     parser.add_argument("--out", required=True, metavar="PATH", help="output .csv or .parquet")
     add_period_and_planned_options(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, policy_from_project=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,6 +3,10 @@ of a fit's objective, and the loading of mention or series files into features (
 :func:`esc_analytics.load_inputs`, the library's one "files → features" path), of incident logs
 (NAB's ``anomaly_windows.json`` recognised), of policy files and of mention texts.
 
+Every loading command also reads the project file (``--project``, else ``esc-analytics.toml``
+of the working directory): :func:`apply_project` fills the options not given before the
+command runs (``cli.main`` calls the ``prepare`` hook these options set).
+
 Commands import this module and ``_common`` only, never each other. The library is imported
 inside the functions, so that a command starts without loading what it does not use.
 """
@@ -17,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from .._util.errors import DataLoadError, EscAnalyticsError, PolicyError
-from ._common import parse_mapping, report_load, report_read
+from .._util.paths import not_found
+from ._common import gathered_report, parse_mapping, report_load, report_read, report_warning
 
 # --- options ------------------------------------------------------------------------------
 
@@ -25,8 +30,9 @@ from ._common import parse_mapping, report_load, report_read
 def add_input_options(
     parser: argparse.ArgumentParser, *, incidents: bool, severity: bool = False
 ) -> None:
-    """--mentions/--series FILE..., --column, --tz, --freq (and --incidents, --severity)."""
-    source = parser.add_mutually_exclusive_group(required=True)
+    """--mentions/--series FILE..., --column, --tz, --freq (and --incidents, --severity,
+    --incident-column), each defaulting to the project file's (see :func:`apply_project`)."""
+    source = parser.add_mutually_exclusive_group()
     source.add_argument("--mentions", nargs="+", metavar="FILE", help="mention files")
     source.add_argument(
         "--series",
@@ -45,10 +51,15 @@ def add_input_options(
     if incidents:
         parser.add_argument(
             "--incidents",
-            required=True,
             metavar="FILE",
             help="incident log (CSV/JSON: incident_id, topic, started_at, ended_at, severity) "
-            "or NAB's anomaly_windows.json",
+            "or NAB's anomaly_windows.json (default: the project's)",
+        )
+        parser.add_argument(
+            "--incident-column",
+            action="append",
+            metavar="CANONICAL=SOURCE",
+            help="map a column of your incident log, e.g. started_at=opened (repeatable)",
         )
     if severity:
         parser.add_argument(
@@ -177,6 +188,127 @@ def add_column_options(
         "--column", action="append", metavar="CANONICAL=SOURCE", help=column_help
     )
     parser.add_argument("--tz", metavar="ZONE", help="zone of times without an offset (UTC)")
+    add_project_option(parser)
+
+
+# --- the project file ---------------------------------------------------------------------
+
+
+def add_project_option(parser: argparse.ArgumentParser) -> None:
+    """--project FILE / --no-project: where the inputs' defaults come from (the project file
+    ``esc-analytics.toml`` of the working directory, or ``$ESC_ANALYTICS_PROJECT``). Options
+    given on the command line win; :func:`apply_project` runs before the command."""
+    parser.add_argument(
+        "--project",
+        metavar="FILE",
+        help="project file naming your data, columns, time zone and severities "
+        "(default: esc-analytics.toml in the working directory; 'esc-analytics init' writes one)",
+    )
+    parser.add_argument(
+        "--no-project", action="store_true", help="ignore any project file"
+    )
+    parser.set_defaults(prepare=apply_project)
+
+
+def apply_project(args: argparse.Namespace) -> None:
+    """Fill the options not given from the project file (found as :func:`find_project` says,
+    in the working directory only), then check that the inputs a command needs are named.
+
+    Paths come from the project as absolute paths (read against its folder); column mappings
+    (for the project's own files) and severity labels are merged under the ones given
+    (``--column`` wins per column); the project's path is reported with the load summaries."""
+    from ..io import PROJECT_FILE, find_project, load_project
+
+    project = None
+    if not getattr(args, "no_project", False):
+        found = find_project(args.project, parents=False)
+        project = load_project(found) if found is not None else None
+    args.project_file = project
+    if project is not None:
+        report_read(args, project.summary(), {"kind": "project", "source": str(project.path)})
+        _fill_from(args, project)
+    if getattr(args, "files", None) == [] or (
+        hasattr(args, "mentions") and not args.mentions and not args.series
+    ):
+        where = (f"the project {project.path} names none" if project is not None
+                 else f"no project file ({Path.cwd() / PROJECT_FILE} not found)")
+        option = "FILE..." if hasattr(args, "files") else "--mentions FILE... or --series FILE..."
+        raise EscAnalyticsError(
+            f"no input: give {option}, or name your data in a project file ({where}; "
+            "'esc-analytics init' writes one)"
+        )
+    if getattr(args, "incidents", "") is None:  # the command reads an incident log
+        where = (f"the project {project.path} names none" if project is not None
+                 else f"no project file in {Path.cwd()}")
+        raise EscAnalyticsError(
+            f"no incident log: give --incidents FILE, or set data.incidents in the project "
+            f"file ({where})"
+        )
+    wants_policy = getattr(args, "policy_from_project", False)
+    if wants_policy and not args.policy and not getattr(args, "model", None):
+        beside = project.folder / "policy.yaml" if project is not None else None
+        if beside is not None and beside.is_file():
+            args.policy = str(beside)
+            report_read(args, f"policy {beside} (beside the project file)",
+                        {"kind": "policy", "source": str(beside)})
+        elif wants_policy == "starter":
+            from .._util.paths import sample_dir
+
+            args.policy = str(sample_dir() / "policy.yaml")
+            report_warning(
+                args,
+                f"no policy given: the bundled starter plan ({args.policy}) is used; give "
+                "--policy FILE or set data.policy in the project file "
+                "('esc-analytics calibrate --out policy.yaml' fits one to your history)",
+            )
+        else:
+            where = (f"the project {project.path} names none" if project is not None
+                     else f"no project file in {Path.cwd()}")
+            raise EscAnalyticsError(
+                f"no policy: give --policy FILE, or set data.policy in the project file "
+                f"({where})"
+            )
+
+
+def _fill_from(args: argparse.Namespace, project: Any) -> None:
+    """The project's defaults under the options given. Its column mappings describe its own
+    files: they apply to the files taken from it, not to files named on the command line."""
+    own_files = False
+    if hasattr(args, "files") and not args.files:
+        args.files = [str(p) for p in project.mentions]
+        own_files = True
+    if hasattr(args, "mentions") and not args.mentions and not args.series:
+        if project.series:
+            args.series = [str(p) for p in project.series]
+        elif project.mentions:
+            args.mentions = [str(p) for p in project.mentions]
+        own_files = True
+    use_series = bool(getattr(args, "series", None))
+    own = project.series_columns if use_series else project.mention_columns
+    if hasattr(args, "column") and own_files:
+        args.column = [f"{k}={v}" for k, v in own.items()] + list(args.column or [])
+    if getattr(args, "incidents", "") is None and project.incidents is not None:
+        args.incidents = str(project.incidents)
+        if hasattr(args, "incident_column"):
+            args.incident_column = [
+                f"{k}={v}" for k, v in project.incident_columns.items()
+            ] + list(args.incident_column or [])
+    if getattr(args, "policy_from_project", False) and not args.policy and not getattr(
+        args, "model", None
+    ) and project.policy is not None:
+        args.policy = str(project.policy)
+    if getattr(args, "planned_events", "") is None and project.planned_events is not None:
+        args.planned_events = str(project.planned_events)
+    if getattr(args, "tz", "") is None:
+        args.tz = project.tz
+    if getattr(args, "freq", "") is None:
+        args.freq = project.freq
+
+
+def project_severity(args: argparse.Namespace | None) -> dict[str, int]:
+    """The severity labels of the project file read by :func:`apply_project` (empty if none)."""
+    project = getattr(args, "project_file", None)
+    return dict(project.severity_map) if project is not None else {}
 
 
 NAB_MAX_EARLY = "0h"  # NAB scores an alert before an anomaly window as a false positive
@@ -328,6 +460,14 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
             {"planned_events": n, "file": str(args.planned_events),
              "mode": args.planned_events_mode},
         )
+    from ..features._inputs import measures_line
+
+    measures = measures_line(inputs.features)
+    if measures and getattr(args, "json", False):  # with the load it describes
+        gathered_report(args)["load"][-1]["measures"] = measures
+    elif measures:
+        print(measures)
+    args.loaded_features = inputs.features  # for the incident log's topic check
     return inputs.features, loaded.data
 
 
@@ -361,7 +501,7 @@ def load_incident_file(
 
     file = Path(path)
     if not file.is_file():
-        raise DataLoadError("incident file not found", source=path)
+        raise DataLoadError(f"incident {not_found(path)}", source=path)
     if file.suffix.lower() == ".json" and (is_nab_windows(file) or _keyed_by_files(file)):
         incidents = incidents_from_nab_windows(file)
         report_read(
@@ -370,7 +510,12 @@ def load_incident_file(
             {"source": path, "kind": "incidents", "nab_windows": len(incidents)},
         )
         return incidents
-    loaded = load_incidents(path, tz=tz, severity_map=severity_map)
+    severity_map = {**project_severity(args), **(severity_map or {})} or None
+    columns = parse_mapping(
+        getattr(args, "incident_column", None), "--incident-column",
+        "CANONICAL=SOURCE, e.g. started_at=opened",
+    )
+    loaded = load_incidents(path, tz=tz, severity_map=severity_map, columns=columns or None)
     bad_severity = loaded.summary.reasons.get(REASON_BAD_SEVERITY, 0)
     if loaded.data.empty:
         hint = f"; {_SEVERITY_HINT}" if bad_severity else ""
@@ -378,6 +523,13 @@ def load_incident_file(
             f"no usable incident ({_with_notes(loaded.summary)}){hint}", source=path
         )
     report_load(args, loaded.summary, _SEVERITY_HINT if bad_severity else "")
+    features = getattr(args, "loaded_features", None)
+    if features is not None:
+        from ..features._inputs import unmatched_topics_line
+
+        line = unmatched_topics_line(features, loaded.data, cli=True)
+        if line:
+            report_warning(args, line)
     return loaded.data
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,22 @@ def parse_parameter(pair: str) -> tuple[str, Any]:
     if isinstance(value, dt.date | dt.datetime):
         value = raw.strip()
     return name, value
+
+
+#: Parameter names read as paths: a relative value is read against the caller's working
+#: directory (the kernel runs in the notebook's folder, where ``tweets.csv`` is not).
+PATH_SUFFIXES = ("_path", "_dir", "_file")
+
+
+def resolve_path_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
+    """``-p mentions_path=tweets.csv`` → the absolute path of ``tweets.csv`` from here: every
+    parameter named ``*_path``, ``*_dir`` or ``*_file`` holding a relative path (``~``
+    expanded); other values, absolute paths, empty text and None pass unchanged."""
+    out = dict(parameters)
+    for name, value in parameters.items():
+        if name.endswith(PATH_SUFFIXES) and isinstance(value, str) and value.strip():
+            out[name] = os.path.abspath(os.path.expanduser(value))
+    return out
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,6 +80,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="working directory of the kernel (default: the notebook's folder)",
     )
     parser.add_argument(
+        "--project",
+        metavar="FILE",
+        help="project file passed to the notebook as project_path (default: esc-analytics.toml "
+        "in the working directory, if any)",
+    )
+    parser.add_argument("--no-project", action="store_true", help="pass no project file")
+    parser.add_argument(
         "--hide-code",
         action="store_true",
         help="leave the code cells out: narrative, tables and charts only (for a meeting)",
@@ -74,7 +98,14 @@ def run(args: argparse.Namespace) -> int:
     """Execute and render; progress messages go to stderr, the output path to stdout."""
     from ..report._render import render_notebook
 
-    parameters = dict(parse_parameter(pair) for pair in args.parameters)
+    parameters = resolve_path_parameters(dict(parse_parameter(pair) for pair in args.parameters))
+    if "project_path" not in parameters and not args.no_project:
+        from ..io import find_project, load_project
+
+        found = find_project(args.project, parents=False)
+        if found is not None:
+            load_project(found)  # a broken project file is one line here, not a kernel traceback
+            parameters["project_path"] = str(found)
 
     def progress(message: str) -> None:
         print(f"esc-analytics render: {message}", file=sys.stderr, flush=True)

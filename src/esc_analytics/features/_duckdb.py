@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import DataLoadError
-from .._util.paths import input_paths
+from .._util.paths import input_paths, not_found
 from .._util.schema import (
     DEFAULT_TOPIC,
     NEGATIVE_SENTIMENT_BAR,
@@ -113,7 +113,7 @@ def _check_paths(paths: Any, glob: bool = False) -> list[Path]:
         raise DataLoadError("no input files given")
     for path in items:
         if not path.exists():
-            raise DataLoadError("file not found", source=str(path))
+            raise DataLoadError(not_found(path), source=str(path))
         if path.is_dir():
             raise DataLoadError("is a directory, not a file", source=str(path))
         if path.stat().st_size == 0:

@@ -18,11 +18,16 @@ import pandas as pd
 from .._util.errors import DataLoadError
 from .._util.format import format_hours
 from .._util.paths import sample_dir
-from .._util.schema import infer_freq
-from ..io import LoadResult, load_incidents, load_mentions, load_series
+from .._util.schema import DEFAULT_TOPIC, FEATURE_MEASURES, infer_freq
+from ..io import LoadResult, Project, load_incidents, load_mentions, load_project, load_series
 from ..io._planned_events import load_planned_events
 from ..policy import Policy, load_policy
-from ._build import build_features, features_from_series, mark_absent_features
+from ._build import (
+    ABSENT_FEATURES_ATTR,
+    build_features,
+    features_from_series,
+    mark_absent_features,
+)
 from ._grid import window_length
 
 #: The file names a data folder holds (those of the bundled sample, ``esc-analytics sample``).
@@ -60,6 +65,8 @@ class Inputs:
         file, how times were read and every note (as the commands print them); the planned
         events and the plan; then the feature grid."""
         lines: list[str] = []
+        if self.sources.get("project"):
+            lines.append(f"{'project:':<11}{self.sources['project']}")
         for loaded in (self.mentions, self.series, self.incidents):
             if loaded is not None:
                 s = loaded.summary
@@ -76,6 +83,10 @@ class Inputs:
                 f"{_from(self.sources.get('policy'))}"
             )
         features = self.features
+        if self.incidents is not None:
+            unmatched = unmatched_topics_line(features, self.incidents.data)
+            if unmatched:
+                lines.append(f"warning: {unmatched}")
         window = format_hours(self.freq / pd.Timedelta(hours=1))
         text = f"{'features:':<11}{len(features):,} windows of {window}"
         if len(features):
@@ -85,6 +96,9 @@ class Inputs:
                 f"{first:%Y-%m-%d} → {last:%Y-%m-%d}"
             )
         lines.append(text)
+        measures = measures_line(features)
+        if measures:
+            lines.append(measures)
         return "\n".join(lines)
 
 
@@ -103,10 +117,72 @@ def load_summary_lines(summary: Any, hint: str = "", *, headline: str = "") -> l
     timezone_note = getattr(summary, "timezone_note", "")
     if timezone_note:
         lines.append(f"  times: {timezone_note}")
+    mapped = getattr(summary, "columns_mapped", None)
+    if mapped:
+        lines.append("  columns: " + ", ".join(
+            canonical if source == canonical else f"{source!r} → {canonical}"
+            for canonical, source in mapped.items()
+        ))
     lines.extend(f"  note: {note}" for note in getattr(summary, "notes", ()))
     if hint:
         lines.append(f"  hint: {hint}")
     return lines
+
+
+def measures_line(features: pd.DataFrame) -> str:
+    """Which measures of the features the input did not carry (absent: filled with zeros,
+    with why) and which are zero in every window, in one line (empty when none): a policy or
+    a reader of a chart should know that ``reach`` is zero because no follower count was
+    read, not because nobody with followers posted."""
+    absent = dict(features.attrs.get(ABSENT_FEATURES_ATTR, {}))
+    zero = [
+        m for m in FEATURE_MEASURES
+        if m in features.columns and m not in absent and len(features)
+        and not features[m].fillna(0).astype(bool).any()
+    ]
+    parts = []
+    if absent:
+        by_reason: dict[str, list[str]] = {}
+        for measure, why in absent.items():
+            by_reason.setdefault(why, []).append(measure)
+        parts.append("absent (zeros): " + "; ".join(
+            f"{', '.join(measures)} ({why})" for why, measures in by_reason.items()
+        ))
+    if zero:
+        parts.append(f"zero in every window: {', '.join(zero)}")
+    return f"{'measures:':<11}" + "; ".join(parts) if parts else ""
+
+
+def unmatched_topics_line(
+    features: pd.DataFrame, incidents: pd.DataFrame, *, cli: bool = False
+) -> str:
+    """Why incidents will not be evaluated because their topic is not in the data, and what
+    to do, in one line: when no incident's topic is in ``features``, or when the data has no
+    topic (every post topic ``all``, an export without a topic column: then the mapping is
+    what to fix; ``cli``: said with the command line's option, else with ``columns=``).
+    Empty otherwise (a file holding some of the topics is a choice)."""
+    if incidents is None or not len(incidents) or "topic" not in incidents:
+        return ""
+    have = set(map(str, features["topic"].unique())) if len(features) else set()
+    topics = incidents["topic"].astype(str)
+    missing = sorted(set(topics) - have)
+    if not missing:
+        return ""
+    n = int(topics.isin(missing).sum())
+    if n < len(incidents) and have != {DEFAULT_TOPIC}:
+        return ""  # some topics left out on purpose (one brand's file): "not evaluated" says it
+    shown = ", ".join(missing[:5]) + (f", … ({len(missing)} topics)" if len(missing) > 5 else "")
+    text = (f"{n} of {len(incidents)} incident(s) have a topic the data does not hold "
+            f"({shown}): they will not be evaluated")
+    if have == {DEFAULT_TOPIC}:
+        how = ("--column topic=YOUR_COLUMN (project file: [columns.mentions] topic = "
+               "\"YOUR_COLUMN\")" if cli else "columns={'topic': 'your column'}")
+        text += (f". The data has no topic column, so every post is topic {DEFAULT_TOPIC!r}: "
+                 f"map your topic column with {how}, or give the incidents topic "
+                 f"{DEFAULT_TOPIC!r}")
+    else:
+        text += f"; the data's topics: {', '.join(sorted(have)[:8])}"
+    return text
 
 
 def load_inputs(
@@ -120,6 +196,9 @@ def load_inputs(
     freq: str | pd.Timedelta | None = None,
     columns: Mapping[str, str] | None = None,
     tz: str | None = None,
+    project: str | Path | Project | None = None,
+    incident_columns: Mapping[str, str] | None = None,
+    severity_map: Mapping[str, int] | None = None,
 ) -> Inputs:
     """Load a data folder's inputs and build its features.
 
@@ -133,9 +212,46 @@ def load_inputs(
     ``freq``: the window length of the features (mentions: default ``"1h"``; series: told
     from the file when None). ``columns`` maps the mention or series files' column names (see
     :func:`resolve_columns`); ``tz`` is the zone of times without an offset in every file.
+    ``incident_columns`` maps the incident log's columns, ``severity_map`` its labels onto
+    tiers (``{"P1": 3}``).
+
+    ``project``: a project file (``esc-analytics.toml``, see :func:`load_project`) or a
+    :class:`Project`: the files it names and their column mappings, its severity labels, time
+    zone and window length. What is given here wins (per column for the mappings; a file
+    given does not get the project's mapping, which describes the project's files);
+    ``data_dir``'s files win over the project's. A file the project does not name is looked
+    for in the project's folder (by the names above); a plan it does not name is the bundled
+    starter plan (said in ``summary()``). None: no project (:func:`find_project` finds one
+    from the working directory or ``$ESC_ANALYTICS_PROJECT``).
 
     Raises :class:`~esc_analytics.DataLoadError` when no mention (or volume row) is usable,
     with the load's summary and notes in the message."""
+    proj = project if isinstance(project, Project) or project is None else load_project(project)
+    sources: dict[str, str] = {}
+    if proj is not None:
+        if proj.path is not None:
+            sources["project"] = str(proj.path)
+        if data_dir is None:
+            # the project's column mappings describe its own files: only those get them
+            if mentions is None and series is None:
+                if proj.series:
+                    series = list(proj.series)
+                    columns = {**proj.series_columns, **(columns or {})}
+                elif proj.mentions:
+                    mentions = list(proj.mentions)
+                    columns = {**proj.mention_columns, **(columns or {})}
+            if incidents is None and proj.incidents is not None:
+                incidents = proj.incidents
+                incident_columns = {**proj.incident_columns, **(incident_columns or {})}
+            planned_events = proj.planned_events if planned_events is None else planned_events
+            policy = proj.policy if policy is None else policy
+            data_dir = proj.folder
+            if policy is None and not (Path(data_dir) / DATA_FILES["policy"]).exists():
+                policy = sample_dir() / DATA_FILES["policy"]
+                sources["policy"] = f"{policy}: the bundled starter plan (the project names none)"
+        severity_map = {**proj.severity_map, **(severity_map or {})}
+        tz = tz if tz is not None else proj.tz
+        freq = freq if freq is not None else proj.freq
     folder = _Folder(data_dir)
     mapping = dict(columns) if columns else None
     if series is not None:
@@ -157,9 +273,11 @@ def load_inputs(
     incidents_load = None
     if incidents is not False:
         incidents_load = load_incidents(
-            folder.path("incidents") if incidents is None else incidents, tz=tz
+            folder.path("incidents") if incidents is None else incidents,
+            tz=tz,
+            columns=dict(incident_columns) if incident_columns else None,
+            severity_map=dict(severity_map) if severity_map else None,
         )
-    sources: dict[str, str] = {}
     planned = None
     if planned_events is not False:
         given = folder.optional("planned_events") if planned_events is None else planned_events
@@ -174,7 +292,7 @@ def load_inputs(
             plan = given
         elif given is not None:
             plan = load_policy(given)
-            sources["policy"] = str(given)
+            sources.setdefault("policy", str(given))
     if series_load is not None:
         step = window_length(freq) if freq is not None else None
         parts = [

@@ -18,17 +18,35 @@ from ._load import (
     score_sentiment,
 )
 from ._planned_events import load_planned_events
+from ._project import (
+    PROJECT_ENV,
+    PROJECT_FILE,
+    Project,
+    draft_project,
+    find_project,
+    load_project,
+    project_toml,
+    save_project,
+)
 
 __all__ = [
     "COLUMN_ALIASES",
+    "PROJECT_ENV",
+    "PROJECT_FILE",
     "LoadResult",
     "LoadSummary",
+    "Project",
+    "draft_project",
+    "find_project",
     "incidents_from_nab_windows",
     "is_nab_windows",
     "load_incidents",
     "load_mentions",
     "load_planned_events",
+    "load_project",
     "load_series",
+    "project_toml",
     "resolve_columns",
+    "save_project",
     "score_sentiment",
 ]

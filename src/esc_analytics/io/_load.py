@@ -103,7 +103,7 @@ COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
                        "published_at", "post_date", "created", "created_time", "published",
                        "date", "time"),
         "topic": ("topic", "brand", "airline", "company", "keyword", "query", "product",
-                  "campaign"),
+                  "campaign", "query_name", "search_name"),
         "text": ("text", "full_text", "tweet_text", "content", "body", "message", "tweet"),
         "author": ("author", "screen_name", "username", "user_name", "user_screen_name",
                    "handle", "user", "name"),
@@ -127,9 +127,10 @@ COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "incident_id": ("incident_id", "id", "ticket_id", "ticket", "case_id", "key"),
         "topic": ("topic", "brand", "company", "product", "airline", "account", "campaign"),
         "started_at": ("started_at", "start", "start_time", "started", "begin", "began_at",
-                       "opened_at", "created_at", "timestamp", "date"),
+                       "opened_at", "opened", "created_at", "timestamp", "date"),
         "severity": ("severity", "tier", "level", "sev", "priority"),
-        "ended_at": ("ended_at", "end", "end_time", "ended", "finished_at", "closed_at"),
+        "ended_at": ("ended_at", "end", "end_time", "ended", "finished_at", "closed_at",
+                     "closed"),
         "detected_at": ("detected_at", "detected", "noticed_at", "reported_at"),
         "escalated_at": ("escalated_at", "escalated"),
         "resolved_at": ("resolved_at", "resolved"),
@@ -555,9 +556,11 @@ def _raise_missing_column(table: RawTable, kind: str, canonical: str) -> None:
             if delim in names[0]:
                 hint = f" The file has one column; it looks {delim!r}-separated."
     known = ", ".join(COLUMN_ALIASES[kind][canonical][:8])
+    option = "--incident-column" if kind == "incidents" else "--column"
     raise DataLoadError(
         f"no {canonical} column: none of ({known}) among the columns ({', '.join(names)}). "
-        f"Pass columns={{{canonical!r}: '<your column>'}} (CLI: --column {canonical}=NAME).{hint}",
+        f"Pass columns={{{canonical!r}: '<your column>'}} (CLI: {option} {canonical}=NAME; "
+        f"project file: [columns.{kind}] {canonical} = \"NAME\").{hint}",
         source=table.source,
         column=canonical,
     )
@@ -786,7 +789,7 @@ def _timezone_note(notes: Sequence[str], tz: str | None = None) -> str:
         parts.append("offsets converted to UTC")
     if "naive" in kinds:
         parts.append(
-            f"naive times taken as {tz} and converted to UTC" if tz
+            f"naive times taken as {tz} and converted to UTC" if tz and tz != "UTC"
             else "naive times taken as UTC"
         )
     if "epoch" in kinds:

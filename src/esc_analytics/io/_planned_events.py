@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import DataLoadError
+from .._util.paths import not_found
 from .._util.times import check_time_zone
 from ._readers import RawTable, read_table, table_from_frame
 
@@ -88,7 +89,7 @@ def _read(source: Any) -> RawTable | None:
         )
     path = Path(source)
     if not path.is_file() and not path.is_dir():
-        raise DataLoadError("planned events file not found", source=str(source))
+        raise DataLoadError(f"planned events {not_found(source)}", source=str(source))
     try:
         return read_table(path)
     except DataLoadError as exc:

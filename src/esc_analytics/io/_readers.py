@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import DataLoadError
+from .._util.paths import not_found
 
 DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_BYTES = 64 * 1024
@@ -74,7 +75,7 @@ def read_table(path: str | Path) -> RawTable:
     p = Path(path)
     source = str(path)
     if not p.exists():
-        raise DataLoadError("file not found", source=source)
+        raise DataLoadError(not_found(p), source=source)
     if p.is_dir():
         raise DataLoadError(
             "is a directory, not a file; pass the files inside it (e.g. a list or a glob "
@@ -107,6 +108,43 @@ def read_table(path: str | Path) -> RawTable:
     if first == b"{":
         return _read_json_lines(data, encoding, source, stem, notes)
     return _read_csv(data, encoding, source, stem, notes)
+
+
+def read_head(path: str | Path, max_bytes: int = 256 * 1024) -> RawTable:
+    """The first rows of a file (about ``max_bytes`` of text, cut at a line end; the first
+    row group's first rows of a Parquet file), read as :func:`read_table` reads the whole:
+    enough to tell its columns and a sample of values without reading a large export.
+    A JSON array longer than ``max_bytes`` is read whole (it cannot be cut)."""
+    p = Path(path)
+    if not p.is_file():
+        return read_table(path)  # its error: not found, a directory...
+    with open(p, "rb") as handle:
+        magic = handle.read(4)
+    if magic == b"PAR1":
+        import pyarrow.parquet as pq
+
+        try:
+            batch = next(pq.ParquetFile(p).iter_batches(batch_size=500), None)
+        except Exception as exc:  # pyarrow raises several types for corrupt files
+            raise DataLoadError(f"unreadable Parquet file: {exc}", source=str(path)) from exc
+        frame = batch.to_pandas() if batch is not None else pd.DataFrame()
+        frame.columns = [str(c) for c in frame.columns]
+        lines = np.arange(1, len(frame) + 1, dtype=np.int64)
+        return RawTable(str(path), frame, lines, stem=_stem(p))
+    opener = gzip.open if magic[:2] == b"\x1f\x8b" else open
+    try:
+        with opener(p, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except (EOFError, OSError, zlib.error):
+        return read_table(path)
+    if len(data) <= max_bytes or data.lstrip()[:1] == b"[":
+        return read_table(path)
+    data = data[: data.rfind(b"\n") + 1] or data
+    notes: list[str] = []
+    data, encoding = _decode_setup(data, str(path), notes)
+    if data.lstrip()[:1] == b"{":
+        return _read_json_lines(data, encoding, str(path), _stem(p), notes)
+    return _read_csv(data, encoding, str(path), _stem(p), notes)
 
 
 def _stem(p: Path) -> str:

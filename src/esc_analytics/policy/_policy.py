@@ -27,6 +27,7 @@ from .._util.measures import (
     looks_like_plan_measure,
     parse_plan_measure,
 )
+from .._util.paths import not_found
 from .._util.schema import (
     BURST_LEVEL_NAME,
     DETECTION_MEASURES,
@@ -805,7 +806,7 @@ class Policy:
             )
         if path is not None:
             if not path.is_file():
-                raise PolicyError(f"policy file not found: {str(path)[:300]}")
+                raise PolicyError(f"policy {not_found(path)}: {str(path)[:300]}")
             text = _read_policy_text(path)
             where = str(path)
         else:
@@ -1201,7 +1202,7 @@ def load_policy(
     """Read and validate a policy YAML file."""
     path = Path(path)
     if not path.is_file():
-        raise PolicyError(f"policy file not found: {path}")
+        raise PolicyError(f"policy {not_found(path)}: {path}")
     return Policy.from_yaml(path, known_features=known_features)
 
 
