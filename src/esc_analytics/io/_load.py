@@ -36,10 +36,12 @@ Behaviours chosen (documented for users):
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import re
+import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -989,15 +991,35 @@ _score_texts = score_sentiment  # load_mentions' keyword argument shadows the pu
 # --- pandera checks --------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _without_pyspark_warning() -> Any:
+    """Silence PySpark's pandas-version FutureWarning: pandera imports ``pyspark.pandas``
+    (on import and when it first validates) whenever pyspark is installed (the ``[spark]``
+    extra); the warning is about pandas-on-Spark, which esc-analytics never uses."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*PySpark", category=FutureWarning)
+        yield
+
+
+@functools.lru_cache(maxsize=1)
+def _pandera() -> Any:
+    """``pandera.pandas``, imported without PySpark's warning."""
+    with _without_pyspark_warning():
+        import pandera.pandas
+
+    return pandera.pandas
+
+
 def _schema_failures(frame: pd.DataFrame, schema: Any) -> list[tuple[np.ndarray, str, str]]:
     """Run a pandera schema lazily; return (row positions, reason, column) per failed check.
 
     Check names are the quarantine reason codes.
     """
-    import pandera.pandas as pa
+    pa = _pandera()
 
     try:
-        schema.validate(frame, lazy=True)
+        with _without_pyspark_warning():
+            schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
         cases = cases[cases["index"].notna()]
@@ -1013,7 +1035,7 @@ def _schema_failures(frame: pd.DataFrame, schema: Any) -> list[tuple[np.ndarray,
 
 @functools.lru_cache(maxsize=1)
 def _mention_schema() -> Any:
-    import pandera.pandas as pa
+    pa = _pandera()
 
     def count(name: str) -> Any:
         return pa.Column(
@@ -1035,7 +1057,7 @@ def _mention_schema() -> Any:
 
 @functools.lru_cache(maxsize=1)
 def _series_schema() -> Any:
-    import pandera.pandas as pa
+    pa = _pandera()
 
     return pa.DataFrameSchema(
         {"volume": pa.Column("float64", pa.Check(lambda s: s >= 0, name=REASON_NEGATIVE_NUMBER),
@@ -1045,7 +1067,7 @@ def _series_schema() -> Any:
 
 @functools.lru_cache(maxsize=1)
 def _incident_schema() -> Any:
-    import pandera.pandas as pa
+    pa = _pandera()
 
     return pa.DataFrameSchema(
         {"started_at": pa.Column(TIME_DTYPE), "ended_at": pa.Column(TIME_DTYPE, nullable=True)},
