@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import EscAnalyticsError
+from .._util.progress import progress as progress_bar
 from .._util.schema import infer_freq
 from .._util.stats import wilson_bounds
 from .._util.times import to_utc, to_utc_ns
@@ -586,6 +587,7 @@ def calibrate(
     run_backtest: bool = True,
     min_incidents: int = 1,
     max_escalated_share: float = MAX_ESCALATED_SHARE,
+    progress: bool | None = None,
 ) -> CalibrationResult:
     """Fit a tiered policy's thresholds, persistence and cooldown to an incident history.
 
@@ -615,7 +617,11 @@ def calibrate(
     detector instead (``_detector``): one tier ``volume_rank_28d >= θ`` held p windows
     (``persistence_grid``), then a refractory of 12 h, 1 day or 2 days, cooldown 0, picked by
     the NAB score averaged over ±3 neighbouring thresholds (``cooldown_grid`` and
-    ``smoothing`` do not apply)."""
+    ``smoothing`` do not apply).
+
+    ``progress``: a bar over the measure × persistence × cooldown combinations on stderr
+    (True), never (False), or only on a terminal or in a notebook (None); it never changes
+    the result."""
     if objective not in OBJECTIVES:
         raise CalibrationError(
             f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
@@ -709,6 +715,12 @@ def calibrate(
 
     tables = []
     raw_by_feature: dict[str, np.ndarray] = {}
+    bar = progress_bar(
+        total=len(feature_candidates) * len(p_grid) * len(c_grid),
+        desc=f"calibrate ({objective})",
+        unit="grid",
+        enabled=progress,
+    )
     for feature in feature_candidates:
         op = ops.get(feature, ">")
         if op not in (">", ">="):  # "feature < t" is "−feature > −t"
@@ -726,9 +738,11 @@ def calibrate(
         else:
             cand = _threshold_candidates(raw, n_thresholds)
         if cand.size == 0:
+            bar.update(len(p_grid) * len(c_grid))
             continue
         for p in p_grid:
             for c in c_grid:
+                bar.set_postfix_str(f"{feature} for {p} cooldown {c}")
                 held = notification_intervals(raw, grid, p, c)[1]
                 extent = episode_extent(held, grid, inc, c)  # the same for every tier
                 for k in range(1, n_tiers + 1):
@@ -755,6 +769,8 @@ def calibrate(
                     table.insert(0, "feature", feature)
                     table.insert(0, "tier", k)
                     tables.append(table)
+                bar.update()
+    bar.close()
     if not tables:
         raise CalibrationError("every candidate feature is empty (all missing values)")
     cands = pd.concat(tables, ignore_index=True)
