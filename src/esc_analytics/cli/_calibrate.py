@@ -9,7 +9,7 @@ import argparse
 from typing import Any
 
 from .._util.errors import EscAnalyticsError
-from ._common import report_warning
+from ._common import add_quiet_option, report_warning
 from ._inputs import (
     add_input_options,
     add_max_early_option,
@@ -62,6 +62,7 @@ def register(subparsers: Any) -> None:
         help="fit this plan's own thresholds, keeping its tiers, conditions and owners",
     )
     parser.add_argument("--out", required=True, metavar="PATH", help="policy YAML to write")
+    add_quiet_option(parser)
     parser.set_defaults(func=run)
 
 
