@@ -219,6 +219,12 @@ def test_last_keeps_the_end_of_the_data_and_names_the_previous_alert():
     assert "the last one before went out 2026-03-02 09:00 UTC" in none.summary()
     assert "No alert would have been sent" in none.to_markdown()
     assert len(found.last("30d")) == len(found.last("30 days")) == len(found.last("2h30min")) + 2
+    # an episode whose opening alert fell before the period says so
+    raised_only = esc.Alerts(found.records[1:], found.start, found.end)
+    assert "started 2026-03-02 02:00 UTC (opened before this period, at tier 1)" in (
+        raised_only.summary()
+    )
+    assert "(opened before this period, at tier 1)." in raised_only.to_markdown()
     assert len(found.last(pd.Timedelta(days=30))) == 3
     with pytest.raises(esc.EscAnalyticsError, match="duration like 7d"):
         found.last("last week")

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from .._util.errors import EscAnalyticsError
-from ._common import add_alert_options, add_quiet_option, feature_warnings
+from ._common import add_alert_options, feature_warnings
 from ._inputs import add_input_options, load_inputs, load_policy_for
 
 
@@ -50,7 +50,6 @@ def register(subparsers: Any) -> None:
         metavar="KEY",
         help="PagerDuty Events API v2 integration key (needed with --payload pagerduty)",
     )
-    add_quiet_option(parser)
     parser.set_defaults(func=run)
 
 

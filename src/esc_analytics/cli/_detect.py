@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .._util.errors import EscAnalyticsError
-from ._common import add_alert_options, add_quiet_option, feature_warnings
+from ._common import add_alert_options, feature_warnings
 from ._inputs import add_input_options, load_inputs, load_policy_for, load_texts
 
 
@@ -68,7 +68,6 @@ def register(subparsers: Any) -> None:
         help="format of --alerts (default: from its suffix, .jsonl = jsonl, else csv)",
     )
     add_alert_options(parser)
-    add_quiet_option(parser)
     parser.set_defaults(func=run)
 
 

@@ -275,7 +275,7 @@ class Alerts:
             first = group[0]
             lines.append(
                 f"episode {episode_id} · {one_line(first['topic'], 60)} · started "
-                f"{_readable_time(first['episode_started_at'])}"
+                f"{_readable_time(first['episode_started_at'])}{_opened_before(first)}"
             )
             for r in group:
                 lines.append(
@@ -300,7 +300,9 @@ class Alerts:
                 f"### Episode {markdown_text(episode_id)} · {markdown_text(first['topic'])}"
             )
             lines.append("")
-            lines.append(f"Started {_readable_time(first['episode_started_at'])}.")
+            lines.append(
+                f"Started {_readable_time(first['episode_started_at'])}{_opened_before(first)}."
+            )
             lines.append("")
             lines.append("| alerted at | tier | owner | episode | because | example posts |")
             lines.append("| --- | --- | --- | --- | --- | --- |")
@@ -317,6 +319,14 @@ class Alerts:
                 lines.append("| " + " | ".join(cells) + " |")
             lines.append("")
         return "\n".join(lines).rstrip() + "\n"
+
+
+def _opened_before(first: Mapping[str, Any]) -> str:
+    """`` (opened before this period at tier 1)`` when an episode's first alert shown raises
+    it (its opening alert went out before the period shown)."""
+    if first["episode"] != "raised":
+        return ""
+    return f" (opened before this period, at tier {first['previous_tier']})"
 
 
 def _example_text(example: Mapping[str, Any]) -> str:
