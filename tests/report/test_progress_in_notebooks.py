@@ -3,10 +3,15 @@ notebook executed for a report (the rendered HTML holds no progress widget)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
+
 import nbformat
 import pytest
 from browser_utils import write_notebook
 
+from esc_analytics.cli import main
 from esc_analytics.report import _render as report
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -62,3 +67,26 @@ def test_a_rendered_notebook_holds_no_progress_widget(tmp_path):
     assert not nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}
                                                     ).get("state")
     assert isinstance(nb, nbformat.NotebookNode)
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_render_shows_a_bar_over_cells_on_a_terminal(tmp_path, monkeypatch, terminal):
+    monkeypatch.delenv("ESC_ANALYTICS_PROGRESS", raising=False)
+    path = write_notebook(tmp_path / "long.ipynb", "n = 1", CELL, "print(n)")
+    stderr = FakeTerminal() if terminal else io.StringIO()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(stderr):
+        rc = main(["render", str(path), "--out", str(tmp_path / "long.html")])
+    assert rc == 0 and out.getvalue().strip() == str(tmp_path / "long.html")
+    written = stderr.getvalue()
+    if terminal:  # the bar replaces the per-cell lines
+        assert "render long.ipynb" in written and re.search(r"\d/\d+ \[", written)
+        assert "cell 1/" not in written
+    else:  # a pipe or a log keeps the per-cell lines, and no bar
+        assert "long.ipynb: cell 1/" in written and "%|" not in written
+    assert "executed long.ipynb" in written
