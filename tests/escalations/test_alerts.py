@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import esc_analytics as esc
+from esc_analytics.escalations._alerts import teams_escape
 
 T0 = pd.Timestamp("2026-03-02", tz="UTC")
 H = pd.Timedelta(hours=1)
@@ -178,8 +179,15 @@ def test_hostile_texts_are_escaped_for_each_output():
     assert "<!channel>" not in dumped and "<@U123" not in dumped and "<script>" not in dumped
     assert "&lt;!channel&gt;" in dumped and "&amp;amp;" in dumped
 
-    teams = json.dumps(esc.alert_payload(found[0], "teams"))
-    assert "[click me](javascript" not in teams and "<script>" not in teams
+    # a Teams card renders a Markdown subset and no HTML: links and emphasis are escaped
+    card = esc.alert_payload(found[0], "teams")["attachments"][0]["content"]
+    texts = [b["text"] for b in card["body"] if b["type"] == "TextBlock"]
+    assert any("\\[click me\\](javascript" in t for t in texts)
+    assert not any("[click me](" in t for t in texts)
+    facts = {f["title"]: f["value"] for f in card["body"][1]["facts"]}
+    assert facts["Because"].startswith("volume_ratio 3 >= 2")  # readable, not volume\_ratio
+    assert teams_escape("**shout** - 1. x") == "\\*\\*shout\\*\\* - 1. x"
+    assert teams_escape("# not a heading") == "\\# not a heading"
 
     csv_text = found.to_csv()
     table = pd.read_csv(pd.io.common.StringIO(csv_text), keep_default_na=False)

@@ -210,7 +210,7 @@ class Alerts:
     # --- tables -------------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
         """The flat table written as CSV (:data:`CSV_COLUMNS`): conditions as one text,
-        examples as ``@author (followers): text`` joined by `` | ``."""
+        examples as ``author (N followers): text`` joined by `` | ``."""
         rows = [_flat(r) for r in self.records]
         return pd.DataFrame(rows, columns=list(CSV_COLUMNS)).astype(
             {"tier": "int64", "previous_tier": "int64"}
@@ -333,7 +333,7 @@ def _example_text(example: Mapping[str, Any]) -> str:
     who = example.get("author") or "unknown author"
     reach = example.get("author_followers")
     followers = f" ({_number(float(reach))} followers)" if reach is not None else ""
-    return f"@{who}{followers}: {example.get('text', '')}"
+    return f"{who}{followers}: {example.get('text', '')}"
 
 
 def _flat(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -576,14 +576,18 @@ def slack_escape(text: Any) -> str:
     return one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-_TEAMS_SPECIAL = re.compile(r"([\\`*_~\[\]()#+\-.!|>])")
+# like _util.html.markdown_text, without entities (a card renders no HTML): "_" only where it
+# could open or close emphasis, so volume_ratio stays readable
+_TEAMS_INLINE = re.compile(r"[\\`*~\[\]]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_TEAMS_LINE_START = re.compile(r"^(\s*)([#>+\-]|\d+(?=[.)]))")
 
 
 def teams_escape(text: Any) -> str:
-    """Text for a Teams Adaptive Card TextBlock (a Markdown subset): Markdown punctuation
-    backslash-escaped, so that a post's ``[link](url)``, emphasis or list markers show as
-    typed; ``<`` as ``&lt;``."""
-    return _TEAMS_SPECIAL.sub(r"\\\1", one_line(text)).replace("<", "&lt;")
+    """Text for a Teams Adaptive Card TextBlock (a Markdown subset, no HTML): the characters
+    that open a link, emphasis or code backslash-escaped, and a list, quote or heading marker
+    at the start, so that a post's ``[link](url)`` or ``**shout**`` shows as typed."""
+    text = _TEAMS_INLINE.sub(lambda m: "\\" + m.group(0), one_line(text))
+    return _TEAMS_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
 
 def _title(alert: Mapping[str, Any]) -> str:
