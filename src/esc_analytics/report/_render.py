@@ -341,9 +341,6 @@ def execute_notebook(
     code_cells = sum(cell.cell_type == "code" for cell in nb.cells)
     counter = {"done": 0}
 
-    # a bar over the cells on a terminal; the per-cell messages otherwise
-    bar = progress_bar(total=code_cells, desc=f"render {path.name}", unit="cell")
-
     def on_cell_start(cell: Any, cell_index: int) -> None:
         if cell.cell_type == "code":
             if counter["done"]:
@@ -362,6 +359,9 @@ def execute_notebook(
     )
     started = time.perf_counter()
     report(f"executing {path} ({code_cells} code cells, cwd {workdir})")
+    # a bar over the cells on a terminal (after the message above: never on its line); the
+    # per-cell messages otherwise
+    bar = progress_bar(total=code_cells, desc=f"render {path.name}", unit="cell")
     try:
         with bar:
             client.execute()
