@@ -46,7 +46,7 @@ def register(subparsers: Any) -> None:
     """Add the ``detect`` parser."""
     parser = subparsers.add_parser(
         "detect",
-        help="tier and notifications per window under a policy",
+        help="tier and notifications per window under a policy; --alerts: who to page and why",
         description="Write one row per input window, in input order (files as given, each "
         "in time order): topic, window_start, tier, escalation (1 where a notification would "
         "go out). With --mentions the windows are those the mentions are aggregated into. "
