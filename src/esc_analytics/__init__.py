@@ -73,6 +73,9 @@ _EXPORTS: dict[str, str] = {
     "evaluate": ".escalations",
     "AbsentFeatureWarning": ".escalations",
     "escalations_from_tiers": ".escalations",
+    "Alerts": ".escalations",
+    "alerts": ".escalations",
+    "alert_payload": ".escalations",
     # backtest, NAB, calibration
     "BacktestResult": ".backtesting",
     "CostModel": ".backtesting",

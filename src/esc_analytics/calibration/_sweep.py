@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import EscAnalyticsError
+from .._util.progress import progress as progress_bar
 from .._util.schema import infer_freq
 from .._util.stats import wilson_bounds
 from .._util.times import to_utc, to_utc_ns
@@ -587,6 +588,7 @@ def calibrate(
     min_incidents: int = 1,
     max_escalated_share: float = MAX_ESCALATED_SHARE,
     planned_events: str | None = None,
+    progress: bool | None = None,
 ) -> CalibrationResult:
     """Fit a tiered policy's thresholds, persistence and cooldown to an incident history.
 
@@ -622,7 +624,10 @@ def calibrate(
     candidate as ``evaluate(..., planned_events="mute")`` runs it (no alert in a planned-event
     window), ``"mark"`` sends those alerts but never counts them as false escalations; the
     rank detector (objective nab's default) does not take them, so with planned events
-    objective nab sweeps the candidate measures instead."""
+    objective nab sweeps the candidate measures instead.
+    ``progress``: a bar over the measure × persistence × cooldown combinations on stderr
+    (True), never (False), or only on a terminal or in a notebook (None); it never changes
+    the result."""
     mode = check_planned_mode(planned_events)
     planned_rows = planned_windows(features) if mode is not None else None
     if objective not in OBJECTIVES:
@@ -726,6 +731,12 @@ def calibrate(
 
     tables = []
     raw_by_feature: dict[str, np.ndarray] = {}
+    bar = progress_bar(
+        total=len(feature_candidates) * len(p_grid) * len(c_grid),
+        desc=f"calibrate ({objective})",
+        unit="grid",
+        enabled=progress,
+    )
     for feature in feature_candidates:
         op = ops.get(feature, ">")
         if op not in (">", ">="):  # "feature < t" is "−feature > −t"
@@ -743,9 +754,11 @@ def calibrate(
         else:
             cand = _threshold_candidates(raw, n_thresholds)
         if cand.size == 0:
+            bar.update(len(p_grid) * len(c_grid))
             continue
         for p in p_grid:
             for c in c_grid:
+                bar.set_postfix_str(f"{feature} for {p} cooldown {c}")
                 held = notification_intervals(raw, grid, p, c)[1]
                 extent = episode_extent(held, grid, inc, c)  # the same for every tier
                 for k in range(1, n_tiers + 1):
@@ -772,6 +785,8 @@ def calibrate(
                     table.insert(0, "feature", feature)
                     table.insert(0, "tier", k)
                     tables.append(table)
+                bar.update()
+    bar.close()
     if not tables:
         raise CalibrationError("every candidate feature is empty (all missing values)")
     cands = pd.concat(tables, ignore_index=True)

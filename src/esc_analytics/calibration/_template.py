@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._util.progress import progress as progress_bar
 from .._util.times import to_utc_ns
 from ..backtesting._backtest import CostModel, mark_evaluated, prepare_incidents
 from ..backtesting._matching import DEFAULT_MAX_EARLY, MatchRules
@@ -786,6 +787,7 @@ def calibrate_policy(
     per_topic: bool = False,
     shrinkage: float = 5.0,
     min_topic_incidents: int = 3,
+    progress: bool | None = None,
 ) -> TemplateCalibrationResult:
     """Fit the thresholds of ``template`` (a team's own plan) keeping its structure: tiers,
     ``all``/``any`` conditions, names, owners, persistence, cooldown and refractory periods
@@ -816,7 +818,9 @@ def calibrate_policy(
     fewer incidents keeps the shared thresholds; ``notes`` list what was set (the template's
     own overrides are replaced by these). Without
     ``per_topic``, a template's own overrides are kept as written (the shared thresholds are
-    then fitted on every topic's windows at the shared values)."""
+    then fitted on every topic's windows at the shared values). ``progress``: a bar over the
+    thresholds searched (True, False, or None = only on a terminal or in a notebook); it never
+    changes the result."""
     mode = check_planned_mode(planned_events)
     if not isinstance(template, Policy):
         raise CalibrationError(f"template must be a Policy, got {type(template).__name__}")
@@ -867,6 +871,7 @@ def calibrate_policy(
         "rounds": rounds,
         "n_thresholds": n_thresholds,
         "max_share": float(max_escalated_share),
+        "progress": progress,
     }
 
     start = sweep_threshold(prep, template, all_params[names[0]], [template.get_params()[names[0]]])
@@ -1052,17 +1057,25 @@ def _search(
     rounds: int,
     n_thresholds: int,
     max_share: float,
+    progress: bool | None = None,
 ) -> tuple[Policy, list[pd.DataFrame], int]:
-    """The coordinate search over ``names``: (policy, one table per step, rounds run)."""
+    """The coordinate search over ``names``: (policy, one table per step, rounds run); a
+    progress bar over the steps of at most ``rounds`` rounds (it closes early when a round
+    changes nothing)."""
     policy = template
     tables: list[pd.DataFrame] = []
     rounds_run, step = 0, 0
     if not names:
         return policy, tables, rounds_run
+    bar = progress_bar(
+        total=rounds * len(names), desc=f"calibrate plan ({objective})", unit="threshold",
+        enabled=progress,
+    )
     for rnd in range(1, rounds + 1):
         rounds_run = rnd
         changed = False
         for name in names:
+            bar.set_postfix_str(f"round {rnd}: {name}")
             param = all_params[name]
             current = float(policy.get_params()[name])
             cand = _candidate_values(prep, policy, param, n_thresholds, current)
@@ -1082,12 +1095,14 @@ def _search(
             table.loc[best, "chosen"] = True
             tables.append(table)
             step += 1
+            bar.update()
             value = float(table.at[best, "value"])
             if value != current:
                 policy = policy.set_params(**{name: value})
                 changed = True
         if not changed:
             break
+    bar.close()
     return policy, tables, rounds_run
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._util.format import format_time
+from .._util.progress import progress as progress_bar
 from .._util.stats import wilson_interval
 from .._util.times import to_utc
 from ..backtesting._backtest import backtest, prepare_incidents
@@ -289,11 +290,14 @@ def walk_forward(
     scheme: str = "expanding",
     min_train: str | pd.Timedelta | None = None,
     topics: Sequence[str] | None = None,
+    progress: bool | None = None,
     **calibrate_kwargs: Any,
 ) -> WalkForwardResult:
     """Calibrate on the past (or other topics) and backtest on what the fit never saw; per
     fold and pooled. ``calibrate_kwargs`` go to :func:`calibrate` (objective, budgets...;
-    ``planned_events="mute"|"mark"`` also applies to the held-out backtests)."""
+    ``planned_events="mute"|"mark"`` also applies to the held-out backtests).
+    ``progress``: a bar over the folds (True, False, or None = only on a terminal or in a
+    notebook); it never changes the result."""
     if scheme not in SCHEMES:
         raise CalibrationError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
     if int(n_folds) < 1:
@@ -314,7 +318,9 @@ def walk_forward(
         topics=topics,
         incidents=prepare_incidents(inc),
     )
-    for spec in plan:
+    kwargs["progress"] = False  # one bar, over the folds
+    bar = progress_bar(plan, desc=f"walk-forward ({scheme})", unit="fold", enabled=progress)
+    for spec in bar:
         fold = split_fold(spec, feats, inc, scheme)
         train_f, train_i = fold.train_features, fold.train_incidents
         test_f, test_i, period = fold.test_features, fold.test_incidents, fold.period

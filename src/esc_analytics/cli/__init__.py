@@ -25,6 +25,7 @@ _COMMANDS = (
     "calibrate",
     "backtest",
     "detect",
+    "alerts",
     "fit_model",
     "render",
 )
@@ -72,11 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from .._util.progress import progress_default
+
     try:
         prepare = getattr(args, "prepare", None)  # e.g. the project file's defaults
         if prepare is not None:
             prepare(args)
-        return int(args.func(args) or 0)
+        # --quiet (where a command has it) silences every progress bar of the library calls
+        with progress_default(False if getattr(args, "quiet", False) else None):
+            return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("esc-analytics: interrupted", file=sys.stderr)
         return 130

@@ -12,7 +12,7 @@ from typing import Any
 
 from .._util.atomic import write_table
 from .._util.errors import DataLoadError, EscAnalyticsError
-from ._common import parse_mapping, report_load
+from ._common import add_quiet_option, parse_mapping, report_load
 from ._inputs import add_column_options, add_glob_option, expand_files, load_planned_events
 
 _OUT_SUFFIXES = (".csv", ".parquet")
@@ -60,6 +60,7 @@ def register(subparsers: Any) -> None:
         help="duckdb: out of core (default); pandas: load in memory (also reads JSON lines)",
     )
     parser.add_argument("--quarantine", metavar="PATH", help="write rejected rows here (CSV)")
+    add_quiet_option(parser)
     parser.add_argument(
         "--out", required=True, metavar="PATH", help="output file (.csv or .parquet)"
     )
@@ -89,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
 
     from ._common import progress
 
-    with progress(total=3, desc="aggregate", unit="step") as bar:
+    with progress(total=3, desc="aggregate", unit="step", args=args) as bar:
+        bar.set_postfix_str(f"reading {len(args.files)} file(s)")
         if args.engine == "duckdb":
             result = aggregate_files(
                 args.files,
@@ -109,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
                 list(args.files), columns=columns or None, tz=args.tz, topic=args.topic
             )
             bar.update(1)
+            bar.set_postfix_str("windows and baselines")
             features = build_features(
                 loaded.data,
                 freq=freq,
@@ -123,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
             raise DataLoadError(
                 _nothing_usable(summary, args.quarantine), source=getattr(summary, "source", None)
             )
+        bar.set_postfix_str(f"writing {out.name}")
         write_table(features, out, date_format="%Y-%m-%dT%H:%M:%SZ")
         bar.update(1)
     if args.quarantine:

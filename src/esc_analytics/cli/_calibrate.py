@@ -9,7 +9,7 @@ import argparse
 from typing import Any
 
 from .._util.errors import EscAnalyticsError
-from ._common import report_warning
+from ._common import add_quiet_option, report_warning
 from ._inputs import (
     add_input_options,
     add_max_early_option,
@@ -82,6 +82,7 @@ def register(subparsers: Any) -> None:
         metavar="K",
         help="per-topic weight n/(n+K) of a topic's own fit for n incidents (5)",
     )
+    add_quiet_option(parser)
     parser.set_defaults(func=run)
 
 

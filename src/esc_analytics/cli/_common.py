@@ -8,7 +8,6 @@ only the one ``error:`` line of a failure; with ``--json`` they go into the JSON
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,14 +34,15 @@ def parse_mapping(
     return mapping
 
 
-def progress(iterable: Iterable[Any] | None = None, **kwargs: Any) -> Any:
+def progress(
+    iterable: Iterable[Any] | None = None, *, args: Any = None, **kwargs: Any
+) -> Any:
     """A tqdm progress bar on an interactive terminal, silent otherwise (pipes, CI, notebooks
-    rendered headless)."""
-    from tqdm.auto import tqdm
+    rendered headless, ``--quiet``): the library's one helper (``_util.progress``)."""
+    from .._util.progress import progress as progress_bar
 
-    kwargs.setdefault("disable", not sys.stderr.isatty())
-    kwargs.setdefault("leave", False)
-    return tqdm(iterable, **kwargs)
+    kwargs.setdefault("enabled", progress_of(args))
+    return progress_bar(iterable, **kwargs)
 
 
 # --- the command's report: load summaries and warnings ----------------------------------------
@@ -112,3 +112,43 @@ def feature_warnings(args: Any) -> Iterator[None]:
             warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
     for message in seen:
         report_warning(args, message)
+
+
+# --- progress bars ------------------------------------------------------------------------------
+
+
+def add_quiet_option(parser: Any) -> None:
+    """--quiet: no progress bar even on a terminal (bars are already off when stderr is not a
+    terminal: pipes, CI logs)."""
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar (there is none anyway when stderr is not a terminal)",
+    )
+
+
+def progress_of(args: Any) -> bool | None:
+    """The ``progress=`` a command passes to the library: False with --quiet, else None
+    (automatic: a bar only when stderr is a terminal)."""
+    return False if getattr(args, "quiet", False) else None
+
+
+# --- alerts -------------------------------------------------------------------------------------
+
+
+def add_alert_options(parser: Any) -> None:
+    """--examples and --max-chars: the example posts an alert carries (shared with detect)."""
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=3,
+        metavar="N",
+        help="example posts per alert with --mentions: highest reach, then earliest (3; 0 = none)",
+    )
+    parser.add_argument(
+        "--max-chars",
+        type=int,
+        default=200,
+        metavar="N",
+        help="example texts are cut to this many characters (200)",
+    )

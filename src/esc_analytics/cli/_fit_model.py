@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .._util.errors import EscAnalyticsError, ModelError
+from ._common import add_quiet_option
 from ._inputs import (
     add_input_options,
     add_objective_options,
@@ -76,6 +77,7 @@ def register(subparsers: Any) -> None:
         help="walk-forward folds for the out-of-sample comparison (3; 0 = skip)",
     )
     parser.add_argument("--out", required=True, metavar="PATH", help="model file (.skops)")
+    add_quiet_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -99,6 +101,41 @@ def parse_burst_levels(values: list[str] | None) -> tuple[tuple[int, float, floa
             )
         levels.append((smooth, days, quantile))
     return tuple(levels)
+
+
+def _plan_lines(args: argparse.Namespace, model: Any, features: Any, incidents: Any) -> list[str]:
+    """What the command is about to fit, before the (long) fit: the classifiers, their
+    threshold search, the event-tuning grid and the walk-forward folds with the rule
+    calibration's grid (a progress bar on a terminal then shows how long is left)."""
+    import inspect
+
+    from ..calibration._sweep import calibrate as calibrate_fresh
+
+    defaults = inspect.signature(calibrate_fresh).parameters
+    topics = features["topic"].nunique()
+    text = "with mention texts (TF-IDF)" if model.use_text else "without mention texts"
+    lines = [
+        f"fitting: one {args.model} classifier per tier for tiers 1-{args.tiers} on "
+        f"{len(features)} windows ({topics} topic(s)) and {len(incidents)} incidents, "
+        f"{text}; positives up to {args.horizon} before an incident",
+        f"  each: probabilities calibrated, decision threshold tuned for {args.objective} "
+        f"on {model.n_splits} time-series splits",
+    ]
+    if args.tune_events:
+        grid = model.persistence_grid or (model.persistence,)
+        cool = model.cooldown_grid or (model.cooldown,)
+        lines.append(
+            f"  then tuned on events: 60 score thresholds x persistence {list(grid)} x "
+            f"cooldown {list(cool)}, on out-of-fold scores"
+        )
+    if args.folds:
+        lines.append(
+            f"then walk-forward over {args.folds} folds: per fold the rule plan is calibrated "
+            f"(persistence {list(defaults['persistence_grid'].default)} x cooldown "
+            f"{list(defaults['cooldown_grid'].default)} x {defaults['n_thresholds'].default} "
+            "thresholds per measure) and the classifiers are refitted on the fold's past"
+        )
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
@@ -142,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
         tune_events=args.tune_events,
         **objective_kwargs(args),
     )
+    print("\n".join(_plan_lines(args, model, features, incidents)), flush=True)
     try:
         model.fit(features, incidents, mentions=mentions)
     except ValueError as exc:  # scikit-learn's own messages (e.g. one class only)

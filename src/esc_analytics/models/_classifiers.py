@@ -40,6 +40,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._util.errors import ModelError
+from .._util.progress import progress as progress_bar
 from .._util.schema import infer_freq
 from .._util.times import to_utc
 from ..backtesting._backtest import backtest
@@ -710,8 +711,11 @@ class TieredEscalationModel:
         incidents: pd.DataFrame,
         *,
         mentions: pd.DataFrame | None = None,
+        progress: bool | None = None,
     ) -> TieredEscalationModel:
-        """Fit one classifier per tier on the history (features, incident log, texts)."""
+        """Fit one classifier per tier on the history (features, incident log, texts).
+        ``progress``: a bar over the tiers (and their event tuning) on stderr (True), never
+        (False), or only on a terminal or in a notebook (None); it never changes the fit."""
         if int(self.n_tiers) < 1:
             raise ModelError(f"n_tiers must be ≥ 1, got {self.n_tiers}")
         if float(self.max_false_per_week) < 0:
@@ -727,7 +731,16 @@ class TieredEscalationModel:
             ):
                 raise ModelError("persistence_grid needs values ≥ 1, cooldown_grid values ≥ 0")
         use_text = bool(self.use_text and mentions is not None and "text" in mentions.columns)
+        n_tiers = int(self.n_tiers)
+        bar = progress_bar(
+            total=1 + n_tiers * (2 if self.tune_events else 1),
+            desc=f"fit {self.model}",
+            unit="step",
+            enabled=progress,
+        )
+        bar.set_postfix_str("inputs" + (" (lags, TF-IDF texts)" if use_text else " (lags)"))
         data = self._build(features, incidents, mentions if use_text else None)
+        bar.update()
         windows_per_week = pd.Timedelta("7D") / data.freq * max(data.keys["topic"].nunique(), 1)
         max_rate = min(float(self.max_false_per_week) / windows_per_week, 1.0)
         self.freq_ = data.freq
@@ -739,14 +752,18 @@ class TieredEscalationModel:
         self.persistence_: dict[int, int] = {}
         self.cooldown_: dict[int, int] = {}
         X = data.X if use_text else data.X[list(data.numeric_columns)]
-        for tier in range(1, int(self.n_tiers) + 1):
+        bar.set_description(f"fit {self.model} ({len(X)} windows, {X.shape[1]} inputs)")
+        for tier in range(1, n_tiers + 1):
             y = data.y(tier)
+            bar.set_postfix_str(f"tier {tier}/{n_tiers}")
             if y.sum() < 2 * int(self.n_splits) or (y == 0).sum() < 2:
                 self.skipped_tiers_[tier] = (
                     f"only {int(y.sum())} positive windows for tier ≥ {tier}"
                 )
+                bar.update()
                 continue
             self.models_[tier] = self._classifier(max_rate, use_text).fit(X, y)
+            bar.update()
             self.thresholds_[tier] = float(self.models_[tier].threshold_)
             self.persistence_[tier] = int(self.persistence)
             self.cooldown_[tier] = int(self.cooldown)
@@ -757,7 +774,8 @@ class TieredEscalationModel:
             )
         self.event_tuning_ = pd.DataFrame()
         if self.tune_events:
-            self._tune_on_events(data, X, incidents, max_rate, use_text)
+            self._tune_on_events(data, X, incidents, max_rate, use_text, bar)
+        bar.close()
         return self
 
     # ---- event-level tuning -----------------------------------------------------------------
@@ -804,12 +822,14 @@ class TieredEscalationModel:
 
     def _tune_on_events(
         self, data: EscalationDataset, X: pd.DataFrame, incidents: pd.DataFrame,
-        max_rate: float, use_text: bool,
+        max_rate: float, use_text: bool, bar: Any,
     ) -> None:
         persistences = [int(v) for v in (self.persistence_grid or (self.persistence,))]
         cooldowns = [int(v) for v in (self.cooldown_grid or (self.cooldown,))]
         rows = []
+        bar.update(int(self.n_tiers) - len(self.models_))  # skipped tiers: nothing to tune
         for tier in sorted(self.models_):
+            bar.set_postfix_str(f"tier {tier}: tuning on events")
             scores = self._out_of_fold_scores(data, X, tier, max_rate, use_text)
             scored = ~np.isnan(scores)
             if scored.sum() == 0:
@@ -837,6 +857,7 @@ class TieredEscalationModel:
                         value = self._event_objective(esc, events)
                         if best is None or value > best[0]:
                             best = (value, float(threshold), persistence, cooldown)
+            bar.update()
             if best is None:
                 continue
             self.thresholds_[tier], self.persistence_[tier], self.cooldown_[tier] = best[1:]

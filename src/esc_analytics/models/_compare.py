@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import EscAnalyticsError, ModelError
+from .._util.progress import progress as progress_bar
 from .._util.times import to_utc, utc_timestamp
 from ..backtesting._backtest import backtest
 from ..calibration._sweep import CalibrationError, calibrate
@@ -184,6 +185,7 @@ def compare_with_policy(
     importance: bool = True,
     n_repeats: int = 3,
     random_state: int = 0,
+    progress: bool | None = None,
     **calibrate_kwargs: Any,
 ) -> ModelComparison:
     """Fit a classifier and calibrate the rule policy on each walk-forward fold's past, then
@@ -193,7 +195,10 @@ def compare_with_policy(
     its settings (default: logistic, with the calibration's tiers, objective and false-alarm
     budget). ``calibrate_kwargs`` go to :func:`calibrate` as in :func:`walk_forward`
     (``objective``, ``max_false_per_week``, ``costs``, ``max_early``...); the backtests of both
-    methods use its ``max_early``/``max_delay``/``costs`` and ``nab_profile``."""
+    methods use its ``max_early``/``max_delay``/``costs`` and ``nab_profile``.
+    ``progress``: a bar over the folds' steps (rules, model, importance) on stderr (True),
+    never (False), or only on a terminal or in a notebook (None); it never changes the
+    result."""
     if scheme not in SCHEMES:
         raise ModelError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
     if int(n_folds) < 1:
@@ -223,6 +228,11 @@ def compare_with_policy(
     rows: list[dict[str, Any]] = []
     outcomes: list[pd.DataFrame] = []
     importances: list[pd.DataFrame] = []
+    steps = ("rules", "model", "importance") if importance else ("rules", "model")
+    bar = progress_bar(
+        total=len(plan) * len(steps), desc=f"compare ({len(plan)} folds)", unit="step",
+        enabled=progress,
+    )
     for spec in plan:
         fold = split_fold(spec, feats, inc, scheme)
         train_f, train_i = fold.train_features, fold.train_incidents
@@ -236,33 +246,41 @@ def compare_with_policy(
             test_m = None if texts is None else texts[texts["topic"] == topic]
         # Rule policy, calibrated on the training part only.
         note = ""
+        bar.set_postfix_str(f"fold {spec['fold'] + 1}/{len(plan)}: rules")
         try:
-            fit = calibrate(train_f, train_i, **kwargs)
+            fit = calibrate(train_f, train_i, progress=False, **kwargs)
             policy_esc = evaluate(fit.policy, test_f)
         except EscAnalyticsError as exc:
             note, policy_esc = f"not calibrated ({exc})", _silent(test_f, None)
+        bar.update()
         # Classifier, fitted on the same training part only.
+        bar.set_postfix_str(f"fold {spec['fold'] + 1}/{len(plan)}: {estimator.model} model")
         fold_model = clone_model(estimator)
         model_note = ""
         try:
-            fold_model.fit(train_f, train_i, mentions=train_m)
+            fold_model.fit(train_f, train_i, mentions=train_m, progress=False)
             model_esc = fold_model.escalations(test_f, mentions=test_m)
         except (EscAnalyticsError, ValueError) as exc:
             model_note, model_esc, fold_model = f"not fitted ({exc})", _silent(test_f, None), None
+        bar.update()
         for method, esc, why in (("policy", policy_esc, note), ("model", model_esc, model_note)):
             bt = backtest(esc, test_i, period=period, **bt_kwargs)
             rows.append({**spec, "method": method, **_metrics(bt, tiers), "note": why})
             ev = bt.incidents[bt.incidents["evaluated"]]
             outcomes.append(ev.assign(fold=spec["fold"], method=method))
         if importance and fold_model is not None and 1 in fold_model.models_:
+            bar.set_postfix_str(f"fold {spec['fold'] + 1}/{len(plan)}: importance")
             try:
                 frame = permutation_importance_frame(
                     fold_model, test_f, test_i, mentions=test_m, n_repeats=n_repeats,
                     random_state=random_state, period=period,
                 )
+                importances.append(frame.assign(fold=spec["fold"]))
             except ModelError:  # one class only in this held-out part
-                continue
-            importances.append(frame.assign(fold=spec["fold"]))
+                pass
+        if importance:
+            bar.update()
+    bar.close()
 
     folds = pd.DataFrame(rows)
     all_incidents = pd.concat(outcomes, ignore_index=True) if outcomes else pd.DataFrame()

@@ -29,6 +29,8 @@ from typing import Any
 from .._util.atomic import atomic_write_bytes
 from .._util.errors import EscAnalyticsError
 from .._util.html import script_json
+from .._util.progress import PROGRESS_ENV, Quiet
+from .._util.progress import progress as progress_bar
 
 __all__ = [
     "PLOTLY_RENDERER_ENV",
@@ -57,6 +59,7 @@ import os as _os
 import plotly.io as _pio
 
 _pio.renderers.default = _os.environ.get({PLOTLY_RENDERER_ENV!r}, {DEFAULT_PLOTLY_RENDERER!r})
+_os.environ[{PROGRESS_ENV!r}] = "0"  # no progress widget in a report
 """
 #: Tag of the cell appended at the end: it copies each FigureWidget's *current* figure into
 #: its widget state (plotly saves the figure as first built otherwise); removed from the HTML.
@@ -340,8 +343,11 @@ def execute_notebook(
 
     def on_cell_start(cell: Any, cell_index: int) -> None:
         if cell.cell_type == "code":
+            if counter["done"]:
+                bar.update()
             counter["done"] += 1
-            report(f"{path.name}: cell {counter['done']}/{code_cells}")
+            if isinstance(bar, Quiet):
+                report(f"{path.name}: cell {counter['done']}/{code_cells}")
 
     client = NotebookClient(
         nb,
@@ -353,8 +359,12 @@ def execute_notebook(
     )
     started = time.perf_counter()
     report(f"executing {path} ({code_cells} code cells, cwd {workdir})")
+    # a bar over the cells on a terminal (after the message above: never on its line); the
+    # per-cell messages otherwise
+    bar = progress_bar(total=code_cells, desc=f"render {path.name}", unit="cell")
     try:
-        client.execute()
+        with bar:
+            client.execute()
     except CellExecutionError as exc:
         raise EscAnalyticsError(
             f"{path}: {_failed_cell(nb)} failed: {exc.ename}: {exc.evalue}"
