@@ -17,7 +17,15 @@ from ..escalations._escalations import Escalations
 from ..policy._thresholds import threshold_volume
 from ._style import tier_color, tier_fill
 
-__all__ = ["FIXED_TRACES", "tier_color", "tier_fill", "timeline_data", "timeline_figure"]
+__all__ = [
+    "FIXED_TRACES",
+    "display_rows",
+    "epoch_ms",
+    "tier_color",
+    "tier_fill",
+    "timeline_data",
+    "timeline_figure",
+]
 
 # Trace order of the timeline (the widget relies on it): fixed traces, then one per tier.
 FIXED_TRACES = ("volume", "baseline", "threshold")
@@ -29,6 +37,32 @@ def _times(frame: pd.DataFrame) -> np.ndarray:
     if getattr(ws.dtype, "tz", None) is not None:
         ws = ws.dt.tz_convert("UTC").dt.tz_localize(None)
     return ws.to_numpy()
+
+
+def epoch_ms(x: np.ndarray) -> np.ndarray:
+    """Times as float milliseconds since the epoch (UTC): what a plotly date axis reads from
+    numbers, sent to the browser as one binary buffer instead of a list of strings."""
+    return np.asarray(x).astype("datetime64[ms]").astype("int64").astype(float)
+
+
+def display_rows(values: np.ndarray, max_points: int) -> np.ndarray:
+    """Indices of at most ``max_points`` rows that keep the shape of ``values`` on screen: the
+    lowest and highest row of each of ``max_points // 2`` equal buckets (min-max decimation,
+    peaks kept), in order. All rows when there are no more than ``max_points``."""
+    n = len(values)
+    if max_points < 4 or n <= max_points:
+        return np.arange(n)
+    buckets = max_points // 2
+    size = -(-n // buckets)
+    padded = np.full(buckets * size, np.nan)
+    padded[:n] = np.asarray(values, dtype=float)
+    grid = padded.reshape(buckets, size)
+    filled = ~np.isnan(grid)
+    offsets = np.arange(buckets) * size
+    lo = np.where(filled, grid, np.inf).argmin(axis=1) + offsets
+    hi = np.where(filled, grid, -np.inf).argmax(axis=1) + offsets
+    rows = np.unique(np.concatenate([lo, hi, [0, n - 1]]))
+    return rows[rows < n]
 
 
 def escalation_points(
@@ -232,6 +266,7 @@ def figure_from_timeline_data(
         shapes=incident_shapes(incidents, topic),
         annotations=incident_labels(incidents, topic, span=_data_span(data)),
         legend={"orientation": "h", "y": -0.15},
+        xaxis={"type": "date"},
         yaxis_title="mentions per window",
         hovermode="x",
         template="plotly_white",

@@ -9,6 +9,7 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 
+from .._util.format import format_duration
 from .._util.html import escape_text
 
 
@@ -19,14 +20,22 @@ def html_table(
     formats: dict[str, str] | None = None,
     max_rows: int = 200,
 ) -> str:
-    """An escaped HTML table (every header and cell through ``escape_text``)."""
+    """An escaped HTML table (every header and cell through ``escape_text``), compact: rows
+    one line high (an HTML widget's line height is the 28 px of a control otherwise) and cells
+    not wrapped; its box scrolls sideways rather than pushing the notebook wider."""
     formats = formats or {}
     cols = list(columns or frame.columns)
     parts = [
-        '<table class="esc-table" style="border-collapse:collapse;font-size:12px">',
+        '<div class="esc-table-box" style="overflow-x:auto;max-width:100%;line-height:1.35">'
+        '<table class="esc-table" style="border-collapse:collapse;font-size:12px;'
+        'white-space:nowrap">',
         "<thead><tr>",
     ]
-    parts += [f'<th style="text-align:left;padding:2px 8px">{escape_text(c)}</th>' for c in cols]
+    parts += [
+        '<th style="text-align:left;padding:2px 8px;border-bottom:1px solid #ccc">'
+        f"{escape_text(c)}</th>"
+        for c in cols
+    ]
     parts.append("</tr></thead><tbody>")
     for row in frame[cols].head(max_rows).itertuples(index=False, name=None):
         parts.append("<tr>")
@@ -34,7 +43,7 @@ def html_table(
             text = _format(value, formats.get(col))
             parts.append(f'<td style="padding:2px 8px">{escape_text(text)}</td>')
         parts.append("</tr>")
-    parts.append("</tbody></table>")
+    parts.append("</tbody></table></div>")
     return "".join(parts)
 
 
@@ -42,7 +51,7 @@ def _format(value: Any, fmt: str | None) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
         return "—"
     if isinstance(value, pd.Timedelta):
-        return f"{value / pd.Timedelta('1h'):.1f} h"
+        return format_duration(value)
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d %H:%M")
     if fmt:
