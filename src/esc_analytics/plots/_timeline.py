@@ -31,7 +31,7 @@ __all__ = [
 FIXED_TRACES = ("volume", "baseline", "threshold")
 
 
-def _times(frame: pd.DataFrame) -> np.ndarray:
+def window_times(frame: pd.DataFrame) -> np.ndarray:
     """window_start as datetime64 (UTC wall time): fast to slice and to serialise."""
     ws = frame["window_start"]
     if getattr(ws.dtype, "tz", None) is not None:
@@ -69,7 +69,7 @@ def escalation_points(
     topic_features: pd.DataFrame, tiers: np.ndarray, levels: list[int]
 ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """Per tier level: (window_start, volume) of the windows escalated at that tier."""
-    x = _times(topic_features)
+    x = window_times(topic_features)
     y = topic_features["volume"].to_numpy(dtype=float)
     return {k: (x[tiers == k], y[tiers == k]) for k in levels}
 
@@ -86,7 +86,7 @@ def timeline_data(
     ``tier{k}``. ``tiers`` = the tier per row of ``topic_features`` (sorted by window)."""
     if levels is None:
         levels = sorted(int(t.level) for t in policy.tiers) if policy is not None else [1]
-    x = _times(topic_features)
+    x = window_times(topic_features)
     out: dict[str, dict[str, Any]] = {
         "volume": {"x": x, "y": topic_features["volume"].to_numpy(dtype=float)},
         "baseline": {

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import anywidget
 import ipywidgets as W
 import numpy as np
 import pandas as pd
+import traitlets
 
 from .._util.format import format_duration
 from .._util.html import escape_text
@@ -69,3 +71,34 @@ class DisplayMixin:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+class ChartFitter(anywidget.AnyWidget):
+    """An invisible helper that keeps plotly charts as wide as their box: plotly sizes a
+    FigureWidget once, when it is first drawn (often before the notebook has laid the box
+    out), and again only on a window resize. This watches the element with class ``target``
+    (the closest one around it) and, when its width changes, fires one window ``resize`` so
+    every chart re-fits (sidebar opened or closed, narrow notebook, the box wrapping)."""
+
+    _esm = """
+    export default {
+      render({ model, el }) {
+        el.style.display = "none";
+        let last = -1, timer = null;
+        const fire = () => window.dispatchEvent(new Event("resize"));
+        const watch = () => {
+          const box = el.closest("." + model.get("target"));
+          if (!box) { setTimeout(watch, 200); return; }
+          new ResizeObserver((entries) => {
+            const width = Math.round(entries[0].contentRect.width);
+            if (width === last) { return; }
+            last = width;
+            clearTimeout(timer);
+            timer = setTimeout(fire, 60);
+          }).observe(box);
+        };
+        watch();
+      },
+    };
+    """
+    target = traitlets.Unicode("esc-fit").tag(sync=True)

@@ -37,17 +37,12 @@ from ..backtesting._live import PreparedBacktest
 from ..backtesting._matching import DEFAULT_MAX_EARLY
 from ..escalations._evaluate import evaluate, prepare_grid
 from ..plots._style import tier_color
-from ..plots._timeline import (
-    display_rows,
-    epoch_ms,
-    escalation_points,
-    figure_from_timeline_data,
-    timeline_data,
-)
+from ..plots._timeline import display_rows, epoch_ms, figure_from_timeline_data, window_times
 from ..plots._tradeoff import current_point, tradeoff_figure
 from ..policy._policy import Policy, load_policy, save_policy
+from ..policy._thresholds import threshold_volume
 from ..policy._versions import save_policy_version
-from ._common import DisplayMixin, html_table
+from ._common import ChartFitter, DisplayMixin, html_table
 
 _OP_TEXT = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
 _OP_SUFFIX = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
@@ -155,7 +150,7 @@ class ThresholdTuner(DisplayMixin):
         codes = self.features["topic"].astype(str).to_numpy()
         self._rows = {t: np.flatnonzero(codes == t) for t in topics}
         self._topic_frames = {t: self.features.iloc[rows] for t, rows in self._rows.items()}
-        self._shown: dict[str, np.ndarray] = {}  # per topic: the rows drawn (decimated)
+        self._shown: dict[str, dict[str, Any]] = {}  # per topic: what no policy changes
         self._sent: dict[str, Any] = {}  # what the browser has: per trace, its last arrays
         self._suspend = False
         self._grid_cache: dict[str, Any] = {}
@@ -356,11 +351,12 @@ class ThresholdTuner(DisplayMixin):
         self.widget = W.VBox(
             [
                 W.HBox([controls, charts], layout=W.Layout(**wrap, grid_gap="8px 12px")),
-                W.Box([self.timeline], layout=W.Layout(width="100%", min_width="0")),
+                W.VBox([self.timeline], layout=W.Layout(width="100%", min_width="0")),
                 W.HBox(
                     [self.tier_table, self.incident_table],
                     layout=W.Layout(flex_flow="row wrap", width="100%", grid_gap="8px 16px"),
                 ),
+                ChartFitter(target=self._uid),
             ],
             layout=W.Layout(width="100%", min_width="0"),
         )
@@ -428,32 +424,52 @@ class ThresholdTuner(DisplayMixin):
         """The complete ``BacktestResult`` of the current policy (cost, matrix, NAB...)."""
         return backtest(self.escalations, self.incidents, max_early=self.max_early)
 
-    def _display_rows(self, topic: str) -> np.ndarray:
+    def _topic_arrays(self, topic: str) -> dict[str, Any]:
+        """What the timeline of ``topic`` draws that no policy changes, computed once: the
+        display rows (decimated), their frame, times (ms) and volumes, baseline."""
         if topic not in self._shown:
-            volume = self._topic_frames[topic]["volume"].to_numpy(dtype=float)
-            self._shown[topic] = display_rows(volume, self.display_points)
+            frame = self._topic_frames[topic]
+            volume = frame["volume"].to_numpy(dtype=float)
+            rows = display_rows(volume, self.display_points)
+            shown = frame.iloc[rows]
+            x_all = epoch_ms(window_times(frame))
+            base = (
+                shown["baseline_volume"].to_numpy(dtype=float)
+                if "baseline_volume" in shown
+                else np.full(len(rows), np.nan)
+            )
+            self._shown[topic] = {
+                "rows": rows,
+                "frame": shown,
+                "x_all": x_all,
+                "y_all": volume,
+                "x": x_all[rows],
+                "volume": volume[rows],
+                "baseline": base,
+            }
         return self._shown[topic]
 
     def _timeline_data(self, topic: str) -> dict[str, dict[str, Any]]:
-        """The timeline's arrays for ``topic``: long traces on the display rows, escalated
-        windows all; x as float milliseconds (binary on the wire, a date axis reads them)."""
-        frame = self._topic_frames[topic]
+        """The timeline's arrays for ``topic`` in ``FIXED_TRACES`` then ``tier{k}`` order: long
+        traces on the display rows, escalated windows all; x as float milliseconds (binary on
+        the wire, a date axis reads them)."""
+        arrays = self._topic_arrays(topic)
         tiers = self.escalations.windows["tier"].to_numpy()[self._rows[topic]]
-        shown = self._display_rows(topic)
-        data = timeline_data(
-            frame.iloc[shown],
-            tiers[shown],
-            policy=self.policy,
-            threshold_tier=self.tier_picker.value,
-            levels=self.levels,
-        )
-        if len(shown) < len(frame):  # every escalated window is drawn, not only the shown rows
-            for k, (xs, ys) in escalation_points(frame, tiers, self.levels).items():
-                data[f"tier{k}"] = {"x": xs, "y": ys}
-        return {
-            name: {"x": epoch_ms(xy["x"]), "y": np.asarray(xy["y"], dtype=float)}
-            for name, xy in data.items()
+        bar = threshold_volume(self.policy, self.tier_picker.value, arrays["frame"])
+        x = arrays["x"]
+        data: dict[str, dict[str, Any]] = {
+            "volume": {"x": x, "y": arrays["volume"]},
+            "baseline": {"x": x, "y": arrays["baseline"]},
+            "threshold": (
+                {"x": x, "y": np.asarray(bar, dtype=float)}
+                if bar is not None
+                else {"x": x[:0], "y": np.empty(0)}
+            ),
         }
+        for k in self.levels:
+            hit = tiers == k
+            data[f"tier{k}"] = {"x": arrays["x_all"][hit], "y": arrays["y_all"][hit]}
+        return data
 
     def _remember(self, data: dict[str, dict[str, Any]]) -> None:
         self._sent = {name: (xy["x"], xy["y"]) for name, xy in data.items()}
@@ -488,9 +504,11 @@ class ThresholdTuner(DisplayMixin):
                 self.timeline.data[2].line.color = fresh.data[2].line.color
         self._remember(data)
         point = current_point(self.result, self.tier_picker.value)
-        if full or tuple(self.tradeoff.data[2].x or ()) != (point[0],) or tuple(
-            self.tradeoff.data[2].y or ()
-        ) != (point[1],):
+        if (
+            full
+            or tuple(self.tradeoff.data[2].x or ()) != (point[0],)
+            or tuple(self.tradeoff.data[2].y or ()) != (point[1],)
+        ):
             with self.tradeoff.batch_update():
                 self.tradeoff.data[2].x = [point[0]]
                 self.tradeoff.data[2].y = [point[1]]

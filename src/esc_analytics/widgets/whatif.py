@@ -19,7 +19,7 @@ from .._util.format import format_duration
 from .._util.html import escape_text
 from ..backtesting._matching import DEFAULT_MAX_EARLY
 from ..backtesting._whatif import PolicyComparison, compare_policies
-from ._common import DisplayMixin, html_table
+from ._common import ChartFitter, DisplayMixin, html_table
 
 _INCIDENT_COLUMNS = {
     "incident_id": "incident",
@@ -119,11 +119,12 @@ class PolicyWhatIf(DisplayMixin):
                 self.names,
                 self.summary,
                 self.topic_picker,
-                W.Box([self.figure], layout=W.Layout(width="100%", min_width="0")),
+                W.VBox([self.figure], layout=W.Layout(width="100%", min_width="0")),
                 W.HBox(
                     [self.incident_table, self.tier_table],
                     layout=W.Layout(flex_flow="row wrap", width="100%", grid_gap="8px 16px"),
                 ),
+                ChartFitter(target="esc-whatif-box"),
             ],
             layout=W.Layout(width="100%", min_width="0"),
         )
