@@ -153,7 +153,8 @@ topic = tuner.topic_picker.value
 full_policy = policy
 full = go.FigureWidget(plots.timeline_figure(
     features, esc.evaluate(policy, features), incidents, topic=topic, policy=policy))
-full.add_class("esc-bench-full")
+full_box = W.VBox([full])
+full_box.add_class("esc-bench-full")
 
 def resend(change):
     global full_policy
@@ -169,12 +170,13 @@ full_slider = W.FloatSlider(value=2.5, min=0, max=5, step=0.01, continuous_updat
                             layout=W.Layout(width="400px"))
 full_slider.add_class("esc-bench-full-slider")
 full_slider.observe(resend, "value")
-W.VBox([full_slider, full])
+W.VBox([full_slider, full_box])
 """
 # The floor: a slider whose callback moves one point of a tiny chart.
 NOTEBOOK_NOOP = """
 noop = go.FigureWidget(go.Scatter(x=[0], y=[0]))
-noop.add_class("esc-bench-noop")
+noop_box = W.VBox([noop])
+noop_box.add_class("esc-bench-noop")
 noop_slider = W.FloatSlider(value=2.5, min=0, max=5, step=0.01, continuous_update=False,
                             layout=W.Layout(width="400px"))
 noop_slider.add_class("esc-bench-noop-slider")
@@ -184,7 +186,7 @@ def move(change):
         noop.data[0].y = [change["new"]]
 
 noop_slider.observe(move, "value")
-W.VBox([noop_slider, noop])
+W.VBox([noop_slider, noop_box])
 """
 
 # Listeners on every chart: time of the last plotly_afterplot after the mouse button is released.
@@ -262,7 +264,12 @@ def browser_benchmark(features: pd.DataFrame, incidents: pd.DataFrame, drags: in
         incidents.to_parquet(root / "incidents.parquet")
         (root / "policy.yaml").write_text(POLICY)
         write_notebook(
-            root / "bench.ipynb", "", NOTEBOOK_SETUP, NOTEBOOK_TUNER, NOTEBOOK_FULL, NOTEBOOK_NOOP
+            root / "bench.ipynb",
+            "drags = 0",
+            NOTEBOOK_SETUP,
+            NOTEBOOK_TUNER,
+            NOTEBOOK_FULL,
+            NOTEBOOK_NOOP,
         )
         with (
             jupyter_lab(root) as lab,
@@ -276,16 +283,16 @@ def browser_benchmark(features: pd.DataFrame, incidents: pd.DataFrame, drags: in
                 timeout=120_000,
             )
             page.wait_for_timeout(2000)
-            tuner_charts = ".esc-timeline.js-plotly-plot, .esc-tradeoff.js-plotly-plot"
+            tuner_charts = ".esc-timeline .js-plotly-plot, .esc-tradeoff .js-plotly-plot"
             runs = {
                 "tuner (changed traces only)": _time_drags(
                     page, "esc-param-tier1__volume_ratio", tuner_charts, drags, 1500
                 ),
                 "old path (whole timeline re-sent)": _time_drags(
-                    page, "esc-bench-full-slider", ".esc-bench-full.js-plotly-plot", drags, 2500
+                    page, "esc-bench-full-slider", ".esc-bench-full .js-plotly-plot", drags, 2500
                 ),
                 "no-op round trip (one point)": _time_drags(
-                    page, "esc-bench-noop-slider", ".esc-bench-noop.js-plotly-plot", drags, 800
+                    page, "esc-bench-noop-slider", ".esc-bench-noop .js-plotly-plot", drags, 800
                 ),
             }
     finally:

@@ -104,6 +104,15 @@ def timeline_data(
     return out
 
 
+def axis_time(value: Any) -> str:
+    """A time as plotly.js reads it on a date axis: UTC wall time without an offset
+    (``2025-01-10 11:00:00``; an ISO string with ``+00:00`` is not a date to plotly.js)."""
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def topic_slice(frame: pd.DataFrame, topic: str) -> pd.DataFrame:
     """The rows of one topic, sorted by window."""
     return frame[frame["topic"] == topic].sort_values("window_start").reset_index(drop=True)
@@ -124,8 +133,8 @@ def incident_shapes(incidents: pd.DataFrame | None, topic: str) -> list[dict[str
                 "type": "rect",
                 "xref": "x",
                 "yref": "paper",
-                "x0": start,
-                "x1": end,
+                "x0": axis_time(start),
+                "x1": axis_time(end),
                 "y0": 0,
                 "y1": 1,
                 "fillcolor": "rgba(214, 39, 40, 0.12)",
@@ -158,7 +167,7 @@ def incident_labels(
         previous = start
         labels.append(
             {
-                "x": start,
+                "x": axis_time(start),
                 "y": 1 + 0.06 * row,
                 "yref": "paper",
                 "text": plotly_safe(f"{rec.incident_id} (sev {rec.severity})"),

@@ -78,14 +78,27 @@ class ChartFitter(anywidget.AnyWidget):
     FigureWidget once, when it is first drawn (often before the notebook has laid the box
     out), and again only on a window resize. This watches the element with class ``target``
     (the closest one around it) and, when its width changes, fires one window ``resize`` so
-    every chart re-fits (sidebar opened or closed, narrow notebook, the box wrapping)."""
+    every chart re-fits (sidebar opened or closed, narrow notebook, the box wrapping) — only
+    once the charts are drawn, and only when one is not as wide as its box."""
 
     _esm = """
     export default {
       render({ model, el }) {
         el.style.display = "none";
-        let last = -1, timer = null;
-        const fire = () => window.dispatchEvent(new Event("resize"));
+        let last = -1, tries = 0, timer = null;
+        const drawn = (gd) => gd._fullLayout && (gd.data || []).length > 0
+          && gd.querySelector(".main-svg");
+        const fit = () => {
+          const box = el.closest("." + model.get("target"));
+          const plots = box ? Array.from(box.querySelectorAll(".js-plotly-plot")) : [];
+          if (!plots.length || !plots.every(drawn)) {  // not drawn yet: never resize mid-draw
+            if (tries++ < 200) { timer = setTimeout(fit, 300); }
+            return;
+          }
+          const off = plots.some((gd) => Math.abs(gd.getBoundingClientRect().width
+            - Number(gd.querySelector(".main-svg").getAttribute("width"))) > 2);
+          if (off) { window.dispatchEvent(new Event("resize")); }
+        };
         const watch = () => {
           const box = el.closest("." + model.get("target"));
           if (!box) { setTimeout(watch, 200); return; }
@@ -93,8 +106,9 @@ class ChartFitter(anywidget.AnyWidget):
             const width = Math.round(entries[0].contentRect.width);
             if (width === last) { return; }
             last = width;
+            tries = 0;
             clearTimeout(timer);
-            timer = setTimeout(fire, 60);
+            timer = setTimeout(fit, 150);
           }).observe(box);
         };
         watch();

@@ -132,7 +132,7 @@ class ThresholdTuner(DisplayMixin):
         topic: str | None = None,
         save_dir: str | Path = "policies",
         max_early: str | pd.Timedelta = DEFAULT_MAX_EARLY,
-        display_points: int = 2000,
+        display_points: int = 1000,
     ) -> None:
         self.features = features.sort_values(["topic", "window_start"], kind="stable").reset_index(
             drop=True
@@ -254,6 +254,7 @@ class ThresholdTuner(DisplayMixin):
             style={"description_width": "initial"},
             layout=picker_layout(),
         )
+        self.tier_picker.layout.flex = "1 1 250px"
         self.tier_picker.add_class("esc-tier-picker")
         self.tier_picker.observe(self._on_topic, names="value")
 
@@ -344,14 +345,14 @@ class ThresholdTuner(DisplayMixin):
         )
         controls.add_class("esc-controls")
         charts = W.VBox(
-            [self.tradeoff],
+            [_boxed(self.tradeoff, "esc-tradeoff")],
             layout=W.Layout(flex="1 1 420px", min_width="300px", max_width="100%"),
         )
         charts.add_class("esc-charts")
         self.widget = W.VBox(
             [
                 W.HBox([controls, charts], layout=W.Layout(**wrap, grid_gap="8px 12px")),
-                W.VBox([self.timeline], layout=W.Layout(width="100%", min_width="0")),
+                _boxed(self.timeline, "esc-timeline"),
                 W.HBox(
                     [self.tier_table, self.incident_table],
                     layout=W.Layout(flex_flow="row wrap", width="100%", grid_gap="8px 16px"),
@@ -656,6 +657,16 @@ class ThresholdTuner(DisplayMixin):
 
 def _tier_border(level: int | None) -> str:
     return tier_color(level) if level is not None else "#ccc"
+
+
+def _boxed(figure: go.FigureWidget, css: str) -> W.VBox:
+    """A chart in a full-width box carrying its CSS class (tests and styles find it there),
+    responsive: plotly re-fits it to its box on a window resize (what ChartFitter fires)."""
+    figure._config = {**(figure._config or {}), "responsive": True}
+    box = W.VBox([figure], layout=W.Layout(width="100%", min_width="0"))
+    box.add_class(css)
+    box.add_class("esc-chart-box")
+    return box
 
 
 def _table_layout(flex: str) -> W.Layout:

@@ -114,12 +114,14 @@ class PolicyWhatIf(DisplayMixin):
         self.tier_table.add_class("esc-whatif-tiers")
         self.figure = go.FigureWidget(comp.plot(topic=start))
         self.figure.add_class("esc-whatif")
+        figure_box = W.VBox([self.figure], layout=W.Layout(width="100%", min_width="0"))
+        figure_box.add_class("esc-whatif")
         self.widget = W.VBox(
             [
                 self.names,
                 self.summary,
                 self.topic_picker,
-                W.VBox([self.figure], layout=W.Layout(width="100%", min_width="0")),
+                figure_box,
                 W.HBox(
                     [self.incident_table, self.tier_table],
                     layout=W.Layout(flex_flow="row wrap", width="100%", grid_gap="8px 16px"),
