@@ -287,9 +287,9 @@ class ThresholdTuner(DisplayMixin):
         self.save_button.on_click(lambda _b: self.save())
         self.status = W.HTML(layout=W.Layout(min_width="0", max_width="100%"))
         self.status.add_class("esc-status")
-        self.tier_table = W.HTML(layout=_table_layout("1 1 420px"))
+        self.tier_table = W.HTML(layout=_table_layout())
         self.tier_table.add_class("esc-tier-table")
-        self.incident_table = W.HTML(layout=_table_layout("1 1 560px"))
+        self.incident_table = W.HTML(layout=_table_layout())
         self.incident_table.add_class("esc-incidents")
 
         # Compute once, then build the figures from the results.
@@ -669,6 +669,7 @@ def _boxed(figure: go.FigureWidget, css: str) -> W.VBox:
     return box
 
 
-def _table_layout(flex: str) -> W.Layout:
-    """A table's box: grows to share the row, never wider than the notebook (scrolls inside)."""
-    return W.Layout(flex=flex, min_width="0", max_width="100%", overflow="auto")
+def _table_layout() -> W.Layout:
+    """A table's box: as wide as the table (two side by side only when both fit, else
+    stacked), never wider than the notebook (then it scrolls inside)."""
+    return W.Layout(flex="0 1 auto", min_width="0", max_width="100%", margin="0", overflow="auto")

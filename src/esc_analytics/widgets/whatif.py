@@ -81,13 +81,13 @@ class PolicyWhatIf(DisplayMixin):
         self.summary = W.HTML(
             '<pre style="white-space:pre-wrap;line-height:1.35;margin:0">'
             f"{escape_text(comp.summary())}</pre>",
-            layout=W.Layout(width="100%", min_width="0"),
+            layout=W.Layout(min_width="0", margin="0"),
         )
         self.names = W.HTML(
             '<div style="line-height:1.35">'
             f"<b>A</b> = {escape_text(comp.name_a)} · <b>B</b> = {escape_text(comp.name_b)}"
             "</div>",
-            layout=W.Layout(width="100%", min_width="0"),
+            layout=W.Layout(min_width="0", margin="0"),
         )
         self.names.add_class("esc-whatif-names")
         inc = comp.incidents.assign(
@@ -95,7 +95,10 @@ class PolicyWhatIf(DisplayMixin):
             lead_b=_hours(comp.incidents["lead_time_b_h"]),
             lead_change=_hours(comp.incidents["lead_time_change_h"]),
         ).rename(columns=_INCIDENT_COLUMNS)
-        table_box = {"flex": "1 1 480px", "min_width": "0", "max_width": "100%", "overflow": "auto"}
+        # Each table as wide as its content (side by side only when both fit, else stacked),
+        # never wider than the notebook (then it scrolls inside its box).
+        table_box = {"flex": "0 1 auto", "min_width": "0", "max_width": "100%", "margin": "0",
+                     "overflow": "auto"}  # fmt: skip
         self.incident_table = W.HTML(
             "<b>Per incident</b>" + html_table(inc, list(_INCIDENT_COLUMNS.values())),
             layout=W.Layout(**table_box),
@@ -109,7 +112,7 @@ class PolicyWhatIf(DisplayMixin):
                 list(_TIER_COLUMNS.values()),
                 formats={c: ".2f" for c in _TIER_COLUMNS.values() if c != "tier"},
             ),
-            layout=W.Layout(**{**table_box, "flex": "1 1 420px"}),
+            layout=W.Layout(**table_box),
         )
         self.tier_table.add_class("esc-whatif-tiers")
         self.figure = go.FigureWidget(comp.plot(topic=start))
