@@ -176,6 +176,26 @@ def test_tuner_fits_1400x900_with_the_sidebar_and_a_mouse_drag_redraws(tmp_path:
         assert float(readout.inner_text()) > float(before_value)
         _viewport_shots(page, ".esc-tuner", "tuner-1400x900-after-drag", count=1)
 
+        # Narrow (a smaller window, the sidebar still open): controls go above the charts,
+        # still whole.
+        page.set_viewport_size({"width": 1000, "height": 900})
+        page.wait_for_timeout(2500)
+        boxes = page.evaluate(
+            """() => ['.esc-controls', '.esc-charts'].map(s => {
+                const r = document.querySelector('.esc-tuner ' + s).getBoundingClientRect();
+                return [r.top, r.bottom, r.left, r.right]; })"""
+        )
+        (_ct, c_bottom, _cl, _cr), (g_top, _gb, _gl, _gr) = boxes
+        assert g_top >= c_bottom - 1, boxes  # the trade-off chart wrapped under the controls
+        assert page.evaluate(UNCLIPPED, [".esc-tuner", CONTROLS]) == []
+        width = page.evaluate(
+            """() => { const gd = document.querySelector('.esc-tradeoff .js-plotly-plot');
+                return [gd.getBoundingClientRect().width,
+                        Number(gd.querySelector('.main-svg').getAttribute('width'))]; }"""
+        )
+        assert abs(width[0] - width[1]) <= 2, width  # the chart re-fitted its new box
+        _viewport_shots(page, ".esc-tuner", "tuner-1000x900-narrow", count=2)
+
 
 def test_whatif_tables_fit_their_box_at_1400x900(tmp_path: Path) -> None:
     require_browser()

@@ -117,6 +117,7 @@ class PolicyWhatIf(DisplayMixin):
         self.tier_table.add_class("esc-whatif-tiers")
         self.figure = go.FigureWidget(comp.plot(topic=start))
         self.figure.add_class("esc-whatif")
+        self.figure._config = {**(self.figure._config or {}), "responsive": True}
         figure_box = W.VBox([self.figure], layout=W.Layout(width="100%", min_width="0"))
         figure_box.add_class("esc-whatif")
         self.widget = W.VBox(
