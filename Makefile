@@ -64,6 +64,7 @@ bench: $(VENV)/.stamp-all
 	$(BIN)/python benchmarks/aggregate.py
 	$(BIN)/python benchmarks/calibrate.py
 	$(BIN)/python benchmarks/widgets.py
+	$(BIN)/python benchmarks/export.py
 	$(BIN)/python benchmarks/nab_realtweets.py
 
 sample: $(VENV)/.stamp-core

@@ -132,6 +132,7 @@ _EXPORTS: dict[str, str] = {
     "plotly_safe": "._util.html",
     # figures and reports
     "plot_policy_tree": ".plots",
+    "export_figures": ".plots",
     "execute_notebook": ".report",
     "export_figure": ".report",
     "render_html": ".report",

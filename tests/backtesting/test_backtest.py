@@ -580,7 +580,7 @@ def test_summary_to_dict_and_nab():
     res = backtest(esc, inc, nab_profile="standard")
     text = res.summary()
     assert "1 incidents evaluated" in text and "caught 1, missed 0" in text
-    assert "median lead time vs the team: 3.0 h" in text
+    assert "median lead time vs the team: 3 h" in text
     assert "false notifications: 1 (0.50/week)" in text
     payload = json.loads(json.dumps(res.to_dict()))
     assert payload["incidents"][0]["lead_time_hours"] == pytest.approx(3.0)

@@ -32,7 +32,7 @@ def test_per_topic_table(check):
 def test_findings_say_what_they_mean_for_the_fit(check):
     text = check.summary()
     assert check.ok
-    assert "late: 2.0 d of history or less" in text and "prefer volume_rank_28d" in text
+    assert "late: 2 d of history or less" in text and "prefer volume_rank_28d" in text
     assert "quiet: the baseline is 0 in" in text and "a handful of posts" in text
     assert "late: 1 incident(s) start in the topic's first day" in text
     # severity 2 or above: AIR-1 and AIR-3; severity 3: AIR-1 only

@@ -146,3 +146,72 @@ def test_tuner_on_sample_data(sample_dir):
     name = next(n for n in tuner.sliders if n.startswith("tier1__volume"))
     tuner.sliders[name].value = tuner.sliders[name].value * 0.6
     assert tuner.result.tiers["notifications"].sum() > before
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (None, ("t (A)", "t (B)")),  # both plans are called "t"
+        (("plan", "Plan "), ("plan (A)", "Plan (B)")),
+        (("old", "new"), ("old", "new")),
+    ],
+)
+def test_whatif_tells_plans_with_the_same_name_apart(names, expected):
+    feats, inc = _features(), _incidents()
+    b = POLICY.set_params(tier1__volume_ratio=9.0, tier2__volume_ratio=9.5)
+    w = PolicyWhatIf(feats, inc, POLICY, b, names=names)
+    assert (w.comparison.name_a, w.comparison.name_b) == expected
+    assert f"<b>A</b> = {expected[0]} · <b>B</b> = {expected[1]}" in w.names.value
+    assert expected[0] in w.comparison.summary() and expected[1] in w.comparison.summary()
+    assert "lead A" in w.incident_table.value and "-1 days" not in w.incident_table.value
+
+
+def test_tuner_groups_sliders_per_tier_and_marks_the_calibrated_values(tmp_path):
+    feats, inc = _features(), _incidents()
+    plan = POLICY.set_params(tier1__volume_ratio=4.0)  # the team's plan; calibrated: POLICY
+    tuner = ThresholdTuner(feats, inc, plan, _Calibration(POLICY, feats, inc), save_dir=tmp_path)
+    assert tuner.sliders["tier1__volume_ratio"].value == 4.0  # starts from the team's plan
+    heads = [s.children[0].value for s in _sections(tuner.widget)]
+    assert "Tier 1 · watch" in heads[0] and "Tier 2 · esc" in heads[1]
+    labels = tuner._calibrated_labels
+    assert "volume_ratio ≥" in labels["tier1__volume_ratio"].value
+    assert "calibrated 3" in labels["tier1__volume_ratio"].value
+    slider = tuner.sliders["tier1__volume_ratio"]
+    where = (3.0 - slider.min) / (slider.max - slider.min) * 100
+    assert f"left:calc({where:.3f}% - 1.5px)" in tuner._marks.value
+    tuner.reset()
+    assert tuner.policy == POLICY and slider.value == 3.0
+    tuner.reset_to_plan()
+    assert tuner.policy == plan and slider.value == 4.0
+
+
+def _sections(widget):
+    found = []
+    if "esc-tier-section" in getattr(widget, "_dom_classes", ()):
+        found.append(widget)
+    for child in getattr(widget, "children", ()):
+        found.extend(_sections(child))
+    return found
+
+
+def test_tuner_sends_only_what_changed_and_decimates_long_traces(tmp_path):
+    feats, inc = _features(), _incidents()
+    tuner = ThresholdTuner(feats, inc, POLICY, save_dir=tmp_path, display_points=20)
+    shown = len(tuner.timeline.data[0].y)
+    assert shown <= 22 and max(tuner.timeline.data[0].y) == 69.0  # the peak is kept
+    sent = []
+
+    def spy(restyle_data, relayout_data, trace_indexes=None, **kw):
+        sent.append((sorted(restyle_data), list(trace_indexes or []), relayout_data))
+
+    tuner.timeline._send_update_msg = spy
+    tuner.sliders["tier1__persistence"].value = 2  # no threshold moves: tier points only
+    assert len(sent) == 1  # one batched message
+    keys, traces, relayout = sent[0]
+    assert keys == ["x", "y"] and relayout == {}
+    names = [tuner.timeline.data[i].name for i in traces]
+    assert names and all(n.endswith("escalated") for n in names)  # not volume or threshold
+    sent.clear()
+    tuner.sliders["tier1__volume_ratio"].value = 3.5  # the threshold line moves: its y only
+    traces = dict(zip(sent[0][1], [sent[0][0]] * len(sent[0][1]), strict=True))
+    assert 2 in traces and 0 not in traces and 1 not in traces

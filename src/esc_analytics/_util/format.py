@@ -8,28 +8,33 @@ from typing import Any
 import pandas as pd
 
 
-def format_duration(value: Any) -> str:
-    """A signed duration for tables: ``-5.0 h``, ``45 min``, ``2.5 d`` (``-`` when unknown)."""
-    if value is None or pd.isna(value):
+def format_duration(value: Any, *, signed: bool = True) -> str:
+    """A duration as people read it: ``19 h``, ``19 h 30 min``, ``-5 h``, ``45 min``,
+    ``3 d 4 h`` (from two days on, days and hours); rounded to the minute; ``-`` when unknown.
+    Accepts a Timedelta (or anything ``pd.Timedelta`` reads, e.g. ``"90min"``); ``signed=False``
+    drops the sign (prose that says "before" or "after" itself). Never pandas' own
+    ``-1 days +19:00:00``."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "-"
-    hours = pd.Timedelta(value) / pd.Timedelta(hours=1)
-    sign = "-" if hours < 0 else ""
-    hours = abs(hours)
-    if hours >= 48:
-        return f"{sign}{hours / 24:.1f} d"
-    if hours >= 1:
-        return f"{sign}{hours:.1f} h"
-    return f"{sign}{hours * 60:.0f} min"
+    minutes = round(pd.Timedelta(value) / pd.Timedelta(minutes=1))
+    sign = "-" if minutes < 0 and signed else ""
+    minutes = abs(minutes)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if minutes >= 48 * 60:
+        parts = [f"{days} d"] + ([f"{hours} h"] if hours else [])
+    elif minutes >= 60:
+        hours += days * 24
+        parts = [f"{hours} h"] + ([f"{mins} min"] if mins else [])
+    else:
+        parts = [f"{mins} min"]
+    return sign + " ".join(parts)
 
 
 def format_hours(hours: float) -> str:
-    """An unsigned duration in hours for prose: ``45 min``, ``3 h``, ``2.5 d``."""
-    hours = abs(float(hours))
-    if hours < 1:
-        return f"{round(hours * 60):.0f} min"
-    if hours < 48:
-        return f"{hours:.0f} h" if math.isclose(hours, round(hours)) else f"{hours:.1f} h"
-    return f"{hours / 24:.1f} d"
+    """An unsigned duration given in hours, for prose: ``45 min``, ``3 h``, ``2 h 30 min``,
+    ``2 d 12 h`` (the same reading as :func:`format_duration`)."""
+    return format_duration(pd.Timedelta(hours=abs(float(hours))), signed=False)
 
 
 def format_time(value: Any) -> str:

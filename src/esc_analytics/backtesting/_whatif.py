@@ -104,6 +104,15 @@ class PolicyComparison:
         return comparison_figure(self, topic=topic, **kwargs)
 
 
+def distinct_names(name_a: Any, name_b: Any) -> tuple[str, str]:
+    """The two plans' names, told apart: equal names (after trimming, any case) get ``(A)`` and
+    ``(B)``; an empty name is ``A`` or ``B``."""
+    a, b = str(name_a or "").strip() or "A", str(name_b or "").strip() or "B"
+    if a.casefold() == b.casefold():
+        return f"{a} (A)", f"{b} (B)"
+    return a, b
+
+
 def compare_escalations(
     features: pd.DataFrame,
     incidents: pd.DataFrame,
@@ -116,7 +125,9 @@ def compare_escalations(
     max_delay: str | pd.Timedelta | None = None,
 ) -> PolicyComparison:
     """Compare two sets of escalations (from policies or models) on the same incidents, with
-    the backtest's matching rules."""
+    the backtest's matching rules. Two equal names become ``name (A)`` and ``name (B)``: every
+    table, title and legend tells the plans apart."""
+    names = distinct_names(*names)
     kw = {"max_early": max_early, "max_delay": max_delay}
     bt_a = backtest(escalations_a, incidents, **kw)
     bt_b = backtest(escalations_b, incidents, **kw)
@@ -219,8 +230,6 @@ def compare_policies(
             raise PolicyError(f"expected a Policy, got {type(pol).__name__}", key=label)
     if names is None:
         names = (policy_a.name or "A", policy_b.name or "B")
-        if names[0] == names[1]:
-            names = (f"{names[0]} (A)", f"{names[1]} (B)")
     tiers = sorted({int(t.level) for t in (*policy_a.tiers, *policy_b.tiers)})
     return compare_escalations(
         features,

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import DataLoadError
+from .._util.format import format_duration
 
 US_PER_SECOND = 1_000_000
 DAY_US = 86_400 * US_PER_SECOND
@@ -80,8 +81,8 @@ def window_starts(us: np.ndarray) -> pd.DatetimeIndex:
 def check_grid(n_topics: int, n_windows: int, step: pd.Timedelta) -> None:
     if n_topics * n_windows > MAX_GRID_CELLS:
         raise DataLoadError(
-            f"{n_topics} topics × {n_windows} windows of {step} is too large a grid; "
-            "check for stray timestamps far from the rest or use a longer freq"
+            f"{n_topics} topics × {n_windows} windows of {format_duration(step)} is too large a "
+            "grid; check for stray timestamps far from the rest or use a longer freq"
         )
 
 

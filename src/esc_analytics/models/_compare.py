@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import EscAnalyticsError, ModelError
+from .._util.format import format_duration
 from .._util.progress import progress as progress_bar
 from .._util.times import to_utc, utc_timestamp
 from ..backtesting._backtest import backtest
@@ -80,7 +81,7 @@ class ModelComparison:
                 for k in self.tiers
             )
             lead = row.median_lead_time_h
-            lead_text = "-" if pd.isna(lead) else f"{lead:+.1f} h"
+            lead_text = "-" if pd.isna(lead) else format_duration(pd.Timedelta(hours=lead))
             lines.append(
                 f"  {METHOD_LABELS.get(row.method, row.method):26s} recall {recalls} | "
                 f"{row.false_per_week:.2f} false/week | lead {lead_text} | "

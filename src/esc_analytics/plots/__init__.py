@@ -9,6 +9,7 @@ from __future__ import annotations
 from ._backtest import plot_backtest, plot_lead_times, plot_matrix, plot_tier_tradeoff
 from ._compare import comparison_metrics_figure, importance_figure
 from ._explain import explanation_figure
+from ._export import export_figures
 from ._frontier import calibration_figure, walk_forward_figure
 from ._policy_tree import plot_policy_tree
 from ._retro import milestone_figure
@@ -26,6 +27,7 @@ __all__ = [
     "comparison_metrics_figure",
     "current_point",
     "explanation_figure",
+    "export_figures",
     "importance_figure",
     "milestone_figure",
     "plot_backtest",

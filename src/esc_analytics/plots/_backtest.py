@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .._util.format import format_duration, format_time
 from .._util.html import plotly_safe_many
 from ._style import TIER_COLORS, apply_style, tier_color
 
@@ -90,13 +91,18 @@ def plot_lead_times(result: BacktestResult, *, title: str | None = None) -> go.F
                 [
                     inc.loc[mask, "severity"].to_numpy(),
                     inc.loc[mask, "tier_reached"].to_numpy(),
-                    inc.loc[mask, "started_at"].astype(str).to_numpy(),
-                    np.where(uses_lead[mask], "lead time vs team", "minus detection delay"),
+                    [format_time(t) for t in inc.loc[mask, "started_at"]],
+                    np.where(uses_lead[mask], "lead time vs team", "detection delay"),
+                    [  # "19 h 30 min", "-5 h": the reading of every table and summary
+                        format_duration(pd.Timedelta(hours=float(h)))
+                        for h in np.where(uses_lead, lead, delay)[mask]
+                    ],
                 ]
             ),
             hovertemplate=(
                 "%{x}<br>severity %{customdata[0]}, tier reached %{customdata[1]}"
-                "<br>started %{customdata[2]}<br>%{customdata[3]}: %{y:.1f} h<extra></extra>"
+                "<br>started %{customdata[2]}<br>%{customdata[3]}: %{customdata[4]}"
+                "<extra></extra>"
             ),
         )
     fig.add_hline(y=0, line={"color": "#607d8b", "width": 1})

@@ -17,13 +17,21 @@ from ..escalations._escalations import Escalations
 from ..policy._thresholds import threshold_volume
 from ._style import tier_color, tier_fill
 
-__all__ = ["FIXED_TRACES", "tier_color", "tier_fill", "timeline_data", "timeline_figure"]
+__all__ = [
+    "FIXED_TRACES",
+    "display_rows",
+    "epoch_ms",
+    "tier_color",
+    "tier_fill",
+    "timeline_data",
+    "timeline_figure",
+]
 
 # Trace order of the timeline (the widget relies on it): fixed traces, then one per tier.
 FIXED_TRACES = ("volume", "baseline", "threshold")
 
 
-def _times(frame: pd.DataFrame) -> np.ndarray:
+def window_times(frame: pd.DataFrame) -> np.ndarray:
     """window_start as datetime64 (UTC wall time): fast to slice and to serialise."""
     ws = frame["window_start"]
     if getattr(ws.dtype, "tz", None) is not None:
@@ -31,11 +39,37 @@ def _times(frame: pd.DataFrame) -> np.ndarray:
     return ws.to_numpy()
 
 
+def epoch_ms(x: np.ndarray) -> np.ndarray:
+    """Times as float milliseconds since the epoch (UTC): what a plotly date axis reads from
+    numbers, sent to the browser as one binary buffer instead of a list of strings."""
+    return np.asarray(x).astype("datetime64[ms]").astype("int64").astype(float)
+
+
+def display_rows(values: np.ndarray, max_points: int) -> np.ndarray:
+    """Indices of at most ``max_points`` rows that keep the shape of ``values`` on screen: the
+    lowest and highest row of each of ``max_points // 2`` equal buckets (min-max decimation,
+    peaks kept), in order. All rows when there are no more than ``max_points``."""
+    n = len(values)
+    if max_points < 4 or n <= max_points:
+        return np.arange(n)
+    buckets = max_points // 2
+    size = -(-n // buckets)
+    padded = np.full(buckets * size, np.nan)
+    padded[:n] = np.asarray(values, dtype=float)
+    grid = padded.reshape(buckets, size)
+    filled = ~np.isnan(grid)
+    offsets = np.arange(buckets) * size
+    lo = np.where(filled, grid, np.inf).argmin(axis=1) + offsets
+    hi = np.where(filled, grid, -np.inf).argmax(axis=1) + offsets
+    rows = np.unique(np.concatenate([lo, hi, [0, n - 1]]))
+    return rows[rows < n]
+
+
 def escalation_points(
     topic_features: pd.DataFrame, tiers: np.ndarray, levels: list[int]
 ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """Per tier level: (window_start, volume) of the windows escalated at that tier."""
-    x = _times(topic_features)
+    x = window_times(topic_features)
     y = topic_features["volume"].to_numpy(dtype=float)
     return {k: (x[tiers == k], y[tiers == k]) for k in levels}
 
@@ -52,7 +86,7 @@ def timeline_data(
     ``tier{k}``. ``tiers`` = the tier per row of ``topic_features`` (sorted by window)."""
     if levels is None:
         levels = sorted(int(t.level) for t in policy.tiers) if policy is not None else [1]
-    x = _times(topic_features)
+    x = window_times(topic_features)
     out: dict[str, dict[str, Any]] = {
         "volume": {"x": x, "y": topic_features["volume"].to_numpy(dtype=float)},
         "baseline": {
@@ -68,6 +102,15 @@ def timeline_data(
     for k, (xs, ys) in escalation_points(topic_features, np.asarray(tiers), levels).items():
         out[f"tier{k}"] = {"x": xs, "y": ys}
     return out
+
+
+def axis_time(value: Any) -> str:
+    """A time as plotly.js reads it on a date axis: UTC wall time without an offset
+    (``2025-01-10 11:00:00``; an ISO string with ``+00:00`` is not a date to plotly.js)."""
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def topic_slice(frame: pd.DataFrame, topic: str) -> pd.DataFrame:
@@ -90,8 +133,8 @@ def incident_shapes(incidents: pd.DataFrame | None, topic: str) -> list[dict[str
                 "type": "rect",
                 "xref": "x",
                 "yref": "paper",
-                "x0": start,
-                "x1": end,
+                "x0": axis_time(start),
+                "x1": axis_time(end),
                 "y0": 0,
                 "y1": 1,
                 "fillcolor": "rgba(214, 39, 40, 0.12)",
@@ -124,7 +167,7 @@ def incident_labels(
         previous = start
         labels.append(
             {
-                "x": start,
+                "x": axis_time(start),
                 "y": 1 + 0.06 * row,
                 "yref": "paper",
                 "text": plotly_safe(f"{rec.incident_id} (sev {rec.severity})"),
@@ -232,6 +275,7 @@ def figure_from_timeline_data(
         shapes=incident_shapes(incidents, topic),
         annotations=incident_labels(incidents, topic, span=_data_span(data)),
         legend={"orientation": "h", "y": -0.15},
+        xaxis={"type": "date"},
         yaxis_title="mentions per window",
         hovermode="x",
         template="plotly_white",

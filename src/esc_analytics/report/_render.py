@@ -19,7 +19,6 @@ import math
 import numbers
 import os
 import re
-import shutil
 import time
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .._util.atomic import atomic_write_bytes
+from .._util.chromium import find_chromium
 from .._util.errors import EscAnalyticsError
 from .._util.html import script_json
 from .._util.progress import PROGRESS_ENV, Quiet
@@ -574,19 +574,6 @@ _IMAGE_FORMATS = {
     ".jpeg": "jpeg",
     ".webp": "webp",
 }
-
-
-def find_chromium() -> str | None:
-    """The Chromium/Chrome executable kaleido will use: ``BROWSER_PATH`` if set, else the first
-    of chromium, chromium-browser, google-chrome on PATH (or /usr/bin/chromium)."""
-    explicit = os.environ.get("BROWSER_PATH")
-    if explicit:
-        return explicit if Path(explicit).is_file() else None
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else None
 
 
 def export_figure(
