@@ -26,6 +26,7 @@ from browser_utils import (
     open_notebook_in_lab,
     plotly_traces,
     press_slider,
+    real_page_errors,
     require_browser,
     run_all_cells,
     screenshot,
@@ -183,14 +184,7 @@ def _wait_data_changed(page, selector: str, before: list, timeout_ms: int = 60_0
         page.wait_for_timeout(200)
 
 
-# anywidget rejects a model's `ready` promise when its module takes over 2 s to load (each
-# plotly FigureWidget imports a ≈5 MB bundle); on a loaded machine that fires although the
-# widget then renders. The assertions on the drawn data are what these tests check.
-_ANYWIDGET_SLOW_INIT = "[anywidget] Failed to initialize model."
 
-
-def _real_errors(errors: list[str]) -> list[str]:
-    return [e for e in errors if e != _ANYWIDGET_SLOW_INIT]
 
 
 def _open_offline(page, html_path: Path, minimum_plots: int) -> None:
@@ -211,7 +205,7 @@ def test_rendered_widget_notebook_draws_offline(tiny_notebook: Path) -> None:
         bars = [t for plot in plotly_traces(page) for t in plot if t["type"] == "bar"]
         assert [b["y"] for b in bars] == [[3, 6, 9]]
         screenshot(page.locator(".esc-test-box").first, "offline-tiny-widgets.png")
-        assert _real_errors(errors) == []
+        assert real_page_errors(errors) == []
         assert log.aborted == [], f"requests tried to leave the machine: {log.aborted}"
         assert all(url.startswith("file:") for url in log.allowed if "://" in url)
 
@@ -246,7 +240,7 @@ def test_rendered_figure_widget_shows_its_final_state(tmp_path: Path) -> None:
             ("second", [1.5, 2.5, 3.5]),
         ]
         assert "updated after display" in page.locator(".esc-updated-chart .gtitle").text_content()
-        assert _real_errors(errors) == []
+        assert real_page_errors(errors) == []
         assert log.aborted == []
 
 
@@ -276,7 +270,7 @@ def test_two_figure_widgets_share_one_bundle_and_both_draw(tmp_path: Path) -> No
         second = plotly_traces(page, chart_selector("esc-second-chart"))[0]
         assert [t["y"] for t in first] == [[2, 4, 6], [1.5, 2.5, 3.5]]
         assert [(t["name"], t["y"]) for t in second] == [("other", [2, 20])]
-        assert _real_errors(errors) == []
+        assert real_page_errors(errors) == []
         assert log.aborted == []
 
 
