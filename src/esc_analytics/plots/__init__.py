@@ -11,7 +11,7 @@ from ._compare import comparison_metrics_figure, importance_figure
 from ._explain import explanation_figure
 from ._frontier import calibration_figure, walk_forward_figure
 from ._policy_tree import plot_policy_tree
-from ._retro import milestone_figure
+from ._retro import alert_load_figure, milestone_figure, period_figure
 from ._style import TIER_COLORS, apply_style, tier_color, tier_fill
 from ._timeline import timeline_figure
 from ._tradeoff import current_point, tradeoff_figure
@@ -19,6 +19,7 @@ from ._whatif import comparison_figure
 
 __all__ = [
     "TIER_COLORS",
+    "alert_load_figure",
     "apply_style",
     "calibration_figure",
     "comparison_figure",
@@ -27,6 +28,7 @@ __all__ = [
     "explanation_figure",
     "importance_figure",
     "milestone_figure",
+    "period_figure",
     "plot_backtest",
     "plot_lead_times",
     "plot_matrix",

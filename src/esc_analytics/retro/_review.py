@@ -257,6 +257,35 @@ class IncidentReview:
             title += f": {_md_text(self.incident['title'])}"
         return notes_to_markdown(self.to_notes(), title=title)
 
+    def notes_meta(self) -> dict[str, Any]:
+        """What the notes file records about this retrospective's subject, so that the next
+        one finds it (by topic and time): ``kind``, ``topic``, ``started_at`` (ISO, UTC)."""
+        start = utc_timestamp(self.incident.get("started_at"))
+        return {
+            "kind": "incident",
+            "topic": str(self.incident.get("topic")),
+            "started_at": start.isoformat() if start is not None else None,
+        }
+
+    def action_texts(self) -> list[str]:
+        """The improvements worth an action item: the headline proposal, else the advice to
+        look at another signal (nothing when the plan already alerted as early as it can)."""
+        if self.facts.get("improvement_sentence"):
+            return [self.facts["improvement_sentence"]]
+        first = next(iter(str(self.sections.get("improvements", "")).splitlines()), "")
+        return [first] if "consider another signal" in first else []
+
+    def action_owner(self) -> str | None:
+        """Who owns the drafted action: the owner of the tier the proposal changes."""
+        return self.facts.get("target_owner")
+
+    def action_due(self) -> pd.Timestamp | None:
+        """When the drafted action is due: two weeks after the incident's end (or start)."""
+        end = utc_timestamp(self.incident.get("ended_at")) or utc_timestamp(
+            self.incident.get("started_at")
+        )
+        return end + pd.Timedelta(days=14) if end is not None else None
+
     def plot(self, **kwargs: Any) -> go.Figure:
         """The milestone timeline (see ``esc_analytics.plots._retro.milestone_figure``)."""
         from ..plots._retro import milestone_figure
@@ -744,6 +773,10 @@ def review_incident(
         )
     over = improvements[~improvements["within_budget"].astype(bool)] if len(improvements) else []
     facts["proposals_over_budget"] = len(over)
+    facts["target_owner"] = next(
+        (str(t.owner) for t in (policy.tiers if policy is not None else ()) if t.level == target),
+        None,
+    )
     facts["max_extra_per_month"] = max_extra_per_month
     facts["measures_lacking"] = measures_lacking(
         features,
