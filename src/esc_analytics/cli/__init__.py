@@ -26,6 +26,7 @@ _COMMANDS = (
     "detect",
     "fit_model",
     "render",
+    "retro",
 )
 
 

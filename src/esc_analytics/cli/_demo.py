@@ -73,10 +73,7 @@ def run(args: argparse.Namespace) -> int:
     features = inputs.features
     features_path = out / "features.parquet"
     write_table(features, features_path)
-    print(
-        f"    {len(features):,} windows × {features['topic'].nunique()} topics "
-        f"→ {features_path}"
-    )
+    print(f"    {len(features):,} windows × {features['topic'].nunique()} topics → {features_path}")
 
     _step("checking the history before fitting anything")
     readiness = check_history(features, incidents.data, n_tiers=3)
@@ -142,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
 
     rendered = None
     if not args.no_render:
-        _step("rendering the retrospective notebook for the meeting (self-contained HTML)")
+        _step("rendering the retrospective for the meeting (one light, static HTML file)")
         from ..report import render_notebook
 
         rendered = out / "retrospective.html"
@@ -155,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
                 "notes_dir": str((out / "retro-notes").resolve()),
             },
             progress=lambda message: print(f"    {message}", file=sys.stderr, flush=True),
-            hide_code=True,  # read in the meeting: narrative, tables and charts only
+            meeting=True,  # for the room: narrative, tables and figures, static and light
         )
 
     print()

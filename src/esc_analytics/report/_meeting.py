@@ -353,7 +353,7 @@ code{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-siz
 background:#f0f2f5;padding:1px 4px;border-radius:3px}
 table{border-collapse:collapse;margin:8px 0 16px;font-size:14px}
 th,td{border-bottom:1px solid #e3e6ea;padding:4px 10px;text-align:left;vertical-align:top}
-th{background:#f6f7f9;font-weight:600}
+th{background:#f6f7f9;font-weight:600}table[border]{border:0}
 .esc-snapshot{color:#5a6472;font-size:13px;margin:0 0 16px}
 .esc-data-notes{border:1px solid #e0c36a;background:#fff9e6;border-radius:6px;
 padding:8px 16px;margin:0 0 20px;font-size:14px}

@@ -276,9 +276,7 @@ def parameters_source(parameters: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _inject(
-    nb: Any, parameters: Mapping[str, Any], source: str, *, meeting: bool = False
-) -> Any:
+def _inject(nb: Any, parameters: Mapping[str, Any], source: str, *, meeting: bool = False) -> Any:
     """Insert the hidden setup cell at the top and the ``injected-parameters`` cell right
     after the ``parameters`` cell (where papermill puts it); for a meeting, the setup cell
     also switches the kernel to meeting mode and a closing cell reports its data notes."""

@@ -28,10 +28,12 @@ from ._notes import SECTION_TITLES, SECTIONS, empty_notes
 FORM_KIND = "esc-analytics retrospective poll"
 FORM_FORMATS = ("md", "yaml")
 
-_BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s*")
+_BULLET = re.compile(r"^\s*(?:[-*+•](?=\s|$)|\d+[.)](?=\s|$))\s*")
+_LIST_ITEM = re.compile(r"^\s*[-*+•]\s+")
 _HEADING = re.compile(r"^\s*##\s+(.+?)\s*#*\s*$")
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _TITLE_KEYS = {title.casefold(): key for key, title in SECTION_TITLES.items()}
+_NOTHING = "- (nothing stands out)"
 _NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -50,7 +52,7 @@ def _facts_lines(text: str, limit: int = 8) -> list[str]:
         line = raw.strip()
         if not line or line.startswith("|"):
             continue
-        lines.append(_BULLET.sub("", line) if line[:1] in "-*+•" else line)
+        lines.append(_LIST_ITEM.sub("", line))
         if len(lines) >= limit:
             break
     return lines
@@ -222,6 +224,8 @@ def merge_forms(
                 known.add(mark)
                 merged.append(mark)
                 body = doc["sections"][key].rstrip("\n")
+                if body.strip() == _NOTHING:  # the draft's placeholder gives way
+                    body = ""
                 doc["sections"][key] = (body + "\n" if body else "") + f"- {point} ({who})"
                 added += 1
         reflections[who] = {k: v for k, v in mine.items() if v}

@@ -13,6 +13,7 @@ participants' reflections and the action items as formatted text and tables.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -222,10 +223,8 @@ class _NotesEditor(DisplayMixin):
 
     def _on_edit(self, _change: dict[str, Any]) -> None:
         if not self._loading:
-            try:
+            with contextlib.suppress(DataLoadError):  # the status says why; the text stays
                 self.save()
-            except DataLoadError:
-                pass  # the status line says why; the text stays as typed
 
     # -- the meeting report --------------------------------------------------------------------
     def static_parts(self) -> list[Any]:
@@ -236,11 +235,11 @@ class _NotesEditor(DisplayMixin):
         notes = self.current_notes()
         parts: list[Any] = []
         if self.previous_notes:
+            origin = escape_text(self.previous_notes.get("incident_id"))
             parts.append(
                 HTML(
                     '<p class="esc-carried">Opened with the open action items and questions of '
-                    f"the previous retrospective, {escape_text(self.previous_notes.get('incident_id'))}"
-                    ".</p>"
+                    f"the previous retrospective, {origin}.</p>"
                 )
             )
         body = []
