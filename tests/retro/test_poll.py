@@ -119,7 +119,7 @@ def test_actions_text_round_trip_and_errors():
     text = actions_to_text(actions)
     assert actions_from_text(text) == actions
     assert actions_from_text("- Just a line")[0] == make_action("Just a line")
-    with pytest.raises(DataLoadError, match="line 1.*status"):
+    with pytest.raises(DataLoadError, match=r"line 1.*status"):
         actions_from_text("- x | status: maybe")
     with pytest.raises(DataLoadError, match="not a date"):
         actions_from_text("- x | due: soon")
