@@ -273,7 +273,12 @@ class IncidentReview:
         if self.facts.get("improvement_sentence"):
             return [self.facts["improvement_sentence"]]
         first = next(iter(str(self.sections.get("improvements", "")).splitlines()), "")
-        return [first] if "consider another signal" in first else []
+        if "consider another signal" not in first:
+            return []
+        have = [n for n in _OTHER_SIGNALS if n not in self.facts.get("measures_lacking", {})]
+        signals = f" ({', '.join(n.replace('_', ' ') for n in have)})" if have else ""
+        tier = self.facts.get("target_tier")
+        return [f"Find a signal that tells this kind of incident early at tier {tier}{signals}."]
 
     def action_owner(self) -> str | None:
         """Who owns the drafted action: the owner of the tier the proposal changes."""
