@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from browser_utils import artifact_path, browser_page, require_browser, write_notebook
+from hostile_data import PAYLOADS, write_hostile_data
 
 from esc_analytics.report import render_notebook
 from esc_analytics.sample import SampleData, generate_sample, write_sample
@@ -119,3 +120,34 @@ def test_interactive_page_says_its_controls_are_frozen(tmp_path):
     static = render_notebook(nb, tmp_path / "m.html", meeting=True).read_text(encoding="utf-8")
     assert "The controls on this page are frozen" not in static
     assert "Settings shown: <b>n</b>: 1" in static  # the control as one line
+
+
+@pytest.mark.browser
+def test_meeting_report_of_hostile_data_shows_payloads_as_text(tmp_path):
+    """Every text field of the data carries markup, script or a Markdown link: in the meeting
+    report they are shown, never run or followed."""
+    require_browser()
+    data = write_hostile_data(tmp_path / "hostile")
+    out = render_notebook(
+        RETRO,
+        tmp_path / "hostile.html",
+        {
+            "data_dir": str(data),
+            "notes_dir": str(tmp_path / "notes"),
+            "previous_notes_path": str(data / "previous-notes.yaml"),
+        },
+        meeting=True,
+    )
+    html = out.read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "<svg onload" not in html
+    with browser_page(allow_local_http=False) as (page, log):
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(out.as_uri())
+        page.wait_for_selector(".esc-figure .main-svg")
+        page.wait_for_timeout(500)
+        assert page.evaluate("window.__xss") is None
+        assert page.url == out.as_uri() and errors == [] and log.aborted == []
+        text = page.inner_text("main")
+        assert "Voltra<img src=x onerror=window.__xss=1>" in text
+        assert sum(p.split()[0] in text for p in PAYLOADS) == len(PAYLOADS)
