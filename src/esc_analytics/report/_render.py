@@ -107,6 +107,8 @@ _TEMPLATE = """\
 {%- block body_header -%}
 {{ super() }}
 {%- if "widgets" in nb.metadata %}
+<style>.jupyter-widgets,.widget-label,.widget-html-content,.widget-dropdown select,
+.jupyter-widgets h4{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}</style>
 <div class="esc-frozen-notice" role="note" style="margin:12px auto;max-width:1100px;
 padding:10px 16px;border:1px solid #e0c36a;background:#fff9e6;border-radius:6px;
 font:14px/1.5 system-ui,sans-serif;color:#1d2430">
