@@ -73,7 +73,12 @@ def safe_inline_script(js: str) -> str:
 
 @cache
 def _markdown(trusted: bool) -> Any:
-    import mistune
+    try:
+        import mistune
+    except ImportError as exc:
+        raise EscAnalyticsError(
+            "the meeting report needs mistune: pip install 'esc-analytics[notebooks]'"
+        ) from exc
 
     class _Renderer(mistune.HTMLRenderer):
         """Raw HTML in Markdown shown as text (unless the Markdown is the notebook's own);
