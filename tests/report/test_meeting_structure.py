@@ -59,12 +59,13 @@ def test_outputs_kept_and_left_out():
     at = [html.index(f'class="esc-{name}"') for name in ("snapshot", "data-notes", "figure")]
     assert at == sorted(at)  # the snapshot line, then the data notes, then the content
     assert "2 technical warnings from other libraries left out" in html
-    assert html.count("plotly.js (cartesian") == 1
+    assert html.count("plotly.js (basic") == 1  # scatter only: the smallest bundle
     assert report.to_html() == html  # deterministic
 
 
 @pytest.mark.parametrize(
-    ("trace", "bundle"), [("bar", "plotly.js (cartesian"), ("sankey", "plotly.js v")]
+    ("trace", "bundle"),
+    [("bar", "plotly.js (basic"), ("heatmap", "plotly.js (cartesian"), ("sankey", "plotly.js v")],
 )
 def test_the_smallest_bundle_that_draws_every_figure(trace, bundle):
     fig = {"data": [{"type": trace}], "layout": {}}

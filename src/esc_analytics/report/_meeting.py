@@ -5,8 +5,8 @@ see ``esc_analytics.widgets.meeting``) into a :class:`MeetingReport` — a title
 the data notes and a list of blocks (narrative, HTML tables, figures, images). Its HTML leaf,
 :meth:`MeetingReport.to_html`, writes ONE page: no code, no printed text or stderr, no widget
 (so no widget manager), exactly one plotly.js (the smallest vendored bundle that draws every
-figure: the cartesian one, else plotly's full bundle), no font or icon file, no request of any
-kind — and the same bytes for the same notebook outputs (figure ids are counters, the date comes
+figure: the basic one, the cartesian one, else plotly's full bundle), no font or icon file, no
+request of any kind — and the same bytes for the same notebook outputs (figure ids are counters, the date comes
 from the data or the caller, never the clock).
 """
 
@@ -28,6 +28,7 @@ from .._util.format import format_time
 from .._util.html import escape_text, script_json
 
 __all__ = [
+    "BASIC_TRACES",
     "CARTESIAN_TRACES",
     "MEETING_MIMETYPE",
     "Block",
@@ -57,7 +58,10 @@ CARTESIAN_TRACES = frozenset(
         "violin",
     }
 )
+#: Trace types drawn by the vendored basic bundle (``assets/plotly-basic.min.js``, 1.2 MB).
+BASIC_TRACES = frozenset({"bar", "pie", "scatter"})
 _ASSETS = Path(__file__).resolve().parent / "assets"
+_BASIC_BUNDLE = "plotly-basic.min.js"
 _CARTESIAN_BUNDLE = "plotly-cartesian.min.js"
 # Cells of the render machinery, never shown (tags as in _render).
 _HIDDEN_TAGS = {"esc-report-setup", "esc-report-sync", "injected-parameters", "parameters"}
@@ -200,9 +204,11 @@ class MeetingReport:
 
 
 def _plotly_js(trace_types: set[str]) -> str:
-    """The smallest plotly.js bundle that draws ``trace_types``, script-safe."""
+    """The smallest plotly.js bundle that draws ``trace_types``, script-safe: the basic one
+    (scatter, bar, pie), else the cartesian one, else plotly's full bundle."""
+    name = _BASIC_BUNDLE if trace_types <= BASIC_TRACES else _CARTESIAN_BUNDLE
     if trace_types <= CARTESIAN_TRACES:
-        path = _ASSETS / _CARTESIAN_BUNDLE
+        path = _ASSETS / name
         if not path.is_file():
             raise EscAnalyticsError(f"vendored plotly.js missing: {path} (reinstall esc-analytics)")
         return _bundle(str(path))
@@ -380,5 +386,6 @@ _DRAW_JS = """
     delete layout.width;
     window.Plotly.newPlot(div, spec.data || [], layout, config);
   });
+  if (window.performance && performance.mark) { performance.mark("esc-figures-drawn"); }
 })();
 """
