@@ -6,8 +6,8 @@ the data notes and a list of blocks (narrative, HTML tables, figures, images). I
 :meth:`MeetingReport.to_html`, writes ONE page: no code, no printed text or stderr, no widget
 (so no widget manager), exactly one plotly.js (the smallest vendored bundle that draws every
 figure: the basic one, the cartesian one, else plotly's full bundle), no font or icon file, no
-request of any kind — and the same bytes for the same notebook outputs (figure ids are counters, the date comes
-from the data or the caller, never the clock).
+request of any kind — and the same bytes for the same notebook outputs (figure ids are
+counters, the date comes from the data or the caller, never the clock).
 """
 
 from __future__ import annotations
