@@ -40,11 +40,12 @@ DRAWN = """() => {
 TARGET_BYTES, TARGET_S = 3_000_000, 2.0
 
 
-def load_times(path: Path, charts: int, loads: int) -> tuple[list[float], list[str]]:
-    """Seconds from navigation to every chart drawn, per load; and the requests that failed."""
+def load_times(path: Path, charts: int, loads: int) -> tuple[list[float], list[float], list[str]]:
+    """Per load, seconds from navigation to every chart drawn as the harness sees it, and as
+    the page's own performance mark says (meeting report only); the requests that failed."""
     from playwright.sync_api import sync_playwright
 
-    times, failed = [], []
+    times, marks, failed = [], [], []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -64,11 +65,13 @@ def load_times(path: Path, charts: int, loads: int) -> tuple[list[float], list[s
                 mark = page.evaluate(
                     "() => (performance.getEntriesByName('esc-figures-drawn')[0] || {}).startTime"
                 )
-                times.append(mark / 1000 if mark else wall)
+                times.append(wall)
+                if mark:
+                    marks.append(mark / 1000)
                 context.close()
         finally:
             browser.close()
-    return times, failed
+    return times, marks, failed
 
 
 def main() -> None:
@@ -89,20 +92,23 @@ def main() -> None:
         rows = {}
         for name, path in pages.items():
             charts = path.read_text(encoding="utf-8").count("plotly") and 1
-            times, failed = load_times(path, charts, args.loads)
-            rows[name] = (path.stat().st_size, statistics.median(times), len(failed))
-        base_size, base_time, _ = rows["interactive (baseline)"]
+            times, marks, failed = load_times(path, charts, args.loads)
+            mark = statistics.median(marks) if marks else float("nan")
+            rows[name] = (path.stat().st_size, statistics.median(times), len(failed), mark)
+        base_size, base_time, _, _ = rows["interactive (baseline)"]
         print(f"notebook 04 on the bundled sample, {args.loads} loads each, chromium, offline")
         print(
             f"{'page':24s} {'size':>9s} {'× base':>7s} {'load (median)':>14s} {'× base':>7s}"
-            f" {'failed requests':>16s}"
+            f" {'failed requests':>16s} {'own mark':>9s}"
         )
-        for name, (size, seconds, failed) in rows.items():
+        for name, (size, seconds, failed, mark) in rows.items():
             print(
                 f"{name:24s} {size / 1e6:7.2f}MB {size / base_size:7.2f} {seconds:12.2f} s"
-                f" {seconds / base_time:7.2f} {failed:16d}"
+                f" {seconds / base_time:7.2f} {failed:16d} {mark:7.2f} s"
             )
-        size, seconds, failed = rows["meeting"]
+        print("(load: navigation to every chart drawn, as the harness sees it; own mark: when")
+        print(" the meeting report's script has drawn its figures, from navigation start)")
+        size, seconds, failed, _ = rows["meeting"]
         print(
             f"meeting report targets: size ≤ {TARGET_BYTES / 1e6:g} MB: "
             f"{'met' if size <= TARGET_BYTES else 'NOT met'}; load < {TARGET_S:g} s: "
