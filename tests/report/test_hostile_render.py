@@ -59,8 +59,13 @@ CASES = {
         "previous_notes_path": str(d / "previous-notes.yaml"),
         "notes_dir": str(d.parent / "notes"),
     },
+    "06_period_review.ipynb": lambda d: {
+        "data_dir": str(d),
+        "notes_dir": str(d.parent / "notes"),
+        "name": "Q1 <img src=x onerror=window.__xss=9>",
+    },
 }
-MIN_CHARTS = {"01_explore_data.ipynb": 1, "04_retrospective.ipynb": 2}
+MIN_CHARTS = {"01_explore_data.ipynb": 1, "04_retrospective.ipynb": 2, "06_period_review.ipynb": 2}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -81,7 +86,7 @@ def test_hostile_text_is_shown_never_run(name: str, hostile_dir: Path) -> None:
         page.on("framenavigated", lambda frame: navigations.append(frame.url))
         page.goto(out.resolve().as_uri())
         page.wait_for_selector(".js-plotly-plot .main-svg")
-        if name.startswith("04"):
+        if name.startswith(("04", "06")):
             page.wait_for_selector(".esc-retro-improvements textarea")
             page.wait_for_function(
                 "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
@@ -98,6 +103,9 @@ def test_hostile_text_is_shown_never_run(name: str, hostile_dir: Path) -> None:
         text = facts["text"]
         if name.startswith("01"):  # topics in the overview, the spike line and the tables
             assert IMG in text and SCRIPT_END in text
+        elif name.startswith("06"):  # topics and ids in the incidents table, the name as typed
+            assert IMG in text and SCRIPT_END in text
+            assert "Q1 <img src=x onerror=window.__xss=9>" in text
         else:  # ids/titles in the draft, previous notes carried into the editor as typed
             assert MD_LINK in text or any(MD_LINK in a for a in facts["areas"])
             improvements = next(a for a in facts["areas"] if "carried over" in a)
