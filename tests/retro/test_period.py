@@ -82,3 +82,13 @@ def test_period_bounds_are_checked(sample):
             inputs.incidents.data,
             escalations,
         )
+
+
+def test_a_period_outside_the_data_says_so_and_an_unknown_topic_is_refused(sample):
+    inputs, escalations, result = sample
+    args = (result, inputs.features, inputs.incidents.data, escalations, inputs.policy)
+    period = esc.review_period("2027-01-01", "2027-01-07", *args)
+    assert period.facts["windows_in_period"] == 0 and period.facts["n_incidents"] == 0
+    assert "The data holds no window in this period (it covers 2026-" in period.sections["scope"]
+    with pytest.raises(DataLoadError, match="its topics are: Brewhaus"):
+        esc.review_period("2026-02-01", "2026-02-03", *args, topics=["Nope"])

@@ -173,6 +173,11 @@ def review_period(
     if backtest_result is None or not hasattr(backtest_result, "incidents"):
         raise DataLoadError("review_period needs the backtest result of the plan (esc.backtest)")
     scope = [str(t) for t in topics] if topics else None
+    known = sorted({str(t) for t in features["topic"].unique()}) if len(features) else []
+    if scope is not None and not set(scope) & set(known):
+        raise DataLoadError(
+            f"no topic of {scope} in the data; its topics are: {', '.join(known) or '(none)'}"
+        )
     label = name or f"{lo:%Y-%m-%d} to {(hi - pd.Timedelta('1ns')):%Y-%m-%d}"
 
     frame = backtest_result.incidents.copy()
@@ -276,6 +281,10 @@ def review_period(
     if len(phases):
         phases = phases.sort_values(["started_at", "phase"], kind="stable").reset_index(drop=True)
 
+    window_start = (
+        to_utc(features["window_start"]) if len(features) else pd.Series([], dtype=object)
+    )
+    covered = int(((window_start >= lo) & (window_start < hi)).sum()) if len(features) else 0
     n_weeks = max(float((hi - lo) / WEEK), 1e-9)
     facts: dict[str, Any] = {
         "n_incidents": len(table),
@@ -293,6 +302,8 @@ def review_period(
         if policy is not None and policy.tiers
         else None,
         "busiest_week": None,
+        "windows_in_period": covered,
+        "data_span": (window_start.min(), window_start.max()) if len(features) else None,
     }
     if len(load) and load["alerts"].sum():
         per_week = load.groupby("week")["alerts"].sum()
@@ -330,6 +341,13 @@ def _draft_period_sections(
         f"**{md(label)}**: {format_time(lo)} to {format_time(hi)} ({f['weeks']:.1f} weeks), "
         f"{where}; {f['n_incidents']} incident(s), {f['alerts']} alert(s) of the plan.",
     ]
+    if not f["windows_in_period"]:
+        span = f["data_span"]
+        scope_lines.append(
+            "The data holds no window in this period"
+            + (f" (it covers {format_time(span[0])} to {format_time(span[1])})" if span else "")
+            + ": there is nothing to review in it."
+        )
     planned = phases[phases["kind"] != "incident"] if len(phases) else phases
     if len(planned):
         scope_lines += ["", "Phases and milestones:"]
