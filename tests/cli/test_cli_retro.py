@@ -64,3 +64,16 @@ def test_merge_errors_are_one_line(tmp_path, capsys):
     assert "not --incident" in capsys.readouterr().err
     assert main(["retro", "merge", str(tmp_path / "missing.md")]) == 2
     assert "form not found" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_poll_for_a_period_writes_forms_under_the_period_id(tmp_path):
+    notes = tmp_path / "notes"
+    args = ["retro", "poll", "--period", "2026-02-01", "2026-03-31", "--name", "Q1 2026"]
+    assert (
+        main([*args, "--participants", "ana", "--format", "yaml", "--notes-dir", str(notes)]) == 0
+    )
+    (form,) = notes.glob("period-q1-2026-2026-02-01-2026-03-31/ana.yaml")
+    text = form.read_text(encoding="utf-8")
+    assert "incident_id: period-q1-2026-2026-02-01-2026-03-31" in text
+    assert "INC-004" in text  # the period's facts: its missed incidents

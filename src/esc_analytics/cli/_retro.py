@@ -1,8 +1,9 @@
 """``esc-analytics retro poll`` and ``retro merge``: poll participants before the meeting, and
 fold their returned forms into the retrospective's notes at any time.
 
-``poll`` drafts the incident's retrospective from the data (as notebook 04 does) and writes one
-short form per participant — the five sections, each prefilled with the facts — into
+``poll`` drafts the incident's retrospective (as notebook 04 does; a period's with
+``--period START END``, as notebook 06 does) from the data and writes one short form per
+participant — the five sections, each prefilled with the facts — into
 ``<notes-dir>/<incident>/`` (an existing form, maybe already answered, is never overwritten).
 ``merge`` reads any number of returned forms (Markdown or YAML) and folds their points into
 ``<notes-dir>/<incident>.yaml``, attributed, never changing or dropping what the notes already
@@ -35,7 +36,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "participant into <notes-dir>/<incident>/ (forms already there are kept)."
         ),
     )
-    poll.add_argument("--incident", required=True, help="the incident id to review")
+    which = poll.add_mutually_exclusive_group(required=True)
+    which.add_argument("--incident", help="the incident id to review")
+    which.add_argument(
+        "--period",
+        nargs=2,
+        metavar=("START", "END"),
+        help="review a period instead (dates; END included), as notebook 06 does",
+    )
+    poll.add_argument("--name", default=None, help="the period's name, e.g. 'Q1 2026'")
+    poll.add_argument(
+        "--topics", default=None, help="comma-separated topics the period review covers"
+    )
     poll.add_argument(
         "--participants",
         required=True,
@@ -100,6 +112,7 @@ def run_poll(args: argparse.Namespace) -> int:
         participant_file_stem,
         poll_form,
         review_incident,
+        review_period,
     )
 
     names = _participants(args.participants)
@@ -115,29 +128,47 @@ def run_poll(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore")
         escalations = evaluate(inputs.policy, inputs.features)
         result = backtest(escalations, incidents)
-        review = review_incident(
-            args.incident,
-            result,
-            inputs.features,
-            incidents,
-            escalations,
-            inputs.policy,
-            inputs.mentions.data if inputs.mentions is not None else None,
-        )
+        if args.period:
+            topics = [t.strip() for t in (args.topics or "").split(",") if t.strip()] or None
+            review = review_period(
+                args.period[0],
+                args.period[1],
+                result,
+                inputs.features,
+                incidents,
+                escalations,
+                inputs.policy,
+                planned_events=inputs.planned_events,
+                topics=topics,
+                name=args.name,
+            )
+        else:
+            review = review_incident(
+                args.incident,
+                result,
+                inputs.features,
+                incidents,
+                escalations,
+                inputs.policy,
+                inputs.mentions.data if inputs.mentions is not None else None,
+            )
     meta = review.notes_meta()
     found = find_previous_notes(
         args.notes_dir,
-        before=meta["started_at"],
-        topic=meta["topic"],
-        kind="incident",
+        before=(meta.get("period") or {}).get("start") or meta.get("started_at"),
+        topic=meta.get("topic"),
+        kind=meta["kind"],
         exclude=review.incident_id,
     )
     previous = load_notes(found) if found is not None else None
     draft = draft_notes(review, previous, {})
     folder = args.out or args.notes_dir / notes_file_stem(review.incident_id)
-    title = f"Retrospective {review.incident_id}"
-    if review.incident.get("title"):
-        title += f": {review.incident['title']}"
+    if args.period:
+        title = f"Retrospective {review.name}"
+    else:
+        title = f"Retrospective {review.incident_id}"
+        if review.incident.get("title"):
+            title += f": {review.incident['title']}"
     for name in names:
         target = folder / f"{participant_file_stem(name)}.{args.format}"
         if target.exists():
