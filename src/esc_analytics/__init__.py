@@ -135,7 +135,9 @@ _EXPORTS: dict[str, str] = {
     "render_notebook": ".report",
 }
 
-__all__ = sorted(["DataLoadError", "EscAnalyticsError", "ModelError", "PolicyError", *_EXPORTS])
+__all__ = sorted(
+    ["DataLoadError", "EscAnalyticsError", "ModelError", "PolicyError", *_EXPORTS]
+)
 
 
 def __getattr__(name: str) -> Any:
