@@ -111,7 +111,9 @@ def _replacing(path: str | os.PathLike[str], *, backup: bool = False) -> Iterato
     fsync_folder(target.parent)
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, backup: bool = False) -> Path:
+def atomic_write_bytes(
+    path: str | os.PathLike[str], data: bytes, *, backup: bool = False
+) -> Path:
     """Write ``data`` to ``path`` atomically (parent folders created). With ``backup`` the
     previous content is kept as ``<name>.bak``. Returns the path written (a link's target)."""
     with _replacing(path, backup=backup) as tmp, open(tmp, "wb") as handle:
@@ -121,7 +123,9 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, backup: boo
     return Path(path)
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str, *, backup: bool = False) -> Path:
+def atomic_write_text(
+    path: str | os.PathLike[str], text: str, *, backup: bool = False
+) -> Path:
     """Write UTF-8 ``text`` to ``path`` atomically; see :func:`atomic_write_bytes`."""
     return atomic_write_bytes(path, text.encode("utf-8"), backup=backup)
 

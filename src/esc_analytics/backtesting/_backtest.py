@@ -249,7 +249,9 @@ class BacktestResult:
         for row in self.tiers.itertuples(index=False):
             recall = f"{int(row.caught)}/{int(row.incidents)}"
             recall += f" {row.recall:.0%}" if row.incidents else "   -"
-            interval = f"({row.recall_low:.0%}-{row.recall_high:.0%})" if row.incidents else ""
+            interval = (
+                f"({row.recall_low:.0%}-{row.recall_high:.0%})" if row.incidents else ""
+            )
             lines.append(
                 f"  {int(row.tier):>4}  {recall:<12}  {interval:<14}"
                 f"  {format_number(row.false_per_week):>10}"

@@ -64,9 +64,7 @@ def calibrate(
             "kept (pass replace_conditions=True for a fresh plan with its names and owners)"
         )
     accepted = set(inspect.signature(calibrate_policy).parameters) - {
-        "template",
-        "features",
-        "incidents",
+        "template", "features", "incidents",
     }
     fresh_only = sorted(k for k in options if k not in accepted)
     if fresh_only:

@@ -227,20 +227,16 @@ def _nothing_to_fit(features: pd.DataFrame, incidents: pd.DataFrame) -> str:
     theirs = sorted(map(str, incidents["topic"].unique())) if "topic" in incidents else []
     shown = ", ".join(topics[:5]) + (", ..." if len(topics) > 5 else "")
     if not set(theirs) & set(topics):
-        return (
-            f"no incident is on a topic of the features (incident topics: "
-            f"{', '.join(theirs[:5])}; feature topics: {shown}): nothing to fit"
-        )
+        return (f"no incident is on a topic of the features (incident topics: "
+                f"{', '.join(theirs[:5])}; feature topics: {shown}): nothing to fit")
 
     def span(values: pd.Series) -> str:
         times = to_utc(values)
         return f"{times.min():%Y-%m-%d %H:%M} to {times.max():%Y-%m-%d %H:%M} UTC"
 
-    return (
-        f"no incident falls within the features' time span (features: "
-        f"{span(features['window_start'])}; incidents start "
-        f"{span(incidents['started_at'])}): nothing to fit"
-    )
+    return (f"no incident falls within the features' time span (features: "
+            f"{span(features['window_start'])}; incidents start "
+            f"{span(incidents['started_at'])}): nothing to fit")
 
 
 def _incident_rows(
@@ -737,14 +733,7 @@ def calibrate(
                 extent = episode_extent(held, grid, inc, c)  # the same for every tier
                 for k in range(1, n_tiers + 1):
                     table = sweep(
-                        grid,
-                        inc,
-                        raw,
-                        cand,
-                        p,
-                        c,
-                        min_severity=k,
-                        nab=nab_by_tier.get(k),
+                        grid, inc, raw, cand, p, c, min_severity=k, nab=nab_by_tier.get(k),
                         extent=extent,
                     )
                     if objective == "recall":
@@ -844,7 +833,8 @@ def calibrate(
             description=(
                 f"calibrated on {len(inc.frame)} incidents, objective {objective}"
                 + (f" ({nab_profile})" if objective == "nab" else "")
-                + (f"; {len(tiers)} of the {n_tiers} tiers asked" if len(tiers) < n_tiers else "")
+                + (f"; {len(tiers)} of the {n_tiers} tiers asked" if len(tiers) < n_tiers
+                   else "")
             ),
         )
 
@@ -859,10 +849,8 @@ def calibrate(
         while len(tiers) > 1:
             figures = bt.tiers.set_index("tier")
             silent = [
-                k
-                for k in range(2, len(tiers) + 1)
-                if k in figures.index
-                and figures.at[k, "incidents"] > 0
+                k for k in range(2, len(tiers) + 1)
+                if k in figures.index and figures.at[k, "incidents"] > 0
                 and figures.at[k, "caught"] == 0
             ]
             if not silent:
@@ -932,14 +920,8 @@ def _readable_rows(
         safe = readable_threshold(t, next_value(raw, t, "up"), "up")
         options = [*rounding_options(t), safe]
         table = sweep(
-            grid,
-            inc,
-            raw,
-            np.array(options),
-            int(fit["persistence"]),
-            int(fit["cooldown"]),
-            min_severity=k,
-            nab=nab_by_tier.get(k),
+            grid, inc, raw, np.array(options), int(fit["persistence"]), int(fit["cooldown"]),
+            min_severity=k, nab=nab_by_tier.get(k),
         )
         for j, option in enumerate(options):
             got = table.iloc[j]
@@ -968,12 +950,8 @@ def _tier_notes(
     written = len(tiers)
     if written < n_tiers:
         k = written + 1
-        above = (
-            ""
-            if k == n_tiers
-            else (
-                f" (nor tier {n_tiers})" if k + 1 == n_tiers else f" (nor tiers {k + 1}-{n_tiers})"
-            )
+        above = "" if k == n_tiers else (
+            f" (nor tier {n_tiers})" if k + 1 == n_tiers else f" (nor tiers {k + 1}-{n_tiers})"
         )
         below = tiers[-1]
         reason = reasons.get(k, "the history cannot separate it").format(

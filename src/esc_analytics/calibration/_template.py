@@ -809,10 +809,8 @@ def calibrate_policy(
     need = max(int(min_incidents), 1)
     for tier in template.tiers:
         if n_by_tier[tier.level] < need:
-            have = (
-                "no incident"
-                if n_by_tier[tier.level] == 0
-                else (f"only {n_by_tier[tier.level]} incident(s)")
+            have = "no incident" if n_by_tier[tier.level] == 0 else (
+                f"only {n_by_tier[tier.level]} incident(s)"
             )
             kept[tier.level] = (
                 f"the history has {have} of severity >= {tier.level} (at least {need} needed "
@@ -822,18 +820,12 @@ def calibrate_policy(
         fit = [n for n in names if all_params[n].level not in kept]
         policy, tables, rounds_run = _search(prep, template, fit, all_params, **search)
         if not tables:  # nothing left to fit: the plan as it is
-            tables = [
-                start.assign(
-                    step=0, round=0, param="", objective=np.nan, violation=np.nan, chosen=True
-                )
-            ]
+            tables = [start.assign(step=0, round=0, param="", objective=np.nan,
+                                   violation=np.nan, chosen=True)]
         final = tables[-1][tables[-1]["chosen"]].iloc[0]
         catches_none = {
-            level: n
-            for level, n in n_by_tier.items()
-            if level not in kept
-            and n > 0
-            and int(final[f"caught_{level}"]) == 0
+            level: n for level, n in n_by_tier.items()
+            if level not in kept and n > 0 and int(final[f"caught_{level}"]) == 0
             and any(all_params[p].level == level for p in fit)
         }
         if not catches_none:

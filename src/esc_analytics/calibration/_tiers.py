@@ -63,11 +63,9 @@ def open_thresholds(held: np.ndarray, segments: Sequence[slice], cooldown: int) 
     bounds = [(seg.start, seg.stop) for seg in segments]
     gap = c + 1
     padded = np.full(n + gap * (len(bounds) + 1), -np.inf)
-    where = (
-        np.concatenate([np.arange(a, b) + gap * (i + 1) for i, (a, b) in enumerate(bounds)])
-        if bounds
-        else np.zeros(0, dtype=np.int64)
-    )
+    where = np.concatenate(
+        [np.arange(a, b) + gap * (i + 1) for i, (a, b) in enumerate(bounds)]
+    ) if bounds else np.zeros(0, dtype=np.int64)
     order = np.concatenate([np.arange(a, b) for a, b in bounds]) if bounds else where
     padded[where] = g[order]
     m = len(padded)
@@ -216,8 +214,7 @@ def choose_nested_tiers(
                 if not usable.any():
                     why = (
                         f"exceeds tier {k}'s false-alarm budget of {budget(k):g}/week"
-                        if objective == "recall"
-                        else "has no usable score"
+                        if objective == "recall" else "has no usable score"
                     )
                 else:
                     why = f"keeps the tier escalated more than {share_text} of the time"

@@ -131,19 +131,13 @@ def _fold_context(spec: dict[str, Any], train_incidents: pd.DataFrame, scheme: s
     n = len(train_incidents)
     if scheme == "expanding":
         until = format_time(spec["train_until"])
-        hint = (
-            "; use fewer folds (n_folds=), a shorter min_train= or a longer history"
-            if (n == 0)
-            else ""
-        )
-        return (
-            f"walk-forward fold {spec['fold']} calibrates on data before {until}, "
-            f"which holds {n} incident(s){hint}"
-        )
-    return (
-        f"walk-forward fold {spec['fold']} (topic {spec['topic']!r} held out) calibrates "
-        f"on the other topics, which hold {n} incident(s)"
-    )
+        hint = "; use fewer folds (n_folds=), a shorter min_train= or a longer history" if (
+            n == 0
+        ) else ""
+        return (f"walk-forward fold {spec['fold']} calibrates on data before {until}, "
+                f"which holds {n} incident(s){hint}")
+    return (f"walk-forward fold {spec['fold']} (topic {spec['topic']!r} held out) calibrates "
+            f"on the other topics, which hold {n} incident(s)")
 
 
 def normalise_inputs(

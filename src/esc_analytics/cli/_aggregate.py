@@ -142,11 +142,8 @@ def _nothing_usable(summary: Any, quarantine_path: str | None) -> str:
     else:
         what = f"all {summary.rows_read} rows were quarantined ({top}); nothing written"
     where = (
-        f"; rejected rows in {quarantine_path}"
-        if quarantine_path and summary.rows_read
-        else "; see them with --quarantine PATH"
-        if summary.rows_read
-        else ""
+        f"; rejected rows in {quarantine_path}" if quarantine_path and summary.rows_read
+        else "; see them with --quarantine PATH" if summary.rows_read else ""
     )
     notes = "".join(f"; {note}" for note in getattr(summary, "notes", ()))
     return f"{what}{notes}{where}"

@@ -90,12 +90,10 @@ def not_evaluated_line(incidents: Any) -> str:
     for reason, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         part = f"{count} {reason or 'unknown reason'}"
         if reason == "topic not in escalations":
-            topics = sorted(
-                map(str, skipped.loc[skipped["not_evaluated_reason"] == reason, "topic"].unique())
-            )
-            shown = ", ".join(topics[:5]) + (
-                f", … ({len(topics)} topics)" if len(topics) > 5 else ""
-            )
+            topics = sorted(map(str, skipped.loc[skipped["not_evaluated_reason"] == reason,
+                                                 "topic"].unique()))
+            shown = ", ".join(topics[:5]) + (f", … ({len(topics)} topics)" if len(topics) > 5
+                                              else "")
             part += f" ({shown})"
         parts.append(part)
     return "  not evaluated: " + ", ".join(parts)

@@ -118,8 +118,7 @@ def _fit_warnings(result: Any, incidents: Any, args: argparse.Namespace) -> list
     if above:
         asked = n_tiers if args.policy else int(args.tiers)
         hint = (
-            "use --tiers to add tiers"
-            if asked <= n_tiers
+            "use --tiers to add tiers" if asked <= n_tiers
             else f"{asked} asked: the history cannot separate more, see the notes"
         )
         warnings_.append(

@@ -73,7 +73,10 @@ def run(args: argparse.Namespace) -> int:
     features = inputs.features
     features_path = out / "features.parquet"
     write_table(features, features_path)
-    print(f"    {len(features):,} windows × {features['topic'].nunique()} topics → {features_path}")
+    print(
+        f"    {len(features):,} windows × {features['topic'].nunique()} topics "
+        f"→ {features_path}"
+    )
 
     _step("checking the history before fitting anything")
     readiness = check_history(features, incidents.data, n_tiers=3)

@@ -44,20 +44,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--horizon", default="3h", help="windows this long before an incident count as positive"
     )
-    parser.add_argument(
-        "--persistence",
-        type=int,
-        default=1,
-        metavar="K",
-        help="consecutive windows before a tier counts (1)",
-    )
-    parser.add_argument(
-        "--cooldown",
-        type=int,
-        default=6,
-        metavar="C",
-        help="windows after an episode during which no new alert is sent (6)",
-    )
+    parser.add_argument("--persistence", type=int, default=1, metavar="K",
+                        help="consecutive windows before a tier counts (1)")
+    parser.add_argument("--cooldown", type=int, default=6, metavar="C",
+                        help="windows after an episode during which no new alert is sent (6)")
     parser.add_argument("--no-text", action="store_true", help="ignore mention texts")
     parser.add_argument(
         "--burst-level",
@@ -156,24 +146,20 @@ def run(args: argparse.Namespace) -> int:
         model.fit(features, incidents, mentions=mentions)
     except ValueError as exc:  # scikit-learn's own messages (e.g. one class only)
         raise ModelError(str(exc)) from None
-    print(
-        f"model: {args.model}, objective {args.objective}"
-        f"{f' ({args.nab_profile})' if args.objective == 'nab' else ''}, "
-        f"{'with' if model.use_text_ else 'without'} mention texts, {len(model.columns_)} inputs"
-    )
+    print(f"model: {args.model}, objective {args.objective}"
+          f"{f' ({args.nab_profile})' if args.objective == 'nab' else ''}, "
+          f"{'with' if model.use_text_ else 'without'} mention texts, {len(model.columns_)} inputs")
     for tier, classifier in sorted(model.models_.items()):
         if args.tune_events:
-            tuned = (
-                f"tuned on escalations, for {model.persistence_[tier]} cd {model.cooldown_[tier]}"
-            )
+            tuned = (f"tuned on escalations, for {model.persistence_[tier]} "
+                     f"cd {model.cooldown_[tier]}")
         else:
             tuned = "tuned" if classifier.tuned_ else "default (history too short to tune)"
         print(f"  tier {tier}: score threshold {model.threshold(tier):.3f} ({tuned})")
     for tier, why in sorted(model.skipped_tiers_.items()):
         print(f"  tier {tier}: no classifier ({why})")
     in_sample = backtest(
-        model.escalations(features, mentions=mentions),
-        incidents,
+        model.escalations(features, mentions=mentions), incidents,
         nab_profile=args.nab_profile if args.objective == "nab" else None,
     )
     print("in sample (optimistic):")
@@ -188,14 +174,8 @@ def run(args: argparse.Namespace) -> int:
             with warnings.catch_warnings():  # the calibrated rule sweeps many candidate plans
                 warnings.simplefilter("ignore", AbsentFeatureWarning)
                 comparison = compare_with_policy(
-                    features,
-                    incidents,
-                    mentions=mentions,
-                    model=model,
-                    n_folds=args.folds,
-                    importance=False,
-                    n_tiers=args.tiers,
-                    **objective_kwargs(args),
+                    features, incidents, mentions=mentions, model=model, n_folds=args.folds,
+                    importance=False, n_tiers=args.tiers, **objective_kwargs(args),
                 )
         except EscAnalyticsError as exc:
             print(f"walk-forward skipped: {exc}")

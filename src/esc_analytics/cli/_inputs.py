@@ -90,7 +90,9 @@ def add_column_options(
     column_help: str = "map a column of your files, e.g. created_at=tweet_created",
 ) -> None:
     """--column CANONICAL=SOURCE (repeatable) and --tz: how to read the user's files."""
-    parser.add_argument("--column", action="append", metavar="CANONICAL=SOURCE", help=column_help)
+    parser.add_argument(
+        "--column", action="append", metavar="CANONICAL=SOURCE", help=column_help
+    )
     parser.add_argument("--tz", metavar="ZONE", help="zone of times without an offset (UTC)")
 
 

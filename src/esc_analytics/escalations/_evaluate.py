@@ -245,11 +245,7 @@ def _episodes_of_runs(
         out = np.empty(n_runs, dtype=np.int64)
         episode, episode_tier, episode_start = -1, 0, 0
         rows = zip(
-            same_topic.tolist(),
-            gap.tolist(),
-            first.tolist(),
-            peak.tolist(),
-            start.tolist(),
+            same_topic.tolist(), gap.tolist(), first.tolist(), peak.tolist(), start.tolist(),
             strict=True,
         )
         for r, (linked, g, f, p, s) in enumerate(rows):
@@ -505,7 +501,8 @@ def _check_column(features: pd.DataFrame, name: str) -> None:
     column = features[name]
     if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
         raise PolicyError(
-            f"feature {name!r} is not numeric (dtype {column.dtype}); conditions compare numbers",
+            f"feature {name!r} is not numeric (dtype {column.dtype}); conditions compare "
+            "numbers",
             key=name,
         )
 

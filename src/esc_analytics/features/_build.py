@@ -108,7 +108,9 @@ def mark_absent_features(
             absent[feature] = "volume series do not carry"
         else:
             sources = [c for c in inputs if c not in FEATURE_INPUTS or c == feature]
-            absent[feature] = f"the mentions do not carry (no {' or '.join(sources)} column)"
+            absent[feature] = (
+                f"the mentions do not carry (no {' or '.join(sources)} column)"
+            )
     features.attrs[ABSENT_FEATURES_ATTR] = absent
     return features
 

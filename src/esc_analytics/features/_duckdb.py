@@ -323,14 +323,8 @@ class _Prepared:
     def __init__(self) -> None:
         self.levels: list[list[str]] = [[], [], []]
 
-    def text_number(
-        self,
-        canonical: str,
-        expr: str,
-        dtype: str,
-        decimal_comma: bool | None,
-        labels: bool = False,
-    ) -> tuple[str, str]:
+    def text_number(self, canonical: str, expr: str, dtype: str, decimal_comma: bool | None,
+                    labels: bool = False) -> tuple[str, str]:
         """(column: number as in :func:`_number_text_sql`, column: recheck); with ``labels``
         the sentiment words are read first (NaN = neither a label nor a number)."""
         t, p = _quote_ident(f"__esc_t_{canonical}"), _quote_ident(f"__esc_p_{canonical}")
@@ -591,6 +585,7 @@ def aggregate_counts(
     id hashes, times DuckDB cannot parse, sentiment to score from text, quarantined rows."""
     import duckdb
 
+
     files = _check_paths(paths, glob)
     step_us = int(freq.value // 1000)
     con = duckdb.connect()
@@ -607,7 +602,9 @@ def aggregate_counts(
         fallback = False  # whether the view reads times with the loader's rules too
 
         def rebuild(decide: Collection[int] = ()) -> tuple[list[dict], bool, bool]:
-            return _create_rows_view(con, files, columns, topic, fallback, skips, commas, decide)
+            return _create_rows_view(
+                con, files, columns, topic, fallback, skips, commas, decide
+            )
 
         mappings, text_time, undecided = rebuild()
         has_ids = any("mention_id" in m for m in mappings)
@@ -761,7 +758,8 @@ def _create_rows_view(
 def _repeated_id_hashes(con: Any) -> np.ndarray:
     """Hashes that occur more than once among the non-missing ids (sorted, unique)."""
     table = con.sql(
-        "SELECT CASE WHEN mention_id IS NULL THEN NULL ELSE hash(mention_id) END AS h FROM rows_all"
+        "SELECT CASE WHEN mention_id IS NULL THEN NULL ELSE hash(mention_id) END AS h"
+        " FROM rows_all"
     ).to_arrow_table()
     import pyarrow.compute as pc
 
@@ -1067,14 +1065,14 @@ def _fetch_quarantine(
             " GROUP BY ALL"
         )
         rows = (
-            'SELECT q.src, q.line + coalesce(s.shift, 0) AS line, q.reason, q."column", q.raw'
+            "SELECT q.src, q.line + coalesce(s.shift, 0) AS line, q.reason, q.\"column\", q.raw"
             f" FROM ({rows}) q ASOF LEFT JOIN ({shifts}) s"
             " ON q.src = s.src AND q.line - 1 > s.kept_before"
             f" UNION ALL SELECT src, line, {_quote_literal(REASON_MALFORMED_ROW)}, '',"
             f" left(raw, {_RAW_LIMIT}) FROM malformed"
         )
     frame = con.execute(
-        f'SELECT list_value({sources})[src + 1] AS source, line, reason, "column", raw'
+        f"SELECT list_value({sources})[src + 1] AS source, line, reason, \"column\", raw"
         f" FROM ({rows}) ORDER BY src, line LIMIT {QUARANTINE_FETCH_LIMIT}"
     ).fetch_df()
     frame["line"] = frame["line"].astype("int64")

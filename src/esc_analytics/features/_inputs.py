@@ -81,7 +81,8 @@ class Inputs:
         if len(features):
             first, last = features["window_start"].min(), features["window_start"].max()
             text += (
-                f" over {features['topic'].nunique()} topic(s), {first:%Y-%m-%d} → {last:%Y-%m-%d}"
+                f" over {features['topic'].nunique()} topic(s), "
+                f"{first:%Y-%m-%d} → {last:%Y-%m-%d}"
             )
         lines.append(text)
         return "\n".join(lines)

@@ -97,103 +97,37 @@ TIME_DTYPE = "datetime64[us, UTC]"
 # spaces, dots and hyphens read as underscores).
 COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "mentions": {
-        "mention_id": (
-            "mention_id",
-            "tweet_id",
-            "post_id",
-            "message_id",
-            "status_id",
-            "id",
-            "url",
-            "permalink",
-        ),
-        "created_at": (
-            "created_at",
-            "tweet_created",
-            "timestamp",
-            "datetime",
-            "date_time",
-            "published_at",
-            "post_date",
-            "created",
-            "created_time",
-            "published",
-            "date",
-            "time",
-        ),
-        "topic": (
-            "topic",
-            "brand",
-            "airline",
-            "company",
-            "keyword",
-            "query",
-            "product",
-            "campaign",
-        ),
+        "mention_id": ("mention_id", "tweet_id", "post_id", "message_id", "status_id", "id",
+                       "url", "permalink"),
+        "created_at": ("created_at", "tweet_created", "timestamp", "datetime", "date_time",
+                       "published_at", "post_date", "created", "created_time", "published",
+                       "date", "time"),
+        "topic": ("topic", "brand", "airline", "company", "keyword", "query", "product",
+                  "campaign"),
         "text": ("text", "full_text", "tweet_text", "content", "body", "message", "tweet"),
-        "author": (
-            "author",
-            "screen_name",
-            "username",
-            "user_name",
-            "user_screen_name",
-            "handle",
-            "user",
-            "name",
-        ),
-        "author_followers": (
-            "author_followers",
-            "followers",
-            "followers_count",
-            "user_followers",
-            "user_followers_count",
-            "follower_count",
-        ),
+        "author": ("author", "screen_name", "username", "user_name", "user_screen_name",
+                   "handle", "user", "name"),
+        "author_followers": ("author_followers", "followers", "followers_count",
+                             "user_followers", "user_followers_count", "follower_count"),
         "engagement": ("engagement", "engagements", "interactions", "retweet_count"),
-        "sentiment": (
-            "sentiment",
-            "airline_sentiment",
-            "sentiment_label",
-            "sentiment_score",
-            "polarity",
-            "tone",
-        ),
+        "sentiment": ("sentiment", "airline_sentiment", "sentiment_label", "sentiment_score",
+                      "polarity", "tone"),
         "platform": ("platform", "source", "network", "channel", "site"),
         "is_verified": ("is_verified", "verified", "user_verified", "author_verified"),
         "sentiment_estimated": ("sentiment_estimated",),
     },
     "series": {
-        "topic": ("topic", "brand", "company", "keyword", "query", "product", "campaign", "series"),
-        "window_start": (
-            "window_start",
-            "timestamp",
-            "datetime",
-            "time",
-            "date",
-            "period",
-            "window",
-            "bucket",
-            "interval_start",
-            "start",
-        ),
+        "topic": ("topic", "brand", "company", "keyword", "query", "product", "campaign",
+                  "series"),
+        "window_start": ("window_start", "timestamp", "datetime", "time", "date", "period",
+                         "window", "bucket", "interval_start", "start"),
         "volume": ("volume", "value", "count", "mentions", "mention_count", "posts", "n"),
     },
     "incidents": {
         "incident_id": ("incident_id", "id", "ticket_id", "ticket", "case_id", "key"),
         "topic": ("topic", "brand", "company", "product", "airline", "account", "campaign"),
-        "started_at": (
-            "started_at",
-            "start",
-            "start_time",
-            "started",
-            "begin",
-            "began_at",
-            "opened_at",
-            "created_at",
-            "timestamp",
-            "date",
-        ),
+        "started_at": ("started_at", "start", "start_time", "started", "begin", "began_at",
+                       "opened_at", "created_at", "timestamp", "date"),
         "severity": ("severity", "tier", "level", "sev", "priority"),
         "ended_at": ("ended_at", "end", "end_time", "ended", "finished_at", "closed_at"),
         "detected_at": ("detected_at", "detected", "noticed_at", "reported_at"),
@@ -569,13 +503,8 @@ class _Load:
             column = self.reason_col[k]
             source_col = self.mapped[files[k]].get(column, column) if column else ""
             rows.append(
-                (
-                    table.source,
-                    int(lines[k]),
-                    self.reason[k],
-                    source_col,
-                    table.raw_row(int(positions[k])),
-                )
+                (table.source, int(lines[k]), self.reason[k], source_col,
+                 table.raw_row(int(positions[k])))
             )
         frame = pd.DataFrame(rows, columns=list(QUARANTINE_COLUMNS))
         frame["line"] = frame["line"].astype("int64")
@@ -743,14 +672,11 @@ def _localise(wall: pd.Series, tz: str, notes: list[str]) -> pd.Series:
         gaps = wall.dt.tz_localize(tz, ambiguous=first, nonexistent="NaT").isna() & wall.notna()
         n_gap, n_amb = int(gaps.sum()), int((flagged & ~gaps).sum())
         if n_amb:
-            notes.append(
-                f"{n_amb} ambiguous local time(s) (DST fall-back) taken as the first "
-                f"occurrence: in {tz}"
-            )
+            notes.append(f"{n_amb} ambiguous local time(s) (DST fall-back) taken as the first "
+                         f"occurrence: in {tz}")
         if n_gap:
-            notes.append(
-                f"{n_gap} nonexistent local time(s) (DST spring-forward) shifted forward: in {tz}"
-            )
+            notes.append(f"{n_gap} nonexistent local time(s) (DST spring-forward) shifted "
+                         f"forward: in {tz}")
         strict = strict.where(~flagged, fixed)
     return strict.dt.tz_convert("UTC").astype(TIME_DTYPE)
 
@@ -771,7 +697,9 @@ def parse_times(
         out = _localise(wall, tz, notes) if tz else wall.dt.tz_localize("UTC")
         notes.append("naive")
         return out.astype(TIME_DTYPE), out.isna().to_numpy(), np.zeros(len(out), bool), notes
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+        values.dtype
+    ):
         numbers = pd.to_numeric(values, errors="coerce").astype("float64")
         out = _epoch(numbers)
         notes.append("epoch")
@@ -825,9 +753,9 @@ def parse_times(
                         ),
                         index=uniq,
                     )
-                parsed[failed & datey.reindex(present.index, fill_value=False)] = rest[datey].map(
-                    lookup
-                )
+                parsed[failed & datey.reindex(present.index, fill_value=False)] = rest[
+                    datey
+                ].map(lookup)
     parsed = parsed.astype(TIME_DTYPE)
     aware = pd.Series(_regex_mask(present, _AWARE.pattern), index=present.index)
     if aware.any():
@@ -858,7 +786,8 @@ def _timezone_note(notes: Sequence[str], tz: str | None = None) -> str:
         parts.append("offsets converted to UTC")
     if "naive" in kinds:
         parts.append(
-            f"naive times taken as {tz} and converted to UTC" if tz else "naive times taken as UTC"
+            f"naive times taken as {tz} and converted to UTC" if tz
+            else "naive times taken as UTC"
         )
     if "epoch" in kinds:
         parts.append("epoch numbers read as UTC")
@@ -921,7 +850,9 @@ def _numbers_from_text(text: pd.Series, european: bool = False) -> tuple[pd.Seri
     cleaned = text.str.replace(r"[_\s]", "", regex=True).str.lower()
     has_comma = cleaned.str.contains(",", regex=False)
     with_comma = cleaned[has_comma]
-    decimal_comma = bool(len(with_comma)) and not with_comma.str.match(GROUPED_COMMA.pattern).all()
+    decimal_comma = bool(len(with_comma)) and not with_comma.str.match(
+        GROUPED_COMMA.pattern
+    ).all()
     if decimal_comma:
         grouped = cleaned.str.match(GROUPED_DOT.pattern)
         cleaned = cleaned.where(~grouped, cleaned.str.replace(".", "", regex=False))
@@ -937,7 +868,9 @@ def _numbers_from_text(text: pd.Series, european: bool = False) -> tuple[pd.Seri
                 "1.234 if a decimal was meant)"
             )
         cleaned = cleaned.str.replace(",", "", regex=False)
-    numbers = pd.to_numeric(cleaned.where(cleaned != "", None), errors="coerce").astype("float64")
+    numbers = pd.to_numeric(cleaned.where(cleaned != "", None), errors="coerce").astype(
+        "float64"
+    )
     failed = numbers.isna() & (cleaned != "")
     if failed.any():
         parts = cleaned[failed].str.extract(SUFFIXED_NUMBER.pattern)
@@ -978,7 +911,7 @@ def _parse_numbers(
         return numbers.where(~bad), bad, []
     text = _text(_blank_missing_words(values, MISSING_WORDS))
     numbers, notes = _numbers_from_text(text, european)
-    bad = ~np.isfinite(numbers.to_numpy()) & (text != "").to_numpy()
+    bad = (~np.isfinite(numbers.to_numpy()) & (text != "").to_numpy())
     return numbers.where(~bad), bad, notes
 
 
@@ -989,7 +922,9 @@ def _parse_sentiment(
 
     Numbers, also with a decimal comma ("-0,25" from European exports), are read by
     :func:`_numbers_from_text`."""
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+        values.dtype
+    ):
         return values.astype("float64"), np.zeros(len(values), dtype=bool), []
     text = _text(_blank_missing_words(values, MISSING_WORDS)).str.lower()
     scores = text.map(SENTIMENT_WORDS).astype("float64")
@@ -1079,11 +1014,8 @@ def _mention_schema() -> Any:
 
     def count(name: str) -> Any:
         return pa.Column(
-            "float64",
-            pa.Check(lambda s: s >= 0, name=REASON_NEGATIVE_NUMBER),
-            nullable=True,
-            required=False,
-            name=name,
+            "float64", pa.Check(lambda s: s >= 0, name=REASON_NEGATIVE_NUMBER), nullable=True,
+            required=False, name=name,
         )
 
     return pa.DataFrameSchema(
@@ -1091,10 +1023,8 @@ def _mention_schema() -> Any:
             "author_followers": count("author_followers"),
             "engagement": count("engagement"),
             "sentiment": pa.Column(
-                "float64",
-                pa.Check(lambda s: s.between(-1.0, 1.0), name=REASON_BAD_SENTIMENT),
-                nullable=True,
-                required=False,
+                "float64", pa.Check(lambda s: s.between(-1.0, 1.0), name=REASON_BAD_SENTIMENT),
+                nullable=True, required=False,
             ),
         }
     )
@@ -1105,11 +1035,8 @@ def _series_schema() -> Any:
     import pandera.pandas as pa
 
     return pa.DataFrameSchema(
-        {
-            "volume": pa.Column(
-                "float64", pa.Check(lambda s: s >= 0, name=REASON_NEGATIVE_NUMBER), nullable=True
-            )
-        }
+        {"volume": pa.Column("float64", pa.Check(lambda s: s >= 0, name=REASON_NEGATIVE_NUMBER),
+                             nullable=True)}
     )
 
 
@@ -1199,9 +1126,8 @@ def load_mentions(
             sentiment = sentiment.copy()
             sentiment[need] = scores
             estimated = need
-            load.notes.append(
-                f"sentiment scored from text with VADER for {int(need.sum())} mention(s)"
-            )
+            load.notes.append(f"sentiment scored from text with VADER for {int(need.sum())} "
+                              "mention(s)")
     if sentiment is not None:
         data["sentiment"] = sentiment.to_numpy()
         data["sentiment_estimated"] = estimated
@@ -1217,11 +1143,8 @@ def load_mentions(
         if name in frame:
             frame[name] = frame[name].astype("str")
     frame["created_at"] = frame["created_at"].astype(TIME_DTYPE)
-    _apply_schema(
-        load,
-        frame[[c for c in ("author_followers", "engagement", "sentiment") if c in frame]],
-        _mention_schema(),
-    )
+    _apply_schema(load, frame[[c for c in ("author_followers", "engagement", "sentiment")
+                               if c in frame]], _mention_schema())
     ok = load.ok
     dup = np.zeros(n, dtype=bool)
     dup[ok] = frame.loc[ok, "mention_id"].duplicated(keep="first").to_numpy()
@@ -1282,11 +1205,8 @@ def load_series(
     volume = load.per_file("volume", _parse_numbers, REASON_BAD_NUMBER)
     load.flag(volume.isna().to_numpy(), REASON_BAD_NUMBER, "volume")  # missing volume
     frame = pd.DataFrame(
-        {
-            "topic": topics.astype("str").array,
-            "window_start": starts.array,
-            "volume": volume.to_numpy(),
-        }
+        {"topic": topics.astype("str").array, "window_start": starts.array,
+         "volume": volume.to_numpy()}
     )
     frame["window_start"] = frame["window_start"].astype(TIME_DTYPE)
     _apply_schema(load, frame[["volume"]], _series_schema())
@@ -1313,10 +1233,7 @@ def _parse_severity(
     numeric = pd.to_numeric(text.where(plain, None), errors="coerce")
     tiers = tiers.where(tiers.notna(), numeric)
     bad = (
-        tiers.isna()
-        | ~np.isfinite(tiers)
-        | (tiers < 1)
-        | (tiers > MAX_SEVERITY_TIER)
+        tiers.isna() | ~np.isfinite(tiers) | (tiers < 1) | (tiers > MAX_SEVERITY_TIER)
         | (tiers != np.floor(tiers))
     ).to_numpy()
     return tiers.where(~bad), bad
@@ -1384,7 +1301,9 @@ def load_incidents(
         if name in frame:
             frame[name] = frame[name].astype("str")
     if "ended_at" in frame:
-        _apply_schema(load, frame[["started_at", "ended_at"]], _incident_schema(), "ended_at")
+        _apply_schema(
+            load, frame[["started_at", "ended_at"]], _incident_schema(), "ended_at"
+        )
     ok = load.ok
     dup = np.zeros(len(frame), dtype=bool)
     dup[ok] = frame.loc[ok, "incident_id"].duplicated(keep="first").to_numpy()
@@ -1467,7 +1386,8 @@ def incidents_from_nab_windows(path: str | Path, *, severity: int = 1) -> pd.Dat
             continue
         if not isinstance(windows, list):
             raise DataLoadError(
-                f"key {key}: expected a list of windows, got {type(windows).__name__}; {allowed}",
+                f"key {key}: expected a list of windows, got {type(windows).__name__}; "
+                f"{allowed}",
                 source=source,
             )
         for k, window in enumerate(windows, start=1):
@@ -1512,7 +1432,8 @@ def incidents_from_nab_windows(path: str | Path, *, severity: int = 1) -> pd.Dat
                 edges.append(when)
             if edges[1] < edges[0]:
                 raise DataLoadError(
-                    f"key {key}, window {k}: ends ({end[:40]}) before it starts ({start[:40]})",
+                    f"key {key}, window {k}: ends ({end[:40]}) before it starts "
+                    f"({start[:40]})",
                     source=source,
                 )
             rows.append((f"{stem}#{k}", stem, edges[0], edges[1]))

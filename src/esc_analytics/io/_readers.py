@@ -293,7 +293,7 @@ def _records_table(payload: object, source: str, stem: str, notes: list[str]) ->
             more = f" (+{len(payload) - 8} more)" if len(payload) > 8 else ""
             raise DataLoadError(
                 f"a JSON object holding {len(lists)} lists (keys: {keys or 'none'}{more}); "
-                "expected a list of records [{...}, ...] or an object holding exactly one, "
+                'expected a list of records [{...}, ...] or an object holding exactly one, '
                 'such as {"incidents": [{...}, ...]}',
                 source=source,
             )
@@ -302,11 +302,8 @@ def _records_table(payload: object, source: str, stem: str, notes: list[str]) ->
     if not isinstance(payload, list):
         raise DataLoadError("JSON is not a list of records", source=source)
     good = [(i + 1, r) for i, r in enumerate(payload) if isinstance(r, dict)]
-    malformed = [
-        (i + 1, json.dumps(r)[:_RAW_LIMIT])
-        for i, r in enumerate(payload)
-        if not isinstance(r, dict)
-    ]
+    malformed = [(i + 1, json.dumps(r)[:_RAW_LIMIT]) for i, r in enumerate(payload)
+                 if not isinstance(r, dict)]
     if payload and not good:
         raise DataLoadError(
             "the JSON list holds no record (object); expected [{...}, ...]",
@@ -554,9 +551,8 @@ def _read_csv_python(
     assert header is not None  # the file is not blank (checked by the caller)
     names = _unique_names(header)
     if not rows and not malformed:
-        raise DataLoadError(
-            f"has a header ({', '.join(names[:8])}) but no data rows", source=source
-        )
+        raise DataLoadError(f"has a header ({', '.join(names[:8])}) but no data rows",
+                            source=source)
     if not rows:
         raise DataLoadError(
             f"no row splits into the header's {len(names)} fields with delimiter {delim!r}",

@@ -88,7 +88,9 @@ class EscalationDataset:
         return TEXT_COLUMN in self.X.columns
 
 
-def _window_texts(mentions: pd.DataFrame, freq: pd.Timedelta, max_chars: int) -> pd.DataFrame:
+def _window_texts(
+    mentions: pd.DataFrame, freq: pd.Timedelta, max_chars: int
+) -> pd.DataFrame:
     """Concatenate mention texts per (topic, window), capped at ``max_chars`` per window."""
     if "text" not in mentions.columns:
         raise ModelError("mentions have no 'text' column: pass mentions=None to skip text")
@@ -188,8 +190,7 @@ def build_dataset(
     numeric = [
         c
         for c in frame.columns
-        if c not in _KEY_COLUMNS
-        and pd.api.types.is_numeric_dtype(frame[c])
+        if c not in _KEY_COLUMNS and pd.api.types.is_numeric_dtype(frame[c])
         and not pd.api.types.is_bool_dtype(frame[c])
     ]
     derived: dict[str, pd.Series] = {}
@@ -212,7 +213,9 @@ def build_dataset(
             derived["log_volume_diff1"] = series - by_topic.shift(1)
             derived["log_volume_diff3"] = series - by_topic.shift(3)
     del grouped
-    X = pd.concat([frame[numeric].astype(float), pd.DataFrame(derived, index=frame.index)], axis=1)
+    X = pd.concat(
+        [frame[numeric].astype(float), pd.DataFrame(derived, index=frame.index)], axis=1
+    )
     if scale_free:
         X = X[[c for c in X.columns if _is_scale_free(c)]]
     keys = frame[list(_KEY_COLUMNS)].copy()
@@ -247,12 +250,7 @@ def build_dataset(
 
 # Inputs whose value does not depend on a topic's size (prefixes of the derived columns too).
 _SCALE_FREE_PREFIXES = (
-    "volume_ratio",
-    "volume_z",
-    "negative_share",
-    "level_q",
-    "log_volume_diff",
-    "planned_event",
+    "volume_ratio", "volume_z", "negative_share", "level_q", "log_volume_diff", "planned_event",
 )
 
 
@@ -276,11 +274,8 @@ def _add_burst_levels(
                 f"burst level {(smooth, days, quantile)}: smooth ≥ 1, days > 0, 0 < quantile < 1"
             )
         out = add_detection_features(
-            out,
-            smooth=(int(smooth),),
-            lookback_days=(float(days),),
-            quantiles=(float(quantile),),
-            freq=freq,
+            out, smooth=(int(smooth),), lookback_days=(float(days),),
+            quantiles=(float(quantile),), freq=freq,
         )
     return out
 
@@ -316,10 +311,9 @@ def _onset_score(y_true: np.ndarray, y_pred: np.ndarray, fp_weight: float) -> fl
     y_true = np.asarray(y_true).astype(bool)
     y_pred = np.asarray(y_pred).astype(bool)
     positives = max(int(y_true.sum()), 1)
-    return (
-        float((y_true & y_pred).sum()) / positives
-        - fp_weight * float((~y_true & y_pred).sum()) / positives
-    )
+    return float((y_true & y_pred).sum()) / positives - fp_weight * float(
+        (~y_true & y_pred).sum()
+    ) / positives
 
 
 def objective_scorer(
@@ -446,10 +440,8 @@ class EscalationClassifier(ClassifierMixin, BaseEstimator):
                     (
                         "text",
                         TfidfVectorizer(
-                            max_features=int(self.text_max_features),
-                            min_df=2,
-                            sublinear_tf=True,
-                            ngram_range=(1, 2),
+                            max_features=int(self.text_max_features), min_df=2,
+                            sublinear_tf=True, ngram_range=(1, 2),
                         ),
                         self.text_column,
                     ),
@@ -494,7 +486,9 @@ class EscalationClassifier(ClassifierMixin, BaseEstimator):
             self.n_features_in_ = X.shape[1]
             self.feature_names_in_ = np.asarray(columns, dtype=object)
             y = np.asarray(y)
-        self.classes_ = _binary_classes(y, hint=" Use TieredEscalationModel for several tiers.")
+        self.classes_ = _binary_classes(
+            y, hint=" Use TieredEscalationModel for several tiers."
+        )
         scorer = objective_scorer(
             self.objective,
             max_false_rate=self.max_false_rate,
@@ -676,25 +670,10 @@ class TieredEscalationModel:
         self.random_state = random_state
 
     _PARAMS = (
-        "n_tiers",
-        "model",
-        "objective",
-        "max_false_per_week",
-        "horizon",
-        "persistence",
-        "cooldown",
-        "use_text",
-        "calibrate",
-        "n_splits",
-        "text_max_features",
-        "burst_levels",
-        "scale_free",
-        "onset",
-        "tune_events",
-        "nab_profile",
-        "persistence_grid",
-        "cooldown_grid",
-        "random_state",
+        "n_tiers", "model", "objective", "max_false_per_week", "horizon", "persistence",
+        "cooldown", "use_text", "calibrate", "n_splits", "text_max_features", "burst_levels",
+        "scale_free", "onset", "tune_events", "nab_profile", "persistence_grid",
+        "cooldown_grid", "random_state",
     )
 
     def get_params(self) -> dict[str, Any]:
@@ -708,13 +687,9 @@ class TieredEscalationModel:
         mentions: pd.DataFrame | None,
     ) -> EscalationDataset:
         return build_dataset(
-            features,
-            incidents,
-            horizon=self.horizon,
-            mentions=mentions,
+            features, incidents, horizon=self.horizon, mentions=mentions,
             burst_levels=tuple(tuple(t) for t in self.burst_levels),
-            scale_free=bool(self.scale_free),
-            onset=self.onset,
+            scale_free=bool(self.scale_free), onset=self.onset,
         )
 
     def _classifier(self, max_rate: float, use_text: bool) -> EscalationClassifier:
@@ -787,11 +762,7 @@ class TieredEscalationModel:
 
     # ---- event-level tuning -----------------------------------------------------------------
     def _out_of_fold_scores(
-        self,
-        data: EscalationDataset,
-        X: pd.DataFrame,
-        tier: int,
-        max_rate: float,
+        self, data: EscalationDataset, X: pd.DataFrame, tier: int, max_rate: float,
         use_text: bool,
     ) -> np.ndarray:
         """Scores of tier ``tier`` for rows a classifier did not see (NaN where none could be
@@ -832,12 +803,8 @@ class TieredEscalationModel:
         return float(result.recall) if excess <= 0 else -excess
 
     def _tune_on_events(
-        self,
-        data: EscalationDataset,
-        X: pd.DataFrame,
-        incidents: pd.DataFrame,
-        max_rate: float,
-        use_text: bool,
+        self, data: EscalationDataset, X: pd.DataFrame, incidents: pd.DataFrame,
+        max_rate: float, use_text: bool,
     ) -> None:
         persistences = [int(v) for v in (self.persistence_grid or (self.persistence,))]
         cooldowns = [int(v) for v in (self.cooldown_grid or (self.cooldown,))]
@@ -873,17 +840,9 @@ class TieredEscalationModel:
             if best is None:
                 continue
             self.thresholds_[tier], self.persistence_[tier], self.cooldown_[tier] = best[1:]
-            rows.append(
-                {
-                    "tier": tier,
-                    "objective": self.objective,
-                    "score": best[0],
-                    "threshold": best[1],
-                    "persistence": best[2],
-                    "cooldown": best[3],
-                    "scored_windows": int(scored.sum()),
-                }
-            )
+            rows.append({"tier": tier, "objective": self.objective, "score": best[0],
+                         "threshold": best[1], "persistence": best[2], "cooldown": best[3],
+                         "scored_windows": int(scored.sum())})
         self.event_tuning_ = pd.DataFrame(rows)
 
     # ---- prediction ---------------------------------------------------------------------------
@@ -906,11 +865,9 @@ class TieredEscalationModel:
         X = data.X[list(self.columns_)]
         out = data.keys.copy()
         for tier, model in self.models_.items():
-            cols = (
-                list(self.columns_)
-                if self.use_text_
-                else [c for c in self.columns_ if c != TEXT_COLUMN]
-            )
+            cols = list(self.columns_) if self.use_text_ else [
+                c for c in self.columns_ if c != TEXT_COLUMN
+            ]
             out[f"score_tier{tier}"] = model.decision_score(X[cols])
         # Back to the caller's row order.
         order = features[["topic", "window_start"]].reset_index(drop=True)
@@ -935,7 +892,9 @@ class TieredEscalationModel:
             {"topic": scores["topic"], "window_start": scores["window_start"], "tier": tier}
         )
 
-    def escalations(self, features: pd.DataFrame, *, mentions: pd.DataFrame | None = None) -> Any:
+    def escalations(
+        self, features: pd.DataFrame, *, mentions: pd.DataFrame | None = None
+    ) -> Any:
         """Escalations with the same episode/notification semantics as a rule policy."""
         persistence = getattr(self, "persistence_", None) or int(self.persistence)
         cooldown = getattr(self, "cooldown_", None) or int(self.cooldown)
@@ -1057,7 +1016,9 @@ def _learn_stump_policy(frame: pd.DataFrame, positive: np.ndarray) -> Any:
             fp = np.cumsum(~positive[order])
             score = 0.5 * (tp / pos_total + (1 - fp / neg_total))
             # Only cut between distinct values (NaN never satisfies a condition).
-            last = np.r_[sorted_values[1:] != sorted_values[:-1], True] & ~np.isnan(sorted_values)
+            last = np.r_[sorted_values[1:] != sorted_values[:-1], True] & ~np.isnan(
+                sorted_values
+            )
             score = np.where(last, score, -np.inf)
             i = int(np.argmax(score))
             if score[i] > best[0]:
@@ -1065,9 +1026,8 @@ def _learn_stump_policy(frame: pd.DataFrame, positive: np.ndarray) -> Any:
     column = best[1] or columns[0]
     return Policy(
         tiers=(
-            Tier(
-                level=1, name="Escalate", owner="team", all=(Condition(column, best[2], best[3]),)
-            ),
+            Tier(level=1, name="Escalate", owner="team",
+                 all=(Condition(column, best[2], best[3]),)),
         ),
         name="learned one-condition rule",
     )
@@ -1129,7 +1089,9 @@ def tree_to_policy(
             continue
         exact = [p for p in candidates if p[0] == level] or candidates
         chosen = max(exact, key=lambda p: p[1])
-        conditions = tuple(Condition(f, op, round(v, 6)) for f, op, v in _simplify(chosen[2]))
+        conditions = tuple(
+            Condition(f, op, round(v, 6)) for f, op, v in _simplify(chosen[2])
+        )
         if not conditions:
             raise ModelError("the tree escalates everything (a root leaf): nothing to export")
         tiers.append(
@@ -1176,9 +1138,8 @@ def save_model(model: TieredEscalationModel, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": "esc-analytics-model/1",
-        "params": {
-            k: (str(v) if isinstance(v, pd.Timedelta) else v) for k, v in model.get_params().items()
-        },
+        "params": {k: (str(v) if isinstance(v, pd.Timedelta) else v)
+                   for k, v in model.get_params().items()},
         "horizon": str(pd.Timedelta(model.horizon)),
         "freq": str(model.freq_),
         "columns": list(model.columns_),
@@ -1303,18 +1264,14 @@ def permutation_importance_frame(
     X, y = data.X[cols], data.y(tier)
     if period is not None:
         starts = data.keys["window_start"]
-        keep = (starts >= pd.Timestamp(period[0])) & (starts < pd.Timestamp(period[1]))
+        keep = ((starts >= pd.Timestamp(period[0])) & (starts < pd.Timestamp(period[1])))
         keep = keep.to_numpy()
         X, y = X[keep].reset_index(drop=True), y[keep]
     if len(np.unique(y)) < 2:
         raise ModelError("permutation importance needs both classes in y")
     result = permutation_importance(
-        model.models_[tier],
-        X,
-        y,
-        scoring="balanced_accuracy",
-        n_repeats=n_repeats,
-        random_state=random_state,
+        model.models_[tier], X, y, scoring="balanced_accuracy",
+        n_repeats=n_repeats, random_state=random_state,
     )
     frame = pd.DataFrame(
         {"feature": cols, "importance": result.importances_mean, "std": result.importances_std}

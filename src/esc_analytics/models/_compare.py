@@ -92,9 +92,8 @@ class ModelComparison:
             top = self.importance.head(5)
             lines.append(
                 "  top inputs (permutation importance, held out): "
-                + ", ".join(
-                    f"{f} {v:.3f}" for f, v in zip(top["feature"], top["importance"], strict=True)
-                )
+                + ", ".join(f"{f} {v:.3f}" for f, v in zip(top["feature"], top["importance"],
+                                                          strict=True))
             )
         return "\n".join(lines)
 
@@ -258,13 +257,8 @@ def compare_with_policy(
         if importance and fold_model is not None and 1 in fold_model.models_:
             try:
                 frame = permutation_importance_frame(
-                    fold_model,
-                    test_f,
-                    test_i,
-                    mentions=test_m,
-                    n_repeats=n_repeats,
-                    random_state=random_state,
-                    period=period,
+                    fold_model, test_f, test_i, mentions=test_m, n_repeats=n_repeats,
+                    random_state=random_state, period=period,
                 )
             except ModelError:  # one class only in this held-out part
                 continue
@@ -278,11 +272,8 @@ def compare_with_policy(
         imp = (
             pd.concat(importances, ignore_index=True)
             .groupby("feature", sort=True)
-            .agg(
-                importance=("importance", "mean"),
-                std=("importance", "std"),
-                folds=("fold", "nunique"),
-            )
+            .agg(importance=("importance", "mean"), std=("importance", "std"),
+                 folds=("fold", "nunique"))
             .reset_index()
             .sort_values(["importance", "feature"], ascending=[False, True])
             .reset_index(drop=True)

@@ -29,9 +29,7 @@ def comparison_metrics_figure(comparison: Any, *, height: int = 360) -> go.Figur
     method with the pooled out-of-sample figure, and a dot per fold."""
     panels = _panels(comparison.tiers)
     fig = make_subplots(
-        rows=1,
-        cols=len(panels),
-        subplot_titles=[title for _, title in panels],
+        rows=1, cols=len(panels), subplot_titles=[title for _, title in panels],
         horizontal_spacing=0.05,
     )
     folds = comparison.folds
@@ -42,37 +40,25 @@ def comparison_metrics_figure(comparison: Any, *, height: int = 360) -> go.Figur
             value = float(pooled.iloc[0]) if len(pooled) else float("nan")
             fig.add_trace(
                 go.Bar(
-                    x=[name],
-                    y=[value],
-                    name=name,
-                    legendgroup=method,
-                    marker_color=_METHOD_COLORS[method],
-                    showlegend=col == 1,
+                    x=[name], y=[value], name=name, legendgroup=method,
+                    marker_color=_METHOD_COLORS[method], showlegend=col == 1,
                     hovertemplate=f"{name}<br>pooled: %{{y:.3g}}<extra></extra>",
                 ),
-                row=1,
-                col=col,
+                row=1, col=col,
             )
             part = folds[folds["method"] == method]
             labels = (
-                part["topic"].astype(str)
-                if "topic" in part
+                part["topic"].astype(str) if "topic" in part
                 else part["test_from"].map(lambda t: str(pd.Timestamp(t).date()))
             )
             fig.add_trace(
                 go.Scatter(
-                    x=[name] * len(part),
-                    y=part[metric],
-                    mode="markers",
+                    x=[name] * len(part), y=part[metric], mode="markers",
                     marker={"color": "#263238", "size": 7, "symbol": "circle-open"},
-                    name="fold",
-                    legendgroup="fold",
-                    showlegend=col == 1 and method == "policy",
-                    text=labels,
-                    hovertemplate="fold %{text}: %{y:.3g}<extra></extra>",
+                    name="fold", legendgroup="fold", showlegend=col == 1 and method == "policy",
+                    text=labels, hovertemplate="fold %{text}: %{y:.3g}<extra></extra>",
                 ),
-                row=1,
-                col=col,
+                row=1, col=col,
             )
         fig.update_xaxes(showticklabels=False, row=1, col=col)
     return apply_style(
@@ -83,17 +69,14 @@ def comparison_metrics_figure(comparison: Any, *, height: int = 360) -> go.Figur
     )
 
 
-def importance_figure(
-    importance: pd.DataFrame, *, top: int = 15, height: int | None = None
-) -> go.Figure:
+def importance_figure(importance: pd.DataFrame, *, top: int = 15, height: int | None = None
+                      ) -> go.Figure:
     """Horizontal bars: mean permutation importance (drop in balanced accuracy) of the top
     inputs, with the spread over folds as error bars."""
     data = importance.head(int(top)).iloc[::-1]
     fig = go.Figure(
         go.Bar(
-            x=data["importance"],
-            y=data["feature"].astype(str),
-            orientation="h",
+            x=data["importance"], y=data["feature"].astype(str), orientation="h",
             error_x={"type": "data", "array": data["std"].fillna(0.0)},
             marker_color=_METHOD_COLORS["model"],
             hovertemplate="%{y}: %{x:.4f}<extra></extra>",
@@ -101,7 +84,6 @@ def importance_figure(
     )
     fig.update_xaxes(title="drop in balanced accuracy when shuffled (held out)")
     return apply_style(
-        fig,
-        title="Which inputs the classifier relies on",
+        fig, title="Which inputs the classifier relies on",
         height=height or max(260, 22 * len(data) + 110),
     )

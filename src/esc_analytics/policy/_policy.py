@@ -93,8 +93,8 @@ def _shown(value: Any) -> str:
     """``repr(value)``, cut to a readable length (a 10 MB key stays a one-line message)."""
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
         return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
-    text = (
-        repr(value) if not isinstance(value, str) or len(value) <= _SHOWN else repr(value[:_SHOWN])
+    text = repr(value) if not isinstance(value, str) or len(value) <= _SHOWN else repr(
+        value[:_SHOWN]
     )
     if isinstance(value, str) and len(value) > _SHOWN:
         return f"{text[:-1]}…{text[-1]} ({len(value)} characters)"
@@ -266,16 +266,10 @@ class Tier:
     refractory: int = 0
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self,
-            "level",
-            _integer(
-                self.level,
-                "level",
-                1,
-                "a tier number: a whole number >= 1 (1, 2, 3..., higher = more severe)",
-            ),
-        )
+        object.__setattr__(self, "level", _integer(
+            self.level, "level", 1, "a tier number: a whole number >= 1 (1, 2, 3..., higher = "
+            "more severe)"
+        ))
         object.__setattr__(self, "name", _text(self.name, "name"))
         object.__setattr__(self, "owner", _text(self.owner, "owner"))
         object.__setattr__(self, "all", _conditions(self.all, "all"))
@@ -459,7 +453,9 @@ class Policy:
         elif isinstance(source, str):
             path = _named_file(source)
         else:
-            raise PolicyError(f"expected YAML text or a path, got {type(source).__name__}")
+            raise PolicyError(
+                f"expected YAML text or a path, got {type(source).__name__}"
+            )
         if path is not None:
             if not path.is_file():
                 raise PolicyError(f"policy file not found: {str(path)[:300]}")
@@ -606,9 +602,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         tag = getattr(event, "tag", None)
         if tag not in (None, "!") and not isinstance(event, yaml.AliasEvent):
             raise yaml.composer.ComposerError(
-                None,
-                None,
-                "YAML tags are not allowed in a policy (found "
+                None, None, "YAML tags are not allowed in a policy (found "
                 f"{tag.replace('tag:yaml.org,2002:', '!!')[:40]!r}); "
                 "write conditions as a list, e.g. all: ['volume_ratio >= 2.5']",
                 event.start_mark,
@@ -623,11 +617,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 # plain decimal numbers only: YAML 1.1's 2_5 (= 25), 0x10, 0o7, 010 (octal) and 1:30 (= 90)
 # stay text, so that the threshold check refuses them instead of reading another number
 _UniqueKeyLoader.yaml_implicit_resolvers = {
-    first: [
-        (tag, regexp)
-        for tag, regexp in resolvers
-        if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
-    ]
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _UniqueKeyLoader.add_implicit_resolver(
@@ -680,9 +671,7 @@ def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool
             break
         if seen is not None:
             raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"duplicate key {key!r} (first given at line {seen})",
+                None, None, f"duplicate key {key!r} (first given at line {seen})",
                 key_node.start_mark,
             )
         first_line[key] = key_node.start_mark.line + 1
@@ -717,10 +706,8 @@ def _looks_like_path(text: str) -> bool:
         return True
     if stripped[0] in "[{'\"" or any(ch in stripped for ch in "<>=#,"):
         return False
-    return (
-        bool(re.search(r"\.[A-Za-z][A-Za-z0-9]{0,7}$", stripped))
-        or "/" in stripped
-        or (os.sep in stripped)
+    return bool(re.search(r"\.[A-Za-z][A-Za-z0-9]{0,7}$", stripped)) or "/" in stripped or (
+        os.sep in stripped
     )
 
 
@@ -744,8 +731,7 @@ def _read_policy_text(path: Path) -> str:
     except OSError as exc:
         raise PolicyError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff") or data[:2] in (
-        b"\xff\xfe",
-        b"\xfe\xff",
+        b"\xff\xfe", b"\xfe\xff"
     ):
         raise PolicyError(
             f"{path}: is UTF-16/UTF-32 text; a policy file must be UTF-8 (save it as UTF-8)"
@@ -770,8 +756,7 @@ def _yaml_problem(error: yaml.YAMLError, text: str) -> str:
     problem = str(getattr(error, "problem", None) or error).splitlines()[0]
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
     if mark is not None and problem in (
-        "could not find expected ':'",
-        "mapping values are not allowed here",
+        "could not find expected ':'", "mapping values are not allowed here"
     ):
         # PyYAML reads a key of at most 1024 characters; a longer one is one of these errors
         start = text.rfind("\n", 0, max(mark.index, 0)) + 1
@@ -865,3 +850,8 @@ def save_policy(
     if Policy.from_yaml(text) != policy:  # the edit must read back as exactly the policy
         raise PolicyError(f"{source}: cannot write this policy as an edit of it: they differ")
     return atomic_write_text(path, text)
+
+
+
+
+

@@ -22,13 +22,8 @@ from ruamel.yaml.util import load_yaml_guess_indent
 
 _TIER_SCALARS = ("name", "owner", "cooldown", "refractory", "min_volume")
 _DEFAULTS = {
-    "name": "",
-    "owner": "",
-    "description": "",
-    "refractory": 0,
-    "min_volume": None,
-    "for": 1,
-    "cooldown": 0,
+    "name": "", "owner": "", "description": "", "refractory": 0, "min_volume": None,
+    "for": 1, "cooldown": 0,
 }
 
 
