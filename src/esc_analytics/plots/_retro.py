@@ -153,6 +153,7 @@ def period_figure(review: Any, *, height: int | None = None) -> go.Figure:
                 marker={"color": colors},
                 text=plotly_safe_many(sel["phase"]) if kind == "incident" else None,
                 textposition="outside",
+                cliponaxis=False,
                 hovertext=hover,
                 hoverinfo="text",
             )
@@ -162,7 +163,7 @@ def period_figure(review: Any, *, height: int | None = None) -> go.Figure:
         height=height or max(260, 90 + 60 * max(len(topics), 1)),
         barmode="overlay",
         template="plotly_white",
-        margin={"l": 110, "r": 30, "t": 50, "b": 40},
+        margin={"l": 110, "r": 70, "t": 50, "b": 40},
         xaxis={"type": "date", "range": [review.start, review.end]},
         legend={"orientation": "h", "y": -0.2},
     )
