@@ -124,6 +124,17 @@ _EXPORTS: dict[str, str] = {
     "load_notes": ".retro",
     "merge_participant_notes": ".retro",
     "save_notes": ".retro",
+    # period reviews, polls and action items (issue 11)
+    "PeriodReview": ".retro",
+    "review_period": ".retro",
+    "poll_form": ".retro",
+    "read_form": ".retro",
+    "merge_forms": ".retro",
+    "find_previous_notes": ".retro",
+    "make_action": ".retro",
+    "open_actions": ".retro",
+    "alert_cost_words": ".retro",
+    "measures_lacking": ".retro",
     # showing text from the internet safely (escaped, never run)
     "SafeHTML": "._util.html",
     "escape_text": "._util.html",

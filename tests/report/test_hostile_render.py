@@ -65,6 +65,11 @@ CASES = {
         "notes_dir": str(d.parent / "notes"),
     },
     "05_policy_what_if.ipynb": lambda d: {"data_dir": str(d)},
+    "06_period_review.ipynb": lambda d: {
+        "data_dir": str(d),
+        "notes_dir": str(d.parent / "notes"),
+        "name": "Q1 <img src=x onerror=window.__xss=9>",
+    },
 }
 MIN_CHARTS = {
     "01_explore_data.ipynb": 1,
@@ -72,6 +77,7 @@ MIN_CHARTS = {
     "03_classifiers.ipynb": 1,
     "04_retrospective.ipynb": 2,
     "05_policy_what_if.ipynb": 1,
+    "06_period_review.ipynb": 2,
 }
 
 
@@ -93,7 +99,7 @@ def test_hostile_text_is_shown_never_run(name: str, hostile_dir: Path) -> None:
         page.on("framenavigated", lambda frame: navigations.append(frame.url))
         page.goto(out.resolve().as_uri())
         page.wait_for_selector(".js-plotly-plot .main-svg")
-        if name.startswith("04"):
+        if name.startswith(("04", "06")):
             page.wait_for_selector(".esc-retro-improvements textarea")
         page.wait_for_function(
             "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
@@ -110,6 +116,9 @@ def test_hostile_text_is_shown_never_run(name: str, hostile_dir: Path) -> None:
         text = facts["text"]
         if name.startswith("01"):  # topics in the overview, the spike line and the tables
             assert IMG in text and SCRIPT_END in text
+        elif name.startswith("06"):  # topics and ids in the incidents table, the name as typed
+            assert IMG in text and SCRIPT_END in text
+            assert "Q1 <img src=x onerror=window.__xss=9>" in text
         elif name.startswith("04"):  # ids/titles in the draft; previous notes in the editor
             assert MD_LINK in text or any(MD_LINK in a for a in facts["areas"])
             improvements = next(a for a in facts["areas"] if "carried over" in a)

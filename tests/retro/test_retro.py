@@ -6,11 +6,13 @@ import pandas as pd
 import pytest
 from small_topic import POLICY, _features, _incidents
 
-from esc_analytics import backtest, evaluate
+from esc_analytics import Policy, backtest, evaluate
 from esc_analytics._util.errors import DataLoadError
 from esc_analytics.retro._review import (
     SECTIONS,
+    alert_cost_words,
     incident_alerts,
+    measures_lacking,
     pick_instructive_incident,
     review_incident,
 )
@@ -61,7 +63,11 @@ def test_markdown_shows_user_markup_as_text():
 
 
 def test_under_escalation_and_improvement_quantified():
-    r = _review(_incidents(severity=2), policy=POLICY.set_params(tier2__volume_ratio=8.0))
+    r = _review(
+        _incidents(severity=2),
+        policy=POLICY.set_params(tier2__volume_ratio=8.0),
+        max_extra_per_month=None,  # no alert budget: every earlier alert is listed
+    )
     assert r.facts["tier_reached"] == 1
     assert "Reached tier 1 only, severity was 2" in r.sections["did_not_go_well"]
     imp = r.improvements.set_index("proposed")
@@ -75,16 +81,89 @@ def test_under_escalation_and_improvement_quantified():
     # One extra tier-2 notification over a 47-hour span, per month.
     months = 47 / 24 / 30.4375
     assert imp.loc[7.0, "extra_escalations_per_month"] == pytest.approx(1 / months)
-    assert "from 8 to 7" in r.sections["improvements"]
+    # Ranked by hours gained per extra alert a month; the headline is the best ranked.
+    per_alert = imp["gain_h"] / imp["extra_escalations_per_month"].clip(lower=0.1)
+    assert imp["hours_per_extra_alert"].tolist() == pytest.approx(per_alert.tolist())
+    assert r.improvements["hours_per_extra_alert"].is_monotonic_decreasing
+    best = r.improvements.iloc[0]
+    assert f"from 8 to {best['proposed']:g}" in r.sections["improvements"]
+    assert best["alert_cost"] in r.sections["improvements"]
+
+
+@pytest.mark.parametrize("budget", [0.0, 20.0, 40.0])
+def test_proposals_over_the_alert_budget_are_dropped_and_counted(budget):
+    kw = {"policy": POLICY.set_params(tier2__volume_ratio=8.0)}
+    full = _review(_incidents(severity=2), max_extra_per_month=None, **kw).improvements
+    r = _review(_incidents(severity=2), max_extra_per_month=budget, **kw)
+    kept = full[full["extra_escalations_per_month"] <= budget]
+    assert sorted(r.improvements["proposed"]) == sorted(kept["proposed"])
+    assert r.facts["proposals_over_budget"] == len(full) - len(kept)
+    if len(full) > len(kept):
+        said = f"cost more than {budget:g} extra tier-2 alerts a month"
+        assert said in r.sections["improvements"]
+
+
+@pytest.mark.parametrize(
+    ("per_month", "words"),
+    [
+        (3.0, "+3 tier-1 alerts a month, about one a week"),
+        (81.0, "+81 tier-1 alerts a month, about 3 a day"),
+        (1.0, "+1 tier-1 alert a month, about one a month"),
+        (0.3, "+0.3 tier-1 alerts a month, about one every 3 months"),
+        (0.0, "no extra tier-1 alert"),
+        (-2.0, "2 fewer tier-1 alerts a month"),
+    ],
+)
+def test_alert_cost_in_words(per_month, words):
+    assert alert_cost_words(per_month, 1) == words
+
+
+def test_proposals_never_name_a_measure_the_data_lacks():
+    # The plan's tier 2 also reads influencer_mentions; the data has none (all zero, and
+    # marked absent as for mentions without follower counts): no proposal may change it.
+    feats = _features()
+    feats["influencer_mentions"] = 0.0
+    feats.attrs["absent_features"] = {"influencer_mentions": "the mentions do not carry"}
+    policy = Policy.from_yaml(
+        """
+name: t
+tiers:
+  - {level: 1, name: watch, owner: a, all: ["volume_ratio >= 3"]}
+  - {level: 2, name: esc, owner: b, all: ["volume_ratio >= 6", "influencer_mentions >= 5"]}
+"""
+    )
+    esc = evaluate(policy, feats)
+    inc = _incidents(severity=2)
+    r = review_incident(
+        "INC-1", backtest(esc, inc), feats, inc, esc, policy, max_extra_per_month=None
+    )
+    assert "influencer_mentions" in measures_lacking(feats)
+    # Without the rule, "influencer_mentions 5 -> 0" would alert (the ratio reaches 7).
+    unchecked = feats.copy()
+    unchecked.attrs = {}
+    unchecked["influencer_mentions"] = 0.5  # a real (if small) measure: may be proposed
+    esc2 = evaluate(policy, unchecked)
+    r2 = review_incident(
+        "INC-1", backtest(esc2, inc), unchecked, inc, esc2, policy, max_extra_per_month=None
+    )
+    assert r2.improvements["parameter"].str.contains("influencer").any()
+    assert not r.improvements["parameter"].str.contains("influencer").any()
+    assert "influencer" not in r.sections["improvements"]
 
 
 def test_missed_incident_and_no_detected_time():
     inc = _incidents(detected_at=pd.NaT)
-    r = _review(inc, policy=POLICY.set_params(tier1__volume_ratio=9.0, tier2__volume_ratio=9.5))
+    r = _review(
+        inc,
+        policy=POLICY.set_params(tier1__volume_ratio=9.0, tier2__volume_ratio=9.5),
+        max_extra_per_month=None,
+    )
     assert not r.facts["caught"]
     assert "highest volume ratio was 7.0" in r.sections["did_not_go_well"]
     assert "When did the team first notice?" in r.sections["open_questions"]
-    assert "Lowering tier 2 `volume_ratio` from 9.5 to 7" in r.sections["improvements"]
+    # 9.5 -> 2 and 9.5 -> 7 cost the same one extra alert; 2 alerts 3 h earlier: it leads.
+    assert "Lowering tier 2 `volume_ratio` from 9.5 to 2 would" in r.sections["improvements"]
+    assert "Alternative: `volume_ratio` 9.5 → 7" in r.sections["improvements"]
 
 
 def test_unknown_incident_and_pick():

@@ -28,6 +28,7 @@ _COMMANDS = (
     "alerts",
     "fit_model",
     "render",
+    "retro",
 )
 
 

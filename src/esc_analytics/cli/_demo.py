@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
 
     rendered = None
     if not args.no_render:
-        _step("rendering the retrospective notebook for the meeting (self-contained HTML)")
+        _step("rendering the retrospective for the meeting (one light, static HTML file)")
         from ..report import render_notebook
 
         rendered = out / "retrospective.html"
@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
                 "notes_dir": str((out / "retro-notes").resolve()),
             },
             progress=lambda message: print(f"    {message}", file=sys.stderr, flush=True),
-            hide_code=True,  # read in the meeting: narrative, tables and charts only
+            meeting=True,  # for the room: narrative, tables and figures, static and light
         )
 
     print()

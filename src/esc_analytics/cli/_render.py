@@ -55,8 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="execute a notebook with parameters and write a self-contained HTML report",
         description=(
             "Execute NOTEBOOK headless with parameters injected after its 'parameters' cell "
-            "(papermill style) and write ONE HTML file with plotly.js, widget state and widget "
-            "scripts inlined: it opens offline from file://."
+            "(papermill style) and write ONE HTML file that opens offline from file://: with "
+            "--meeting a light static report for the room, else the interactive page (plotly.js, "
+            "widget state and widget scripts inlined; its controls are frozen)."
         ),
     )
     parser.add_argument("notebook", type=Path, help="the .ipynb to execute")
@@ -89,7 +90,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--hide-code",
         action="store_true",
-        help="leave the code cells out: narrative, tables and charts only (for a meeting)",
+        help="leave the code cells out (the interactive page otherwise kept as is)",
+    )
+    parser.add_argument(
+        "--meeting",
+        action="store_true",
+        help=(
+            "write the light meeting report: narrative, tables and figures only (no code, no "
+            "printed text, widgets as static figures and text, warnings in one data-notes box)"
+        ),
+    )
+    parser.add_argument(
+        "--snapshot",
+        default=None,
+        metavar="DATE",
+        help="the date the meeting report says it is a snapshot of (default: the data's end)",
     )
     parser.set_defaults(func=run)
 
@@ -118,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
         cwd=args.cwd,
         progress=progress,
         hide_code=args.hide_code,
+        meeting=args.meeting,
+        snapshot=args.snapshot,
     )
     print(out)
     return 0

@@ -12,7 +12,7 @@ from ._explain import explanation_figure
 from ._export import export_figures
 from ._frontier import calibration_figure, walk_forward_figure
 from ._policy_tree import plot_policy_tree
-from ._retro import milestone_figure
+from ._retro import alert_load_figure, milestone_figure, period_figure
 from ._style import TIER_COLORS, apply_style, tier_color, tier_fill
 from ._timeline import timeline_figure
 from ._topics import topic_windows_figure
@@ -21,6 +21,7 @@ from ._whatif import comparison_figure
 
 __all__ = [
     "TIER_COLORS",
+    "alert_load_figure",
     "apply_style",
     "calibration_figure",
     "comparison_figure",
@@ -30,6 +31,7 @@ __all__ = [
     "export_figures",
     "importance_figure",
     "milestone_figure",
+    "period_figure",
     "plot_backtest",
     "plot_lead_times",
     "plot_matrix",

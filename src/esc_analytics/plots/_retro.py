@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from .._util.html import plotly_safe, plotly_safe_many
@@ -112,5 +113,99 @@ def milestone_figure(review: Any, *, height: int = 380) -> go.Figure:
         yaxis_title="mentions per window",
         template="plotly_white",
         legend={"orientation": "h", "y": -0.15},
+    )
+    return fig
+
+
+PHASE_COLORS = {"incident": "rgba(214, 39, 40, 0.55)", "launch": "rgba(31, 119, 180, 0.45)"}
+OUTCOME_COLORS = {
+    "missed": "#d62728",
+    "caught, below its severity": "#ff7f0e",
+    "caught at its severity": "#2ca02c",
+    "caught, above its severity": "#1f77b4",
+    "not evaluated": "#7f7f7f",
+}
+
+
+def period_figure(review: Any, *, height: int | None = None) -> go.Figure:
+    """The period on one timeline: one row per topic, planned phases as bars, incidents as
+    bars coloured by outcome with their id, the weeks as grid lines."""
+    phases = review.phases
+    topics = sorted({str(t) for t in phases["topic"]}) if len(phases) else []
+    outcome = dict(zip(review.incidents["incident_id"], review.incidents["outcome"], strict=True))
+    fig = go.Figure()
+    for kind in dict.fromkeys(phases["kind"]) if len(phases) else ():
+        sel = phases[phases["kind"] == kind]
+        if kind == "incident":
+            colors = [OUTCOME_COLORS.get(outcome.get(p, ""), "#d62728") for p in sel["phase"]]
+            hover = [f"{plotly_safe(p)}: {plotly_safe(outcome.get(p, ''))}" for p in sel["phase"]]
+        else:
+            colors = PHASE_COLORS.get(kind, "rgba(148, 103, 189, 0.45)")
+            hover = [f"{plotly_safe(p)} ({plotly_safe(kind)})" for p in sel["phase"]]
+        durations = (sel["ended_at"] - sel["started_at"]) / pd.Timedelta("1ms")
+        fig.add_trace(
+            go.Bar(
+                name="incidents" if kind == "incident" else plotly_safe(kind),
+                base=sel["started_at"],
+                x=durations.clip(lower=3_600_000),
+                y=plotly_safe_many(sel["topic"]),
+                orientation="h",
+                marker={"color": colors},
+                text=plotly_safe_many(sel["phase"]) if kind == "incident" else None,
+                textposition="outside",
+                cliponaxis=False,
+                hovertext=hover,
+                hoverinfo="text",
+            )
+        )
+    fig.update_layout(
+        title=plotly_safe(f"Phases and incidents — {review.name}"),
+        height=height or max(260, 90 + 60 * max(len(topics), 1)),
+        barmode="overlay",
+        template="plotly_white",
+        margin={"l": 110, "r": 70, "t": 50, "b": 40},
+        xaxis={"type": "date", "range": [review.start, review.end]},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
+
+
+def alert_load_figure(review: Any, *, height: int = 320) -> go.Figure:
+    """The plan's alerts per week, stacked by tier, with the false ones marked."""
+    load = review.alert_load
+    fig = go.Figure()
+    for tier in sorted({int(t) for t in load["tier"]}) if len(load) else ():
+        sel = load[load["tier"] == tier]
+        fig.add_trace(
+            go.Bar(
+                name=f"tier {tier}",
+                x=sel["week"],
+                y=sel["alerts"],
+                marker={"color": tier_color(tier)},
+                customdata=sel["false_alerts"],
+                hovertemplate=(
+                    "week of %{x|%Y-%m-%d}: %{y} alerts, %{customdata} false<extra></extra>"
+                ),
+            )
+        )
+    if len(load):
+        per_week = load.groupby("week", sort=True)["false_alerts"].sum()
+        fig.add_trace(
+            go.Scatter(
+                name="false alerts (all tiers)",
+                x=per_week.index,
+                y=per_week.to_numpy(),
+                mode="lines+markers",
+                line={"color": "#333", "dash": "dot"},
+            )
+        )
+    fig.update_layout(
+        title=plotly_safe(f"Alert load per week — {review.name}"),
+        barmode="stack",
+        height=height,
+        template="plotly_white",
+        yaxis_title="alerts",
+        margin={"l": 50, "r": 20, "t": 50, "b": 40},
+        legend={"orientation": "h", "y": -0.2},
     )
     return fig

@@ -31,6 +31,7 @@ from .._util.errors import EscAnalyticsError
 from .._util.html import script_json
 from .._util.progress import PROGRESS_ENV, Quiet
 from .._util.progress import progress as progress_bar
+from ._meeting import meeting_report, safe_inline_script
 
 __all__ = [
     "PLOTLY_RENDERER_ENV",
@@ -61,6 +62,16 @@ import plotly.io as _pio
 _pio.renderers.default = _os.environ.get({PLOTLY_RENDERER_ENV!r}, {DEFAULT_PLOTLY_RENDERER!r})
 _os.environ[{PROGRESS_ENV!r}] = "0"  # no progress widget in a report
 """
+#: Added to the setup cell for a meeting report: widgets display their static equivalents,
+#: figures go out as figure data only, warnings are collected for the data-notes box.
+_MEETING_SETUP_SOURCE = """\
+from esc_analytics.widgets import meeting as _esc_meeting
+
+_esc_meeting.enable_meeting_mode()
+"""
+#: Tag of the closing cell of a meeting render: it hands the report its data notes and snapshot.
+MEETING_TAG = "esc-report-meeting"
+_MEETING_SUMMARY_SOURCE = "_esc_meeting.display_meeting_summary(globals())\n"
 #: Tag of the cell appended at the end: it copies each FigureWidget's *current* figure into
 #: its widget state (plotly saves the figure as first built otherwise); removed from the HTML.
 SYNC_TAG = "esc-report-sync"
@@ -96,6 +107,22 @@ _TEMPLATE = """\
 <script>{{ resources.esc_inline_js.requirejs }}</script>
 {%- endblock html_head_js_requirejs -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block body_header -%}
+{{ super() }}
+{%- if "widgets" in nb.metadata %}
+<style>.jupyter-widgets,.widget-label,.widget-html-content,.widget-dropdown select,
+.jupyter-widgets h4{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}</style>
+<div class="esc-frozen-notice" role="note" style="margin:12px auto;max-width:1100px;
+padding:10px 16px;border:1px solid #e0c36a;background:#fff9e6;border-radius:6px;
+font:14px/1.5 system-ui,sans-serif;color:#1d2430">
+<b>The controls on this page are frozen.</b> This file is a snapshot of the notebook as it
+ran: moving a slider, picking another item, typing in a text box or pressing a button here
+recomputes nothing and saves nothing. To use them, open the notebook in JupyterLab
+(<code>make lab</code>); for the meeting, <code>esc-analytics render --meeting</code> writes a
+light static report.
+</div>
+{%- endif -%}
+{%- endblock body_header -%}
 {% block jupyter_widgets %}
 {%- if "widgets" in nb.metadata -%}
 {%- if resources.esc_shared_texts -%}
@@ -254,9 +281,10 @@ def parameters_source(parameters: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _inject(nb: Any, parameters: Mapping[str, Any], source: str) -> Any:
+def _inject(nb: Any, parameters: Mapping[str, Any], source: str, *, meeting: bool = False) -> Any:
     """Insert the hidden setup cell at the top and the ``injected-parameters`` cell right
-    after the ``parameters`` cell (where papermill puts it)."""
+    after the ``parameters`` cell (where papermill puts it); for a meeting, the setup cell
+    also switches the kernel to meeting mode and a closing cell reports its data notes."""
     import nbformat
 
     known = notebook_parameters(nb)
@@ -275,7 +303,9 @@ def _inject(nb: Any, parameters: Mapping[str, Any], source: str) -> Any:
         injected = nbformat.v4.new_code_cell(source=parameters_source(parameters))
         injected.metadata["tags"] = [INJECTED_TAG]
         nb.cells.insert(index + 1, injected)
-    setup = nbformat.v4.new_code_cell(source=_SETUP_SOURCE)
+    setup = nbformat.v4.new_code_cell(
+        source=_SETUP_SOURCE + (_MEETING_SETUP_SOURCE if meeting else "")
+    )
     setup.metadata["tags"] = [SETUP_TAG]
     setup.metadata["jupyter"] = {"source_hidden": True}
     nb.cells.insert(0, setup)
@@ -283,6 +313,11 @@ def _inject(nb: Any, parameters: Mapping[str, Any], source: str) -> Any:
     sync.metadata["tags"] = [SYNC_TAG]
     sync.metadata["jupyter"] = {"source_hidden": True}
     nb.cells.append(sync)
+    if meeting:
+        closing = nbformat.v4.new_code_cell(source=_MEETING_SUMMARY_SOURCE)
+        closing.metadata["tags"] = [MEETING_TAG]
+        closing.metadata["jupyter"] = {"source_hidden": True}
+        nb.cells.append(closing)
     return nb
 
 
@@ -291,7 +326,8 @@ def _clean(nb: Any) -> Any:
     nb.cells = [
         cell
         for cell in nb.cells
-        if not {SETUP_TAG, SYNC_TAG, INJECTED_TAG} & set(cell.get("metadata", {}).get("tags", ()))
+        if not {SETUP_TAG, SYNC_TAG, INJECTED_TAG, MEETING_TAG}
+        & set(cell.get("metadata", {}).get("tags", ()))
     ]
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -312,9 +348,12 @@ def execute_notebook(
     cwd: str | os.PathLike[str] | None = None,
     kernel_name: str = "python3",
     progress: Progress | None = None,
+    meeting: bool = False,
 ) -> Any:
     """Execute a notebook headless with ``parameters`` injected (as JSON data) and return
-    the executed ``NotebookNode`` (widget state stored in its metadata).
+    the executed ``NotebookNode`` (widget state stored in its metadata). ``meeting`` runs it
+    in meeting mode (see ``esc_analytics.widgets.meeting``): widgets display static
+    equivalents and warnings are collected for the report's data notes.
 
     Stale outputs are cleared first. ``cwd`` (default: the notebook's folder) is the kernel's
     working directory; ``timeout`` is per cell in seconds. A failing cell raises
@@ -333,7 +372,7 @@ def execute_notebook(
     if timeout <= 0:
         raise EscAnalyticsError(f"timeout must be a positive number of seconds, got {timeout}")
     nb = _clean(_read_notebook(path))
-    nb = _inject(nb, dict(parameters or {}), str(path))
+    nb = _inject(nb, dict(parameters or {}), str(path), meeting=meeting)
     workdir = Path(cwd) if cwd is not None else path.resolve().parent
     if not workdir.is_dir():
         raise FileNotFoundError(f"working directory not found: {workdir}")
@@ -353,7 +392,7 @@ def execute_notebook(
         nb,
         kernel_name=kernel_name,
         timeout=timeout,
-        store_widget_state=True,
+        store_widget_state=not meeting,
         resources={"metadata": {"path": str(workdir)}},
         on_cell_start=on_cell_start,
     )
@@ -436,8 +475,7 @@ def _failed_cell(nb: Any) -> str:
 def _script_safe(js: str) -> str:
     """Make JavaScript safe to place between ``<script>`` tags: no early ``</script``, no
     ``<!--`` (which changes how HTML parses script data)."""
-    js = re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
-    return js.replace("<!--", "<\\!--")
+    return safe_inline_script(js)
 
 
 @cache
@@ -548,17 +586,33 @@ def render_notebook(
     cwd: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
     hide_code: bool = False,
+    meeting: bool = False,
+    snapshot: str | dt.date | None = None,
 ) -> Path:
     """Execute ``path`` with ``parameters`` and write the self-contained HTML to ``out_html``
     atomically (a failed run leaves any previous file untouched); returns the output path.
-    ``hide_code`` drops the code cells from the HTML (see :func:`render_html`)."""
+    ``hide_code`` drops the code cells from the HTML (see :func:`render_html`).
+
+    ``meeting`` writes the meeting report instead (see ``report._meeting``): narrative,
+    tables and figures only, every widget as its static equivalent, library warnings in one
+    "data notes" box, one plotly.js, nothing requested; its "snapshot of …" line dates the
+    data by its last window unless ``snapshot`` says otherwise, so identical inputs give
+    identical bytes. Without it the interactive HTML says that its controls are frozen."""
     report = progress or _no_progress
     out = Path(out_html)
     if out.suffix.lower() not in {".html", ".htm"}:
         raise EscAnalyticsError(f"--out {out}: expected a .html file name")
-    nb = execute_notebook(path, parameters, timeout=timeout, cwd=cwd, progress=report)
-    report("rendering HTML (plotly.js, widget state and widget scripts inlined)")
-    html_text = render_html(nb, hide_code=hide_code)
+    nb = execute_notebook(
+        path, parameters, timeout=timeout, cwd=cwd, progress=report, meeting=meeting
+    )
+    if meeting:
+        report("rendering the meeting report (static: figures, tables and narrative)")
+        html_text = meeting_report(
+            nb, source=Path(path).name, parameters=dict(parameters or {}), snapshot=snapshot
+        ).to_html()
+    else:
+        report("rendering HTML (plotly.js, widget state and widget scripts inlined)")
+        html_text = render_html(nb, hide_code=hide_code)
     _write_atomic(out, html_text)
     report(f"wrote {out} ({len(html_text.encode('utf-8')) / 1e6:.1f} MB)")
     return out

@@ -32,7 +32,7 @@ SECTION_TITLES: dict[str, str] = {
 SECTIONS: tuple[str, ...] = tuple(SECTION_TITLES)
 # Sections that the next retrospective inherits from this one.
 CARRIED_SECTIONS: tuple[str, ...] = ("improvements", "open_questions")
-NOTES_FORMAT_VERSION = 1
+NOTES_FORMAT_VERSION = 2  # 2: action items, merged reflections, subject (topic, time)
 
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 _CARRIED_MARK = re.compile(r"\s*\(carried over from [^)]*\)\s*$")
@@ -152,8 +152,17 @@ def _validate(notes: Any, source: str) -> dict[str, Any]:
         raise DataLoadError(
             f"unknown section(s) {unknown}; allowed: {list(SECTIONS)}", source=source
         )
+    actions = notes.get("actions") or []
+    if not isinstance(actions, list) or not all(
+        isinstance(a, Mapping) and str(a.get("action") or "").strip() for a in actions
+    ):
+        raise DataLoadError(
+            "'actions' must be a list of items each with an 'action'", source=source
+        )
     out = dict(notes)
     out["sections"] = {key: str(sections.get(key) or "") for key in SECTIONS}
+    if actions:
+        out["actions"] = [dict(a) for a in actions]
     return out
 
 

@@ -35,6 +35,13 @@ FIRST_SIGN_RATIO = 1.5
 PRECEDING_PERIOD = pd.Timedelta("7D")
 DAYS_PER_MONTH = 30.4375
 MAX_CANDIDATES_PER_PARAM = 12
+#: Default alert budget of a proposal: extra notifications per month at the tier it changes
+#: (about two a week). Proposals costing more are left out, and the review says how many.
+DEFAULT_MAX_EXTRA_PER_MONTH = 8.0
+# Signals a review may suggest when no threshold change helps (only those the data carries).
+_OTHER_SIGNALS = ("negative_share", "reach", "influencer_mentions")
+# Where a proposal costs no extra alert, its rank divides by this (alerts a month) instead.
+_MIN_COST_PER_MONTH = 0.1
 
 _RISING_OPS = {">", ">=", "gt", "ge"}
 _FALLING_OPS = {"<", "<=", "lt", "le"}
@@ -43,6 +50,64 @@ _STRICT_OPS = {">", "gt", "<", "lt"}
 
 def _hours(delta: pd.Timedelta) -> float:
     return float(pd.Timedelta(delta) / pd.Timedelta("1h"))
+
+
+# --- what proposals may use, and what they cost ------------------------------------------------
+
+
+def measures_lacking(features: pd.DataFrame, names: Any = None) -> dict[str, str]:
+    """The measures (of ``names``, default every column) that the data cannot inform, with why:
+    those the features mark absent (the input had no such column, see
+    ``features.attrs["absent_features"]``) and numeric columns that are empty or zero
+    everywhere. A threshold on one of them changes nothing real, so no proposal uses one."""
+    absent = dict(features.attrs.get("absent_features") or {})
+    out = {name: f"{why} it" for name, why in absent.items()}
+    for name in features.columns if names is None else names:
+        if name in out or name not in features.columns or name == "window_start":
+            continue
+        column = features[name]
+        if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        values = column.to_numpy(dtype=float)
+        known = values[np.isfinite(values)]
+        if not len(known):
+            out[name] = "it is empty in the data"
+        elif not np.any(known != 0):
+            out[name] = "it is zero everywhere in the data"
+    if names is not None:
+        wanted = set(names)
+        out = {k: v for k, v in out.items() if k in wanted}
+    return out
+
+
+def alert_cost_words(per_month: float, level: int) -> str:
+    """An alert cost as a person says it: ``+3 tier-1 alerts a month, about one a week``,
+    ``no extra tier-2 alert``, ``+81 tier-1 alerts a month, about 3 a day``."""
+    n = float(per_month)
+    if not np.isfinite(n):
+        return f"tier-{level} alert cost unknown"
+    if abs(n) < 0.05:
+        return f"no extra tier-{level} alert"
+    amount = f"{abs(n):.0f}" if abs(n) >= 9.5 else f"{abs(n):.1f}".rstrip("0").rstrip(".")
+    noun = "alert" if amount == "1" else "alerts"
+    if n < 0:
+        return f"{amount} fewer tier-{level} {noun} a month"
+    days = DAYS_PER_MONTH / n  # days between extra alerts
+    if days < 0.75:
+        pace = f"about {round(1 / days)} a day"
+    elif days < 1.5:
+        pace = "about one a day"
+    elif days < 5:
+        pace = f"about one every {round(days)} days"
+    elif days < 11:
+        pace = "about one a week"
+    elif days < 21:
+        pace = "about one every two weeks"
+    elif days < 45:
+        pace = "about one a month"
+    else:
+        pace = f"about one every {round(days / DAYS_PER_MONTH)} months"
+    return f"+{amount} tier-{level} {noun} a month, {pace}"
 
 
 # --- alerts per incident ----------------------------------------------------------------------
@@ -192,6 +257,40 @@ class IncidentReview:
             title += f": {_md_text(self.incident['title'])}"
         return notes_to_markdown(self.to_notes(), title=title)
 
+    def notes_meta(self) -> dict[str, Any]:
+        """What the notes file records about this retrospective's subject, so that the next
+        one finds it (by topic and time): ``kind``, ``topic``, ``started_at`` (ISO, UTC)."""
+        start = utc_timestamp(self.incident.get("started_at"))
+        return {
+            "kind": "incident",
+            "topic": str(self.incident.get("topic")),
+            "started_at": start.isoformat() if start is not None else None,
+        }
+
+    def action_texts(self) -> list[str]:
+        """The improvements worth an action item: the headline proposal, else the advice to
+        look at another signal (nothing when the plan already alerted as early as it can)."""
+        if self.facts.get("improvement_sentence"):
+            return [self.facts["improvement_sentence"]]
+        first = next(iter(str(self.sections.get("improvements", "")).splitlines()), "")
+        if "consider another signal" not in first:
+            return []
+        have = [n for n in _OTHER_SIGNALS if n not in self.facts.get("measures_lacking", {})]
+        signals = f" ({', '.join(n.replace('_', ' ') for n in have)})" if have else ""
+        tier = self.facts.get("target_tier")
+        return [f"Find a signal that tells this kind of incident early at tier {tier}{signals}."]
+
+    def action_owner(self) -> str | None:
+        """Who owns the drafted action: the owner of the tier the proposal changes."""
+        return self.facts.get("target_owner")
+
+    def action_due(self) -> pd.Timestamp | None:
+        """When the drafted action is due: two weeks after the incident's end (or start)."""
+        end = utc_timestamp(self.incident.get("ended_at")) or utc_timestamp(
+            self.incident.get("started_at")
+        )
+        return end + pd.Timedelta(days=14) if end is not None else None
+
     def plot(self, **kwargs: Any) -> go.Figure:
         """The milestone timeline (see ``esc_analytics.plots._retro.milestone_figure``)."""
         from ..plots._retro import milestone_figure
@@ -308,6 +407,7 @@ def quantify_improvements(
     baseline_escalations: Escalations | None = None,
     since: pd.Timestamp | None = None,
     until: pd.Timestamp | None = None,
+    max_extra_per_month: float | None = DEFAULT_MAX_EXTRA_PER_MONTH,
 ) -> pd.DataFrame:
     """Threshold changes of tier ``level`` that would have alerted for this incident earlier.
 
@@ -318,6 +418,12 @@ def quantify_improvements(
     the smallest that alerts earliest. Cost = extra notifications at tier ≥ level per month
     over all topics and windows of ``features``. The incident's windows are those of ``rules``
     (default :class:`MatchRules`).
+
+    Never proposed: a threshold on a measure the data lacks (:func:`measures_lacking`).
+    Ranked best first by ``hours_per_extra_alert`` — hours gained (earlier than the current
+    alert, or for a miss before the team noticed / the end of its window) per extra alert a
+    month; ``alert_cost`` says the cost in words; ``within_budget`` is False where the cost
+    exceeds ``max_extra_per_month`` (None: no budget).
     """
     rules = MatchRules() if rules is None else rules
     columns = [
@@ -328,7 +434,13 @@ def quantify_improvements(
         "hours_earlier",
         "hours_before_team",
         "extra_escalations_per_month",
+        "gain_h",
+        "hours_per_extra_alert",
+        "alert_cost",
+        "within_budget",
     ]
+    if max_extra_per_month is not None and not max_extra_per_month >= 0:
+        raise ValueError(f"max_extra_per_month must be >= 0, got {max_extra_per_month}")
     topic = incident["topic"]
     start = utc_timestamp(incident["started_at"])
     frm = rules.match_from(start)
@@ -349,8 +461,12 @@ def quantify_improvements(
 
     params = policy.get_params()
     candidates: list[tuple[str, float, float]] = []  # (param, current, proposed)
-    for key, cond in _tier_conditions(policy, level):
+    conditions = _tier_conditions(policy, level)
+    lacking = measures_lacking(features, [c.feature for _, c in conditions])
+    for key, cond in conditions:
         if cond.feature not in in_window or cond.op not in _RISING_OPS | _FALLING_OPS:
+            continue
+        if cond.feature in lacking:
             continue
         current = float(params[key])
         vals = in_window[cond.feature].to_numpy(dtype=float)
@@ -415,6 +531,13 @@ def quantify_improvements(
         esc = evaluate(policy.set_params(**{key: value}), features)
         extra = int((esc.notifications["tier"] >= level).sum()) - base_count
         ref = current_alert_at if current_alert_at is not None else None
+        if ref is not None:
+            gain = _hours(ref - rec["at"])
+        elif team_noticed_at is not None and team_noticed_at > rec["at"]:
+            gain = _hours(team_noticed_at - rec["at"])
+        else:
+            gain = max(_hours(to - rec["at"]), 0.0)
+        per_month = extra / months
         rows.append(
             {
                 "parameter": key,
@@ -425,28 +548,28 @@ def quantify_improvements(
                 "hours_before_team": (
                     _hours(team_noticed_at - rec["at"]) if team_noticed_at is not None else np.nan
                 ),
-                "extra_escalations_per_month": extra / months,
+                "extra_escalations_per_month": per_month,
+                "gain_h": gain,
+                "hours_per_extra_alert": gain / max(per_month, _MIN_COST_PER_MONTH),
+                "alert_cost": alert_cost_words(per_month, level),
+                "within_budget": max_extra_per_month is None or per_month <= max_extra_per_month,
             }
         )
     out = pd.DataFrame(rows, columns=columns)
     out["_change"] = (out["proposed"] - out["current"]).abs() / out["current"].abs().clip(
         lower=1e-9
     )
-    out = out.sort_values(["first_alert_at", "_change", "parameter"], kind="stable")
-    out = out.drop(columns="_change").drop_duplicates(["parameter", "proposed"])
+    out["_rank"] = -out["hours_per_extra_alert"]
+    out = out.sort_values(["_rank", "_change", "parameter", "proposed"], kind="stable")
+    out = out.drop(columns=["_change", "_rank"]).drop_duplicates(["parameter", "proposed"])
     return out.reset_index(drop=True)
 
 
-def _smallest_change(imp: pd.DataFrame) -> Any:
-    """Index of the improvement with the smallest relative change (first on ties)."""
-    rel = (imp["proposed"] - imp["current"]).abs() / imp["current"].abs().clip(lower=1e-9)
-    return rel.idxmin()
-
-
 def _improvement_sentence(imp: pd.DataFrame, level: int, caught: bool) -> str | None:
+    """The headline proposal: the best ranked (most hours gained per extra alert)."""
     if imp.empty:
         return None
-    best = imp.loc[_smallest_change(imp)]
+    best = imp.iloc[0]
     name = str(best["parameter"]).split("__", 1)[1]
     fmt = (lambda v: f"{v:.0f}") if name in ("persistence", "min_volume") else (lambda v: f"{v:g}")
     verb = "Lowering" if best["proposed"] < best["current"] else "Raising"
@@ -456,10 +579,9 @@ def _improvement_sentence(imp: pd.DataFrame, level: int, caught: bool) -> str | 
         gain = f"would have caught it at tier {level} ({format_time(best['first_alert_at'])})"
     if np.isfinite(best["hours_before_team"]) and best["hours_before_team"] > 0:
         gain += f", {format_hours(best['hours_before_team'])} before the team noticed"
-    cost = best["extra_escalations_per_month"]
     return (
         f"{verb} tier {level} `{name}` from {fmt(best['current'])} to {fmt(best['proposed'])} "
-        f"{gain}, at a cost of {cost:.1f} extra tier-{level} escalations per month."
+        f"{gain}; cost: {best['alert_cost']}."
     )
 
 
@@ -475,6 +597,7 @@ def review_incident(
     max_early: str | pd.Timedelta = DEFAULT_MAX_EARLY,
     max_delay: str | pd.Timedelta | None = None,
     quantify: bool = True,
+    max_extra_per_month: float | None = DEFAULT_MAX_EXTRA_PER_MONTH,
 ) -> IncidentReview:
     """Draft the retrospective of ``incident_id`` from the facts.
 
@@ -485,6 +608,10 @@ def review_incident(
     when given, else ``ended_at``, else 24 h after the start). With ``mentions`` the first
     negative mention marks the first sign of the issue; otherwise the first window of the
     volume ramp (volume_ratio > 1.5) before the peak does.
+
+    Improvements never name a measure the data lacks, are ranked by hours gained per extra
+    alert, and those costing more than ``max_extra_per_month`` extra alerts a month at their
+    tier are left out (``facts["proposals_over_budget"]`` counts them; None = no budget).
     """
     rules = _recorded_rules(backtest_result, max_early, max_delay)
     inc = _incident_row(incidents, incident_id)
@@ -647,7 +774,22 @@ def review_incident(
             baseline_escalations=escalations,
             since=first_sign,
             until=peak_at,
+            max_extra_per_month=max_extra_per_month,
         )
+    over = improvements[~improvements["within_budget"].astype(bool)] if len(improvements) else []
+    facts["proposals_over_budget"] = len(over)
+    facts["target_owner"] = next(
+        (str(t.owner) for t in (policy.tiers if policy is not None else ()) if t.level == target),
+        None,
+    )
+    facts["max_extra_per_month"] = max_extra_per_month
+    facts["measures_lacking"] = measures_lacking(
+        features,
+        [*(_policy_measures(policy) if policy is not None else []), *_OTHER_SIGNALS],
+    )
+    if len(improvements):
+        improvements = improvements[improvements["within_budget"].astype(bool)]
+        improvements = improvements.reset_index(drop=True)
     facts["improvement_sentence"] = _improvement_sentence(
         improvements, target, target_at is not None
     )
@@ -663,6 +805,12 @@ def review_incident(
         improvements=improvements,
         context=ctx,
     )
+
+
+def _policy_measures(policy: Any) -> list[str]:
+    """Every measure a policy's conditions read, in plan order."""
+    names = [c.feature for tier in policy.tiers for c in (*tier.all, *tier.any)]
+    return list(dict.fromkeys(names))
 
 
 def _recorded_rules(backtest_result: Any, max_early: Any, max_delay: Any) -> MatchRules:
@@ -788,7 +936,7 @@ def _draft_sections(
     imp_lines = []
     if f["improvement_sentence"]:
         imp_lines.append(f["improvement_sentence"])
-        others = improvements.drop(index=_smallest_change(improvements)).iloc[:3]
+        others = improvements.iloc[1:4]
         for rec in others.itertuples(index=False):
             fname = str(rec.parameter).split("__", 1)[1]
             gain = (
@@ -797,16 +945,24 @@ def _draft_sections(
                 else f"alert at {format_time(rec.first_alert_at)}"
             )
             imp_lines.append(
-                f"Alternative: `{fname}` {rec.current:g} → {rec.proposed:g}: {gain}, "
-                f"{rec.extra_escalations_per_month:+.1f} tier-{target} escalations/month."
+                f"Alternative: `{fname}` {rec.current:g} → {rec.proposed:g}: {gain}; "
+                f"cost: {rec.alert_cost}."
             )
     elif f["first_alert_at_target"] is None:
+        have = [name for name in _OTHER_SIGNALS if name not in f.get("measures_lacking", {})]
+        signal = f" ({', '.join(n.replace('_', ' ') for n in have)})" if have else ""
         imp_lines.append(
-            f"No single threshold change of tier {target} catches this incident earlier; "
-            "consider another signal (negative share, reach, influencer mentions)."
+            f"No single threshold change of tier {target} within the alert budget catches this "
+            f"incident earlier; consider another signal{signal}."
         )
     else:
         imp_lines.append(f"Tier {target} already alerted as early as its thresholds allow.")
+    n_over = f.get("proposals_over_budget", 0)
+    if n_over:
+        imp_lines.append(
+            f"{n_over} other change{'s' if n_over != 1 else ''} would alert earlier but cost more "
+            f"than {f['max_extra_per_month']:g} extra tier-{target} alerts a month: not proposed."
+        )
     if n_all >= 7:
         imp_lines.append(
             f"Review the tier rules behind the {n_all} false escalations of the preceding week."

@@ -6,10 +6,21 @@ the results to plotly FigureWidgets inside ``batch_update()``.
 
 from __future__ import annotations
 
+from . import meeting
 from .explain import SpikeExplainer
-from .retro import RetroReviewer
+from .meeting import meeting_mode
+from .retro import PeriodReviewer, RetroReviewer
 from .topics import TopicPicker
 from .tuner import ThresholdTuner
 from .whatif import PolicyWhatIf
 
-__all__ = ["PolicyWhatIf", "RetroReviewer", "SpikeExplainer", "ThresholdTuner", "TopicPicker"]
+__all__ = [
+    "PeriodReviewer",
+    "PolicyWhatIf",
+    "RetroReviewer",
+    "SpikeExplainer",
+    "ThresholdTuner",
+    "TopicPicker",
+    "meeting",
+    "meeting_mode",
+]
