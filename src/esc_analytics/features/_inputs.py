@@ -23,6 +23,7 @@ from ..io import LoadResult, load_incidents, load_mentions, load_series
 from ..io._planned_events import load_planned_events
 from ..policy import Policy, load_policy
 from ._build import build_features, features_from_series, mark_absent_features
+from ._files import FREQ_ATTR, read_features
 from ._grid import window_length
 
 #: The file names a data folder holds (those of the bundled sample, ``esc-analytics sample``).
@@ -65,6 +66,8 @@ class Inputs:
                 s = loaded.summary
                 headline = f"{s.kind + ':':<11}{s}  ({s.source})"
                 lines.extend(load_summary_lines(s, headline=headline))
+        if "features" in self.sources:
+            lines.append(f"{'features:':<11}read from {self.sources['features']}")
         if self.planned_events is not None:
             lines.append(
                 f"planned events: {len(self.planned_events)}, kept out of the baselines"
@@ -120,6 +123,7 @@ def load_inputs(
     freq: str | pd.Timedelta | None = None,
     columns: Mapping[str, str] | None = None,
     tz: str | None = None,
+    features_path: str | Path | None = None,
 ) -> Inputs:
     """Load a data folder's inputs and build its features.
 
@@ -134,10 +138,18 @@ def load_inputs(
     from the file when None). ``columns`` maps the mention or series files' column names (see
     :func:`resolve_columns`); ``tz`` is the zone of times without an offset in every file.
 
+    ``features_path``: a features file written by ``esc-analytics aggregate`` (on any
+    engine, e.g. a Spark job over the data lake; see :func:`read_features`) replaces the
+    mentions: its features are used as they are, its window length is the file's.
+
     Raises :class:`~esc_analytics.DataLoadError` when no mention (or volume row) is usable,
     with the load's summary and notes in the message."""
     folder = _Folder(data_dir)
     mapping = dict(columns) if columns else None
+    if features_path is not None:
+        return _from_features_file(
+            features_path, folder, incidents=incidents, policy=policy, tz=tz, freq=freq
+        )
     if series is not None:
         mentions_load = None
         series_load = load_series(_many(series), columns=mapping, tz=tz)
@@ -194,6 +206,51 @@ def load_inputs(
         series=series_load,
         incidents=incidents_load,
         planned_events=planned,
+        policy=plan,
+        features=features,
+        freq=step,
+        sources=sources,
+    )
+
+
+def _from_features_file(
+    path: str | Path,
+    folder: _Folder,
+    *,
+    incidents: Source | bool | None,
+    policy: str | Path | Policy | bool | None,
+    tz: str | None,
+    freq: str | pd.Timedelta | None,
+) -> Inputs:
+    """:class:`Inputs` of a features file (no mention load; planned events are already in
+    its baselines), with the incident log and the plan as :func:`load_inputs` reads them."""
+    features = read_features(path)
+    step = features.attrs[FREQ_ATTR]
+    if freq is not None and window_length(freq) != step:
+        raise DataLoadError(
+            f"the features file has windows of {step}, not {window_length(freq)}: leave freq "
+            "unset or aggregate again with that window length",
+            source=str(path),
+        )
+    incidents_load = None
+    if incidents is not False:
+        incidents_load = load_incidents(
+            folder.path("incidents") if incidents is None else incidents, tz=tz
+        )
+    sources = {"features": str(path)}
+    plan = None
+    if policy is not False:
+        given = folder.optional("policy") if policy is None else policy
+        if isinstance(given, Policy):
+            plan = given
+        elif given is not None:
+            plan = load_policy(given)
+            sources["policy"] = str(given)
+    return Inputs(
+        mentions=None,
+        series=None,
+        incidents=incidents_load,
+        planned_events=None,
         policy=plan,
         features=features,
         freq=step,

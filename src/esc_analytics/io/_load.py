@@ -986,12 +986,32 @@ _score_texts = score_sentiment  # load_mentions' keyword argument shadows the pu
 # --- pandera checks --------------------------------------------------------------------------
 
 
+def _pandera() -> Any:
+    """``pandera.pandas``, imported without pandas-on-Spark: when pyspark is installed (the
+    ``[spark]`` extra) pandera's own import loads ``pyspark.pandas``, which costs seconds,
+    warns about the pandas version and patches pandas' classes. The loader needs none of it,
+    so that one optional import is made to fail while pandera initialises."""
+    import sys
+
+    if "pandera.pandas" in sys.modules:
+        return sys.modules["pandera.pandas"]
+    blocked = "pyspark.pandas" not in sys.modules
+    if blocked:
+        sys.modules["pyspark.pandas"] = None  # type: ignore[assignment]  # import fails
+    try:
+        import pandera.pandas as pa
+    finally:
+        if blocked and sys.modules.get("pyspark.pandas", 0) is None:
+            del sys.modules["pyspark.pandas"]
+    return pa
+
+
 def _schema_failures(frame: pd.DataFrame, schema: Any) -> list[tuple[np.ndarray, str, str]]:
     """Run a pandera schema lazily; return (row positions, reason, column) per failed check.
 
     Check names are the quarantine reason codes.
     """
-    import pandera.pandas as pa
+    pa = _pandera()
 
     try:
         schema.validate(frame, lazy=True)
@@ -1010,7 +1030,7 @@ def _schema_failures(frame: pd.DataFrame, schema: Any) -> list[tuple[np.ndarray,
 
 @functools.lru_cache(maxsize=1)
 def _mention_schema() -> Any:
-    import pandera.pandas as pa
+    pa = _pandera()
 
     def count(name: str) -> Any:
         return pa.Column(
@@ -1032,7 +1052,7 @@ def _mention_schema() -> Any:
 
 @functools.lru_cache(maxsize=1)
 def _series_schema() -> Any:
-    import pandera.pandas as pa
+    pa = _pandera()
 
     return pa.DataFrameSchema(
         {"volume": pa.Column("float64", pa.Check(lambda s: s >= 0, name=REASON_NEGATIVE_NUMBER),
@@ -1042,7 +1062,7 @@ def _series_schema() -> Any:
 
 @functools.lru_cache(maxsize=1)
 def _incident_schema() -> Any:
-    import pandera.pandas as pa
+    pa = _pandera()
 
     return pa.DataFrameSchema(
         {"started_at": pa.Column(TIME_DTYPE), "ended_at": pa.Column(TIME_DTYPE, nullable=True)},
