@@ -73,6 +73,7 @@ __all__ = [
     "comma_decision_sql",
     "dense_measures",
     "file_kind",
+    "id_columns_of",
     "json_lines_sql",
     "make_summary",
     "normalized_rows_sql",
@@ -870,6 +871,7 @@ def aggregate_counts(
                 accepted_filter,
                 malformed=bool(n_malformed),
                 others=sum(reason_counts.values()) > n_malformed,
+                id_columns=id_columns_of(mappings),
             )
             if sum(reason_counts.values())
             else pd.DataFrame({c: pd.Series(dtype="str") for c in QUARANTINE_COLUMNS}).astype(
@@ -1256,12 +1258,27 @@ def _collect_malformed(con: Any, files: list[Path], skips: Mapping[int, int]) ->
     return int(sum(per_file.values()))
 
 
+def _id_column_sql(id_columns: Sequence[str]) -> str:
+    """SQL naming, per file (``src``), the id column a duplicate is reported under: the
+    file's own name for it, as the loader reports it."""
+    if not id_columns:
+        return "'mention_id'"
+    names = ", ".join(_quote_literal(n) for n in id_columns)
+    return f"list_value({names})[src + 1]"
+
+
+def id_columns_of(mappings: Sequence[Mapping[str, str]]) -> list[str]:
+    """Each file's own name of its id column (``mention_id`` when it has none)."""
+    return [m.get("mention_id", "mention_id") for m in mappings]
+
+
 def _fetch_quarantine(
     con: Any,
     files: list[Path],
     accepted_filter: str,
     malformed: bool = False,
     others: bool = True,
+    id_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Quarantined rows in file order (at most QUARANTINE_FETCH_LIMIT); ``others=False`` when
     all are malformed rows, which then come from the small ``malformed`` table alone (no scan).
@@ -1272,7 +1289,8 @@ def _fetch_quarantine(
     sources = ", ".join(_quote_literal(str(p)) for p in files)
     rows = (
         f"SELECT src, line, coalesce(reason, {_quote_literal(REASON_DUPLICATE_ID)}) AS reason,"
-        " CASE WHEN reason IS NULL THEN 'mention_id' ELSE bad_column END AS \"column\","
+        f" CASE WHEN reason IS NULL THEN {_id_column_sql(id_columns)} ELSE bad_column END"
+        ' AS "column",'
         " CASE WHEN reason IS NULL THEN mention_id ELSE coalesce(raw, '') END AS raw"
         f" FROM rows_all r WHERE NOT ({accepted_filter})"
     )

@@ -140,7 +140,8 @@ def load_inputs(
 
     ``features_path``: a features file written by ``esc-analytics aggregate`` (on any
     engine, e.g. a Spark job over the data lake; see :func:`read_features`) replaces the
-    mentions: its features are used as they are, its window length is the file's.
+    aggregation: its features are used as they are, its window length is the file's; the
+    mentions are then loaded only when ``mentions`` is given (to show posts and texts).
 
     Raises :class:`~esc_analytics.DataLoadError` when no mention (or volume row) is usable,
     with the load's summary and notes in the message."""
@@ -148,7 +149,8 @@ def load_inputs(
     mapping = dict(columns) if columns else None
     if features_path is not None:
         return _from_features_file(
-            features_path, folder, incidents=incidents, policy=policy, tz=tz, freq=freq
+            features_path, folder, incidents=incidents, policy=policy, tz=tz, freq=freq,
+            mentions=mentions, columns=mapping,
         )
     if series is not None:
         mentions_load = None
@@ -221,9 +223,12 @@ def _from_features_file(
     policy: str | Path | Policy | bool | None,
     tz: str | None,
     freq: str | pd.Timedelta | None,
+    mentions: Source | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> Inputs:
-    """:class:`Inputs` of a features file (no mention load; planned events are already in
-    its baselines), with the incident log and the plan as :func:`load_inputs` reads them."""
+    """:class:`Inputs` of a features file (planned events are already in its baselines), with
+    the incident log and the plan as :func:`load_inputs` reads them, and the mentions only
+    when given."""
     features = read_features(path)
     step = features.attrs[FREQ_ATTR]
     if freq is not None and window_length(freq) != step:
@@ -246,8 +251,11 @@ def _from_features_file(
         elif given is not None:
             plan = load_policy(given)
             sources["policy"] = str(given)
+    mentions_load = (
+        load_mentions(_many(mentions), columns=columns, tz=tz) if mentions is not None else None
+    )
     return Inputs(
-        mentions=None,
+        mentions=mentions_load,
         series=None,
         incidents=incidents_load,
         planned_events=None,

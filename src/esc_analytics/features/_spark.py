@@ -26,7 +26,7 @@ import csv
 import os
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ from ._duckdb import (
     comma_decision_sql,
     dense_measures,
     file_kind,
+    id_columns_of,
     json_lines_sql,
     make_summary,
     normalized_rows_sql,
@@ -646,21 +647,32 @@ def aggregate_counts_spark(
         ordered = Window.partitionBy("mention_id").orderBy("src", "file", "line")
         with_ids = rows.where(valid_id).withColumn("__n", F.row_number().over(ordered))
         duplicate = F.col("__n") > 1
+        id_column = F.element_at(
+            F.array(*[F.lit(n) for n in id_columns_of([i.resolved for i in inputs])]),
+            F.col("src") + F.lit(1),
+        )
         with_ids = (
             with_ids.withColumn(
                 "reason", F.when(duplicate, F.lit(REASON_DUPLICATE_ID)).otherwise(F.col("reason"))
             )
-            .withColumn("bad_column", F.when(duplicate, F.lit("mention_id")))
-            .withColumn("raw", F.when(duplicate, F.col("mention_id")))
+            .withColumn("bad_column", F.when(duplicate, id_column).otherwise(F.col("bad_column")))
+            .withColumn("raw", F.when(duplicate, F.col("mention_id")).otherwise(F.col("raw")))
             .drop("__n")
         )
         rows = with_ids.unionByName(rows.where(~valid_id)).persist()
         step_us = int(freq.value // 1000)
-        accepted = rows.where(F.col("reason").isNull())
+        ok = F.col("reason").isNull()
         window = F.col("t_us") - F.pmod(F.col("t_us"), F.lit(step_us))
         negative = F.coalesce(F.col("sentiment") <= F.lit(NEGATIVE_SENTIMENT_BAR), F.lit(False))
-        agg = (
-            accepted.groupBy("topic", window.alias("w"))
+        # one job, as the DuckDB engine's main query: accepted rows per (topic, window) and
+        # quarantined rows per (file, reason)
+        grouped = (
+            rows.groupBy(
+                F.when(~ok, F.col("src")).alias("src"),
+                "reason",
+                F.when(ok, F.col("topic")).alias("topic"),
+                F.when(ok, window).alias("w"),
+            )
             .agg(
                 F.count(F.lit(1)).alias("volume"),
                 F.sum((negative | F.col("scored_negative")).cast("long")).alias("negative_volume"),
@@ -678,7 +690,14 @@ def aggregate_counts_spark(
             )
             .toPandas()
         )
-        per_reason = rows.groupBy("src", "reason").count().toPandas()
+        accepted_rows = grouped["reason"].isna().to_numpy()
+        agg = grouped[accepted_rows].drop(columns=["src", "reason"]).reset_index(drop=True)
+        per_reason = grouped.loc[~accepted_rows, ["src", "reason", "volume"]].rename(
+            columns={"volume": "count"}
+        )
+        _check_times_readable(
+            per_reason, inputs, lambda i: rows.where(ok & (F.col("src") == i)).count()
+        )
         quarantined = rows.where(F.col("reason").isNotNull())
         source_names = F.element_at(
             F.array(*[F.lit(n) for n in names]), F.col("src") + F.lit(1)
@@ -703,7 +722,11 @@ def aggregate_counts_spark(
                 if not _SCHEME.match(quarantine_path)
                 else quarantine_path
             )
-        sample = listed.drop("src", "file").limit(QUARANTINE_SAMPLE).toPandas()
+        sample = (
+            listed.drop("src", "file").limit(QUARANTINE_SAMPLE).toPandas()
+            if len(per_reason)
+            else pd.DataFrame()
+        )
         rows.unpersist()
     except DataLoadError:
         raise
@@ -713,8 +736,7 @@ def aggregate_counts_spark(
             f"cannot be aggregated with Spark ({message[:300]})", source=", ".join(names)
         ) from exc
 
-    reasons_by_src = per_reason[per_reason["reason"].notna()]
-    _check_times_readable(per_reason, inputs)
+    reasons_by_src = per_reason
     reasons = {
         str(k): int(v) for k, v in reasons_by_src.groupby("reason")["count"].sum().items()
     }
@@ -771,14 +793,17 @@ def _is_one_file(name: str, glob: bool) -> bool:
     return not glob and not _SCHEME.match(name) and Path(name).is_file()
 
 
-def _check_times_readable(per_reason: pd.DataFrame, inputs: Sequence[_File]) -> None:
-    """Like the loader: a file where no time at all can be read is unusable."""
+def _check_times_readable(
+    per_reason: pd.DataFrame, inputs: Sequence[_File], accepted: Callable[[int], int]
+) -> None:
+    """Like the loader: a file where no time at all can be read is unusable (``accepted``:
+    the accepted rows of file i, counted only for a file with unreadable times)."""
     for item in inputs:
         mine = per_reason[per_reason["src"] == item.index]
-        rows = int(mine.loc[mine["reason"] != REASON_MALFORMED_ROW, "count"].sum())
         times = mine["reason"].isin([REASON_BAD_TIME, REASON_MISSING_TIME])
         bad = int(mine.loc[times, "count"].sum())
-        if rows and bad == rows:
+        rejected = int(mine.loc[mine["reason"] != REASON_MALFORMED_ROW, "count"].sum())
+        if bad and bad == rejected and accepted(item.index) == 0:
             raise DataLoadError(
                 "no value of the time column could be read as a date/time; map the right "
                 "column with --column created_at=YOUR_COLUMN",
