@@ -118,3 +118,15 @@ def test_random_messy_frames(tmp_path: Path, engine: dict, data: list, freq: str
             aggregate_files(path, freq=freq, **engine)
         return
     _same_as_loader([path], engine, freq=freq)
+
+
+def test_a_file_rewritten_under_the_same_name_is_read_again(tmp_path: Path, spark) -> None:
+    """Spark matches cached data by plan: nothing cached may outlive a call (one that failed
+    included), or the next call on a rewritten file would count its old rows."""
+    path = tmp_path / "m.csv"
+    path.write_text("id,created_at,topic\n1,garbage,t\n2,nonsense,t\n")
+    with pytest.raises(DataLoadError, match="no value of the time column"):
+        aggregate_files(path, engine="spark", spark=spark)
+    path.write_text("id,created_at,topic\n1,2024-01-01 00:10,t\n1,2024-01-01 00:20,t\n")
+    result = aggregate_files(path, engine="spark", spark=spark)
+    assert (result.summary.accepted, result.summary.reasons) == (1, {"duplicate_id": 1})

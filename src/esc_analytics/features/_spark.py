@@ -26,6 +26,7 @@ import csv
 import os
 import re
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,11 @@ def spark_session(
         raise DataLoadError(INSTALL_HINT) from exc
     # executors in local mode run this Python (the one with esc-analytics), not python3
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # pyspark 4 warns at every Arrow conversion that it was not tested with pandas 3; the
+    # engine's conversions are plain tables (tested): said once in the docs, not per call
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
     try:
         if remote:
             return SparkSession.builder.remote(remote).getOrCreate()
@@ -113,11 +119,19 @@ def spark_session(
             builder = builder.master(master)
         elif not os.environ.get("SPARK_REMOTE"):
             builder = builder.master("local[*]")
-        return (
+            master = "local[*]"
+        if master and master.startswith("local"):  # few cores: a few shuffle partitions
+            cores = master[master.find("[") + 1 : master.find("]")] if "[" in master else "1"
+            n = (os.cpu_count() or 2) if cores in ("*", "") else int(cores.split(",")[0])
+            builder = builder.config("spark.sql.shuffle.partitions", str(max(2 * n, 2)))
+        session = (
             builder.config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.session.timeZone", "UTC")
             .getOrCreate()
         )
+        session.sparkContext.setLogLevel("ERROR")
+        return session
     except Exception as exc:  # no Java, a master that does not answer...
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataLoadError(f"cannot start Spark ({message}); {INSTALL_HINT}") from exc
@@ -467,6 +481,7 @@ class _File:
 
     def __init__(self, spark: Any, index: int, name: str, glob: bool, options: Mapping) -> None:
         import duckdb
+        from pyspark.sql import functions as F
 
         self.index, self.name = index, name
         self.frame, self.kind, _ = _read_file(spark, name, glob)
@@ -505,8 +520,20 @@ class _File:
                 )
             self.text_column = self.resolved.get("text")
             self._con_sample = sample
+            self.text_numbers = comma_decision_sql(_BATCH, self.types, self.resolved)[0]
         finally:
             con.close()
+        if self.kind != "json":  # Spark reads only the columns the rules use
+            used = {*self.resolved.values(), "file_row_number", _FILE, _CORRUPT}
+            self.frame = self.frame.select(
+                *[F.col("`" + c.replace("`", "``") + "`") for c in self.frame.columns if c in used]
+            )
+
+    @property
+    def needs_decision(self) -> bool:
+        """Whether a first pass must decide something: a number column written as text (its
+        comma convention) or a time column as text (the times DuckDB cannot read)."""
+        return bool(self.text_numbers) or self.text_time
 
     def rows_sql(self, decimal: Mapping[str, bool] | None, fallback: bool) -> str:
         import duckdb
@@ -563,8 +590,13 @@ def _decide(inputs: list[_File], tz: str | None) -> tuple[list[dict[str, bool]],
     cannot read (parsed with the loader's rules), from one Spark job over the rows."""
     from pyspark.sql import functions as F
 
+    decimal: list[dict[str, bool]] = [{} for _ in inputs]
+    if not any(item.needs_decision for item in inputs):  # typed Parquet: nothing to decide
+        return decimal, None
     frames = []
     for item in inputs:
+        if not item.needs_decision:
+            continue
         plan = item.plan({}, None, decision=True)  # time reasons do not wait for commas
         frames.append(
             item.frame.mapInArrow(
@@ -575,28 +607,31 @@ def _decide(inputs: list[_File], tz: str | None) -> tuple[list[dict[str, bool]],
     found = frames[0]
     for frame in frames[1:]:
         found = found.unionByName(frame)
+    # cached for its two reads, and always dropped: Spark matches a cache by plan, so a cache
+    # left behind would serve an old version of a file rewritten under the same name
     found = found.persist()
-    commas = (
-        found.where(F.col("kind") == "comma")
-        .groupBy("src", "key")
-        .agg(
-            F.max(F.when(F.col("flag") == F.lit(False), 1)).alias("decimal"),
+    try:
+        commas = (
+            found.where(F.col("kind") == "comma")
+            .groupBy("src", "key")
+            .agg(
+                F.max(F.when(F.col("flag") == F.lit(False), 1)).alias("decimal"),
+            )
+            .collect()
         )
-        .collect()
-    )
-    decimal: list[dict[str, bool]] = [{} for _ in inputs]
-    for row in commas:
-        decimal[int(row["src"])][row["key"]] = row["decimal"] == 1
-    failed = (
-        found.where(F.col("kind") == "time")
-        .groupBy("key")
-        .agg(F.min(F.struct("src", "line")).alias("first"))
-        .orderBy("first")
-        .limit(QUARANTINE_FETCH_LIMIT)
-        .select("key")
-        .toPandas()["key"]
-    )
-    found.unpersist()
+        for row in commas:
+            decimal[int(row["src"])][row["key"]] = row["decimal"] == 1
+        failed = (
+            found.where(F.col("kind") == "time")
+            .groupBy("key")
+            .agg(F.min(F.struct("src", "line")).alias("first"))
+            .orderBy("first")
+            .limit(QUARANTINE_FETCH_LIMIT)
+            .select("key")
+            .toPandas()["key"]
+        )
+    finally:
+        found.unpersist()
     if failed.empty:
         return decimal, None
     texts = failed.astype(object).reset_index(drop=True)
@@ -630,6 +665,7 @@ def aggregate_counts_spark(
     from pyspark.sql import functions as F
 
     options = {"columns": columns, "topic": topic, "tz": tz}
+    cached: list[Any] = []
     try:
         inputs = [_File(session, i, name, glob, options) for i, name in enumerate(names)]
         decimal, fallback = _decide(inputs, tz)
@@ -660,6 +696,7 @@ def aggregate_counts_spark(
             .drop("__n")
         )
         rows = with_ids.unionByName(rows.where(~valid_id)).persist()
+        cached.append(rows)
         step_us = int(freq.value // 1000)
         ok = F.col("reason").isNull()
         window = F.col("t_us") - F.pmod(F.col("t_us"), F.lit(step_us))
@@ -727,7 +764,6 @@ def aggregate_counts_spark(
             if len(per_reason)
             else pd.DataFrame()
         )
-        rows.unpersist()
     except DataLoadError:
         raise
     except Exception as exc:  # Spark's own errors: a path it cannot read, a bad file...
@@ -735,6 +771,9 @@ def aggregate_counts_spark(
         raise DataLoadError(
             f"cannot be aggregated with Spark ({message[:300]})", source=", ".join(names)
         ) from exc
+    finally:  # see _decide: a cache left behind would serve a rewritten file's old rows
+        for frame in cached:
+            frame.unpersist()
 
     reasons_by_src = per_reason
     reasons = {
