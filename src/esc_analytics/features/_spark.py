@@ -124,6 +124,8 @@ def spark_session(
             cores = master[master.find("[") + 1 : master.find("]")] if "[" in master else "1"
             n = (os.cpu_count() or 2) if cores in ("*", "") else int(cores.split(",")[0])
             builder = builder.config("spark.sql.shuffle.partitions", str(max(2 * n, 2)))
+            # smaller input splits: every core validates a part of a file of a few 100 MB
+            builder = builder.config("spark.sql.files.maxPartitionBytes", "32m")
         session = (
             builder.config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
@@ -680,9 +682,19 @@ def aggregate_counts_spark(
             rows = rows.unionByName(part)
         # duplicate ids among valid rows: the first in file order (files as given) is kept
         valid_id = F.col("reason").isNull() & F.col("mention_id").isNotNull()
-        ordered = Window.partitionBy("mention_id").orderBy("src", "file", "line")
-        with_ids = rows.where(valid_id).withColumn("__n", F.row_number().over(ordered))
-        duplicate = F.col("__n") > 1
+        # one window over every row (the normalised rows are computed once): a valid id is
+        # its own group; any other row is alone in its group (its file and line)
+        ordered = Window.partitionBy(
+            valid_id.alias("__v"),
+            F.when(valid_id, F.col("mention_id")).alias("__id"),
+            F.when(~valid_id, F.col("src")).alias("__src"),
+            F.when(~valid_id, F.col("file")).alias("__file"),
+            F.when(~valid_id, F.col("line")).alias("__line"),
+        ).orderBy("src", "file", "line")
+        with_ids = rows.withColumn(
+            "__dup", valid_id & (F.row_number().over(ordered) > F.lit(1))
+        )
+        duplicate = F.col("__dup")  # decided before the reason column changes
         id_column = F.element_at(
             F.array(*[F.lit(n) for n in id_columns_of([i.resolved for i in inputs])]),
             F.col("src") + F.lit(1),
@@ -693,9 +705,9 @@ def aggregate_counts_spark(
             )
             .withColumn("bad_column", F.when(duplicate, id_column).otherwise(F.col("bad_column")))
             .withColumn("raw", F.when(duplicate, F.col("mention_id")).otherwise(F.col("raw")))
-            .drop("__n")
+            .drop("__dup")
         )
-        rows = with_ids.unionByName(rows.where(~valid_id)).persist()
+        rows = with_ids.persist()
         cached.append(rows)
         step_us = int(freq.value // 1000)
         ok = F.col("reason").isNull()
