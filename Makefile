@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test lab app lint bench chromium clean help sample
+.PHONY: demo test lab app lint bench chromium java clean help sample
 
 help:
 	@echo "make demo   - set up and run the main job on the bundled sample data"
@@ -43,7 +43,17 @@ chromium:
 		echo "chromium is missing: run 'sudo apt-get install -y chromium' (browser tests will be skipped)"; \
 	fi
 
-test: $(VENV)/.stamp-all chromium
+# Spark (the [spark] extra, installed by the test extra) needs a Java runtime.
+java:
+	@if command -v java >/dev/null 2>&1 || [ -n "$$JAVA_HOME" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's openjdk-17-jre-headless (needed by the Spark engine's tests)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	else \
+		echo "java is missing: run 'sudo apt-get install -y openjdk-17-jre-headless' (Spark tests will be skipped)"; \
+	fi
+
+test: $(VENV)/.stamp-all chromium java
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

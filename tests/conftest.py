@@ -39,3 +39,34 @@ def _one_blas_thread_per_worker():
 
     with threadpool_limits(1):
         yield
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for the whole test run (local[2], two shuffle partitions, no
+    UI): skipped with the reason when pyspark or Java is missing (``make test`` installs
+    both)."""
+    import os
+    import shutil
+    import sys
+
+    pytest.importorskip("pyspark", reason="pyspark not installed (the [spark] / [test] extra)")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("no Java runtime for Spark (Debian: apt-get install openjdk-17-jre-headless)")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("esc-analytics tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "1g")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

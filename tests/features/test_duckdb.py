@@ -594,3 +594,119 @@ def test_named_and_half_hour_offsets_same_as_the_loader(tmp_path: Path, value: s
     rows = "id,created_at,topic\n" + f"1,{value},acme\n2,2024-03-01 12:00:00Z,acme\n"
     path = _write(rows, tmp_path / "offsets.csv")
     _assert_same_as_loader([path], freq="1min")
+
+
+# --- JSON lines: read by DuckDB with the loader's rules (malformed lines quarantined) --------
+
+JSON_LINES = (
+    '{"mention_id": "1", "created_at": "2024-03-04T10:05:00Z", "topic": "acme",'
+    ' "user": {"screen_name": "ann", "followers_count": 120}, "sentiment": -0.5}\n'
+    "\n"
+    "{not json at all\n"
+    '{"mention_id": "2", "created_at": "2024-03-04 11:00:00", "topic": "acme",'
+    ' "user": {"screen_name": "bob", "followers_count": "1,500"}, "text": "awful, terrible"}\r\n'
+    "[1, 2, 3]\n"
+    '   \n'
+    '{"mention_id": "1", "created_at": "2024-03-04T12:00:00Z", "topic": "acme"}\n'
+    '{"mention_id": "3", "created_at": "yesterday", "topic": "acme"}\n'
+    '{"mention_id": "4", "created_at": "2024-03-04T13:00:00+01:00", "topic": "beta",'
+    ' "is_verified": true, "engagement": 3}\n'
+    '"just a string"\n'
+)
+
+
+@pytest.mark.parametrize("name", ["export.jsonl", "export.jsonl.gz", "export.ndjson"])
+def test_json_lines_same_as_the_loader(tmp_path: Path, name: str) -> None:
+    path = _write(JSON_LINES, tmp_path / name)
+    loaded = _io.load_mentions(path)
+    result = aggregate_files([path], freq="1h")
+    assert loaded.summary.reasons["malformed_row"] == 3
+    for field in ("rows_read", "accepted", "quarantined", "reasons", "sentiment_estimated"):
+        assert getattr(result.summary, field) == getattr(loaded.summary, field), field
+    key = ["source", "line", "reason", "column"]
+    assert result.quarantine[key].equals(loaded.quarantine[key])
+    malformed = result.quarantine["reason"] == "malformed_row"
+    assert result.quarantine.loc[malformed, "line"].tolist() == [3, 5, 10]
+    assert result.quarantine.loc[malformed, "raw"].tolist() == (
+        loaded.quarantine.loc[loaded.quarantine["reason"] == "malformed_row", "raw"].tolist()
+    )
+    _assert_same_features(result.features, build_features(loaded.data, freq="1h"))
+    # user.followers_count (nested) is the reach: 120 + 1,500
+    assert result.features["reach"].sum() == 1620
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{oops\n[1]\n", "no line is a JSON object"),
+        ('[{"created_at": "2024-01-01"}]\n', "one JSON array"),
+    ],
+)
+def test_json_files_without_objects_raise(tmp_path: Path, text: str, message: str) -> None:
+    path = _write(text, tmp_path / "bad.jsonl")
+    with pytest.raises(DataLoadError, match=message):
+        aggregate_files(path)
+
+
+def test_json_lines_through_the_default_cli(tmp_path: Path, capsys) -> None:
+    from esc_analytics.cli import main
+
+    path = _write(JSON_LINES, tmp_path / "export.jsonl")
+    out, quarantine = tmp_path / "f.csv", tmp_path / "q.csv"
+    assert main(["aggregate", str(path), "--out", str(out), "--quarantine", str(quarantine)]) == 0
+    printed = capsys.readouterr().out
+    assert "malformed_row: 3" in printed
+    assert pd.read_csv(quarantine)["line"].tolist() == [3, 5, 7, 8, 10]
+
+
+@pytest.mark.parametrize(
+    ("engine", "source", "options", "env", "expected"),
+    [
+        ("auto", "m.csv", {}, None, "duckdb"),
+        ("auto", ["a.parquet", "b.jsonl"], {}, None, "duckdb"),
+        ("auto", pd.DataFrame({"created_at": []}), {}, None, "pandas"),
+        ("auto", "m.csv", {"spark_master": "local[2]"}, None, "spark"),
+        ("auto", "m.csv", {"spark_remote": "sc://localhost:15002"}, None, "spark"),
+        ("auto", "m.csv", {}, "sc://localhost:15002", "spark"),
+        ("pandas", "m.csv", {}, "sc://localhost:15002", "pandas"),
+        ("duckdb", "m.csv", {}, None, "duckdb"),
+    ],
+)
+def test_auto_engine_choice(monkeypatch, engine, source, options, env, expected) -> None:
+    from esc_analytics import choose_engine
+
+    if env is None:
+        monkeypatch.delenv("SPARK_REMOTE", raising=False)
+    else:
+        monkeypatch.setenv("SPARK_REMOTE", env)
+    assert choose_engine(engine, source, **options) == expected
+
+
+def test_unknown_engine_and_memory_limit_are_one_line_errors(tmp_path: Path) -> None:
+    path = _write("id,created_at\n1,2024-01-01\n", tmp_path / "m.csv")
+    with pytest.raises(DataLoadError, match="unknown engine 'polars'"):
+        aggregate_files(path, engine="polars")
+    with pytest.raises(DataLoadError, match="memory limit 'lots'"):
+        aggregate_files(path, memory_limit="lots")
+
+
+def test_a_tight_memory_limit_spills_and_gives_the_same_numbers(tmp_path: Path) -> None:
+    """DuckDB spills to its temporary directory under a small memory limit: same features."""
+    rng = np.random.default_rng(3)
+    n = 60_000
+    frame = pd.DataFrame(
+        {
+            "mention_id": [f"m{i}" for i in rng.integers(0, n, n)],  # many duplicates
+            "created_at": pd.Timestamp("2024-01-01", tz="UTC")
+            + pd.to_timedelta(rng.integers(0, 30 * 86_400, n), unit="s"),
+            "topic": rng.choice(["a", "b", "c"], n),
+            "author": [f"u{i}" for i in rng.integers(0, 20_000, n)],
+            "sentiment": rng.uniform(-1, 1, n).round(2),
+        }
+    )
+    path = _write(frame, tmp_path / "m.parquet")
+    tight = aggregate_files(path, freq="1h", memory_limit="20MB")
+    roomy = aggregate_files(path, freq="1h")
+    assert tight.summary.reasons == roomy.summary.reasons
+    assert tight.summary.reasons["duplicate_id"] > 0
+    _assert_same_features(tight.features, roomy.features)

@@ -132,3 +132,20 @@ def test_cli_aggregate_reads_exactly_the_named_file(tmp_path, capsys, engine, na
     assert main(["aggregate", str(target), "--engine", engine, "--out", str(out)]) == 0
     assert set(pd.read_csv(out)["topic"]) == {"wanted"}
     capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("name", "neighbour"),
+    [p for p in NAMES if p.id in ("brackets", "star", "question-mark", "dir-brackets",
+                                  "dir-quotes-unicode", "sql-quote")],
+)
+def test_spark_engine_reads_exactly_the_named_file(tmp_path, spark, name, neighbour) -> None:
+    """Hadoop's pattern characters (and braces) are escaped in a literal local name, as the
+    DuckDB engine escapes its own; the quarantine names the file as given."""
+    target, _ = _pair(tmp_path, name, neighbour)
+    with target.open("a", encoding="utf-8") as handle:
+        handle.write("w3,not a time,wanted,c\n")
+    result = aggregate_files([target], engine="spark", spark=spark)
+    assert set(result.features["topic"]) == {"wanted"}
+    assert (result.summary.rows_read, result.summary.accepted) == (3, 2)
+    assert result.quarantine["source"].tolist() == [str(target)]

@@ -13,7 +13,14 @@ from typing import Any
 from .._util.atomic import write_table
 from .._util.errors import DataLoadError, EscAnalyticsError
 from ._common import add_quiet_option, parse_mapping, report_load
-from ._inputs import add_column_options, add_glob_option, expand_files, load_planned_events
+from ._inputs import (
+    add_column_options,
+    add_engine_options,
+    add_glob_option,
+    engine_kwargs,
+    expand_files,
+    load_planned_events,
+)
 
 _OUT_SUFFIXES = (".csv", ".parquet")
 
@@ -26,12 +33,17 @@ def register(subparsers: Any) -> None:
         description=(
             "Count mentions per topic and time window (volume, negative volume and share, "
             "unique authors, reach, engagement, influencer mentions) and add baselines learned "
-            "from earlier windows. Large files are aggregated out of core with DuckDB."
+            "from earlier windows. Files are aggregated out of core with DuckDB, or on Spark "
+            "(--engine spark). The output carries its window length and measures: every "
+            "command and notebook can start from it (--features FILE)."
         ),
     )
     parser.add_argument(
-        "files", nargs="*", metavar="FILE",
-        help="CSV, CSV.gz or Parquet files (default: the project file's mentions)",
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="CSV, CSV.gz, Parquet or JSON lines files (default: the project file's mentions; "
+        "with --engine spark: any path Spark reads, s3a://... and folders of part files)",
     )
     add_glob_option(parser)
     add_column_options(
@@ -53,13 +65,12 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="CSV of planned events (topic, started_at, ended_at) kept out of baselines",
     )
+    add_engine_options(parser)
     parser.add_argument(
-        "--engine",
-        choices=("duckdb", "pandas"),
-        default="duckdb",
-        help="duckdb: out of core (default); pandas: load in memory (also reads JSON lines)",
+        "--quarantine",
+        metavar="PATH",
+        help="write rejected rows here (CSV; with --engine spark a Parquet folder, every row)",
     )
-    parser.add_argument("--quarantine", metavar="PATH", help="write rejected rows here (CSV)")
     add_quiet_option(parser)
     parser.add_argument(
         "--out", required=True, metavar="PATH", help="output file (.csv or .parquet)"
@@ -70,9 +81,12 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Aggregate, write the features and the quarantine, print the load summary."""
     from .._util.schema import DEFAULT_INFLUENCER_FOLLOWERS
-    from ..features import aggregate_files, build_features, window_length
+    from ..features import aggregate_files, window_length, write_features
 
-    args.files = expand_files(args.files, args.glob)
+    engine = engine_kwargs(args)
+    spark = engine["engine"] == "spark"
+    if not spark:  # Spark expands its own patterns (--glob) and reads remote paths
+        args.files = expand_files(args.files, args.glob)
     out = Path(args.out)
     if out.suffix.lower() not in _OUT_SUFFIXES:
         raise EscAnalyticsError(f"--out {args.out}: use a .csv or .parquet file name")
@@ -90,46 +104,32 @@ def run(args: argparse.Namespace) -> int:
 
     from ._common import progress
 
-    with progress(total=3, desc="aggregate", unit="step", args=args) as bar:
-        bar.set_postfix_str(f"reading {len(args.files)} file(s)")
-        if args.engine == "duckdb":
-            result = aggregate_files(
-                args.files,
-                columns=columns or None,
-                tz=args.tz,
-                freq=freq,
-                influencer_followers=followers,
-                planned_events=planned,
-                topic=args.topic,
-            )
-            features, summary, quarantine = result.features, result.summary, result.quarantine
-            bar.update(2)
-        else:
-            from ..io import load_mentions
-
-            loaded = load_mentions(
-                list(args.files), columns=columns or None, tz=args.tz, topic=args.topic
-            )
-            bar.update(1)
-            bar.set_postfix_str("windows and baselines")
-            features = build_features(
-                loaded.data,
-                freq=freq,
-                planned_events=planned,
-                influencer_followers=followers,
-            )
-            summary, quarantine = loaded.summary, loaded.quarantine
-            bar.update(1)
+    with progress(total=2, desc="aggregate", unit="step", args=args) as bar:
+        bar.set_postfix_str(f"reading {len(args.files)} file(s) ({engine['engine']})")
+        result = aggregate_files(
+            list(args.files),
+            columns=columns or None,
+            tz=args.tz,
+            freq=freq,
+            influencer_followers=followers,
+            planned_events=planned,
+            topic=args.topic,
+            glob=args.glob and spark,
+            quarantine_path=args.quarantine if spark else None,
+            **engine,
+        )
+        features, summary, quarantine = result.features, result.summary, result.quarantine
+        bar.update(1)
         if features.empty:
-            if args.quarantine:
+            if args.quarantine and not spark:
                 write_table(quarantine, args.quarantine)
             raise DataLoadError(
                 _nothing_usable(summary, args.quarantine), source=getattr(summary, "source", None)
             )
         bar.set_postfix_str(f"writing {out.name}")
-        write_table(features, out, date_format="%Y-%m-%dT%H:%M:%SZ")
+        write_features(features, out, freq=freq)
         bar.update(1)
-    if args.quarantine:
+    if args.quarantine and not spark:
         write_table(quarantine, args.quarantine)
     report_load(args, summary)
     from ..features._inputs import measures_line
@@ -141,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
         f"{features['window_start'].nunique()} windows of {args.freq}) to {out}"
     )
     if args.quarantine:
-        print(f"wrote {len(quarantine)} quarantined rows to {args.quarantine}")
+        print(f"wrote {summary.quarantined if spark else len(quarantine)} quarantined rows to "
+              f"{args.quarantine}")
     return 0
 
 

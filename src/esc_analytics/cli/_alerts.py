@@ -15,7 +15,13 @@ from typing import Any
 
 from .._util.errors import EscAnalyticsError
 from ._common import add_alert_options, feature_warnings
-from ._inputs import add_input_options, load_inputs, load_policy_for
+from ._inputs import (
+    add_input_options,
+    load_inputs,
+    load_policy_for,
+    mention_rows,
+    with_plan_measures,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -69,11 +75,12 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.redirect_stdout(sys.stderr) if document else contextlib.nullcontext():
         features, rows = load_inputs(args)
         policy = load_policy_for(args.policy, features)
+        features = with_plan_measures(args, features, rows, policy)
         with feature_warnings(args):
             found = alerts(
                 policy,
                 features,
-                mentions=rows if args.mentions else None,
+                mentions=mention_rows(args, rows),
                 examples=args.examples,
                 max_chars=args.max_chars,
                 freq=args.freq,

@@ -22,6 +22,7 @@ from ._inputs import (
     load_inputs,
     load_policy_for,
     load_texts,
+    mention_rows,
     period_of,
     planned_mode,
     with_plan_measures,
@@ -141,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
             args.loaded_policy,
             getattr(args, "measured_features", features),
             escalations=escalations,
-            mentions=rows if args.mentions else None,
+            mentions=mention_rows(args, rows),
             examples=args.examples,
             max_chars=args.max_chars,
         )

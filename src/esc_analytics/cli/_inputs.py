@@ -40,8 +40,15 @@ def add_input_options(
         metavar="FILE",
         help="volume files (topic, window_start, volume; NAB timestamp,value: topic = file stem)",
     )
+    source.add_argument(
+        "--features",
+        metavar="FILE",
+        help="a features file written by 'esc-analytics aggregate' (.parquet or .csv, on any "
+        "engine): its windows and measures are used as they are",
+    )
     add_column_options(parser)
     add_glob_option(parser)
+    add_engine_options(parser)
     parser.add_argument(
         "--freq",
         default=None,
@@ -152,6 +159,55 @@ def in_period(frame: Any, period: tuple[Any, Any] | None) -> Any:
 def planned_mode(args: argparse.Namespace) -> str | None:
     """The --planned-events-mode when --planned-events was given, else None."""
     return args.planned_events_mode if getattr(args, "planned_events", None) else None
+def add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """--engine (auto: DuckDB for files, Spark when a master or remote is given or
+    SPARK_REMOTE is set), --spark-master, --spark-remote, --memory-limit: how mention files
+    are aggregated (``aggregate`` and every command's --mentions)."""
+    from ..features import ENGINES
+
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="auto (default): duckdb for files, spark when --spark-master/--spark-remote or "
+        "SPARK_REMOTE is set; duckdb: out of core; pandas: in memory; spark: on a cluster",
+    )
+    parser.add_argument(
+        "--spark-master", metavar="URL", help="Spark master for --engine spark, e.g. local[2]"
+    )
+    parser.add_argument(
+        "--spark-remote",
+        metavar="URL",
+        help="Spark Connect server for --engine spark, e.g. sc://host:15002",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        default=None,
+        metavar="SIZE",
+        help="memory DuckDB may use before spilling to disk (500MB)",
+    )
+
+
+def engine_kwargs(args: argparse.Namespace, source: Any = None) -> dict[str, Any]:
+    """The aggregation engine's keyword arguments of :func:`esc_analytics.aggregate_files`
+    from the options of :func:`add_engine_options`."""
+    from ..features import choose_engine
+
+    if args.spark_master and args.spark_remote:
+        raise EscAnalyticsError("give --spark-master or --spark-remote, not both")
+    engine = choose_engine(
+        args.engine, source, spark_master=args.spark_master, spark_remote=args.spark_remote
+    )
+    if engine != "spark" and (args.spark_master or args.spark_remote):
+        raise EscAnalyticsError(
+            f"--spark-master/--spark-remote need --engine spark or auto, not {args.engine}"
+        )
+    out: dict[str, Any] = {"engine": engine}
+    if engine == "spark":
+        out.update(spark_master=args.spark_master, spark_remote=args.spark_remote)
+    if args.memory_limit:
+        out["memory_limit"] = args.memory_limit
+    return out
 
 
 def add_glob_option(parser: argparse.ArgumentParser) -> None:
@@ -437,6 +493,12 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
     are marked by the library: evaluating a policy on them warns."""
     from ..features import load_inputs
 
+    if getattr(args, "features", None):
+        return _features_file(args), None
+    if args.mentions:
+        engine = engine_kwargs(args)
+        if engine["engine"] != "pandas":
+            return _aggregated(args, engine), None
     files = {"mentions": args.mentions} if args.mentions else {"series": args.series}
     files = {kind: expand_files(paths, args.glob) for kind, paths in files.items()}
     inputs = load_inputs(
@@ -450,8 +512,15 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
     )
     loaded = inputs.mentions if args.mentions else inputs.series
     report_load(args, loaded.summary)
-    if inputs.planned_events is not None:
-        n = len(inputs.planned_events)
+    _report_features(args, inputs.features, inputs.planned_events)
+    return inputs.features, loaded.data
+
+
+def _report_features(args: argparse.Namespace, features: Any, planned: Any) -> None:
+    """Say what the planned events do and which measures are absent or zero, and keep the
+    features for the incident log's topic check (whatever engine made them)."""
+    if planned is not None:
+        n = len(planned)
         report_read(
             args,
             f"planned events: {n} from {args.planned_events}, kept out of the baselines; "
@@ -462,18 +531,83 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
         )
     from ..features._inputs import measures_line
 
-    measures = measures_line(inputs.features)
+    measures = measures_line(features)
     if measures and getattr(args, "json", False):  # with the load it describes
         gathered_report(args)["load"][-1]["measures"] = measures
     elif measures:
         print(measures)
-    args.loaded_features = inputs.features  # for the incident log's topic check
-    return inputs.features, loaded.data
+    args.loaded_features = features  # for the incident log's topic check
 
 
 def load_features(args: argparse.Namespace) -> Any:
-    """Features from --mentions or --series (see :func:`load_inputs`)."""
+    """Features from --mentions, --series or --features (see :func:`load_inputs`)."""
     return load_inputs(args)[0]
+
+
+def _features_file(args: argparse.Namespace) -> Any:
+    """The features of --features FILE; ``args.freq`` becomes the file's window length (a
+    different --freq is an error: the windows are already made)."""
+    from ..features import read_features, window_length
+    from ..features._files import FREQ_ATTR
+
+    features = read_features(args.features)
+    step = features.attrs[FREQ_ATTR]
+    if args.freq is not None and window_length(args.freq) != step:
+        raise EscAnalyticsError(
+            f"--freq {args.freq}: {args.features} holds windows of {step}; leave --freq out "
+            "or aggregate again with that window length"
+        )
+    args.freq = step
+    topics = features["topic"].nunique() if len(features) else 0
+    report_read(
+        args,
+        f"features {args.features}: {len(features)} windows over {topics} topic(s)",
+        {"source": args.features, "kind": "features", "windows": len(features)},
+    )
+    return features
+
+
+def _aggregated(
+    args: argparse.Namespace, engine: dict[str, Any], measures: Any = None, *, report: bool = True
+) -> Any:
+    """The features of --mentions aggregated out of core (DuckDB or Spark), as ``aggregate``
+    makes them, planned events kept out of the baselines (and marked for muting);
+    ``measures``: a plan whose keyword or segment measures are computed too. The load
+    summary is reported (``report``)."""
+    from ..features import aggregate_files
+
+    files = expand_files(args.mentions, args.glob)
+    planned = load_planned_events(getattr(args, "planned_events", None), tz=args.tz)
+    result = aggregate_files(
+        files,
+        columns=parse_mapping(args.column) or None,
+        tz=args.tz,
+        freq=args.freq if args.freq is not None else "1h",
+        planned_events=planned,
+        measures=measures,
+        **engine,
+    )
+    if result.features.empty:
+        raise DataLoadError(
+            f"no usable mention ({_with_notes(result.summary)})", source=result.summary.source
+        )
+    if report:
+        report_load(args, result.summary)
+        _report_features(args, result.features, planned)
+    return result.features
+
+
+def mention_rows(args: argparse.Namespace, rows: Any) -> Any:
+    """The accepted mention rows of --mentions (``rows`` when the features were built from
+    them in pandas; read again when an engine aggregated the files out of core), or None
+    without --mentions: what alerts take their example posts from."""
+    if rows is not None or not getattr(args, "mentions", None):
+        return rows
+    from ..io import load_mentions
+
+    columns = parse_mapping(args.column)
+    files = expand_files(args.mentions, args.glob)
+    return load_mentions(list(files), columns=columns or None, tz=args.tz).data
 
 
 def _with_notes(summary: Any) -> str:
@@ -574,6 +708,16 @@ def with_plan_measures(args: argparse.Namespace, features: Any, rows: Any, polic
         names = ", ".join(m.name for m in policy.plan_measures)
         raise PolicyError(
             f"the policy reads {names}, computed from mentions: give --mentions, not --series"
+        )
+    if all(m.name in features.columns for m in policy.plan_measures):
+        return features  # e.g. a features file aggregated with this plan's measures
+    if rows is None and getattr(args, "mentions", None):  # aggregated by an engine
+        return _aggregated(args, engine_kwargs(args), measures=policy, report=False)
+    if rows is None:
+        names = ", ".join(m.name for m in policy.plan_measures)
+        raise PolicyError(
+            f"the policy reads {names}, computed from mentions: give --mentions (the features "
+            "file does not hold them)"
         )
     return add_plan_measures(features, rows, policy, freq=args.freq or "1h")
 

@@ -19,6 +19,7 @@ both building on the window grid of ``_grid``):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,10 +35,11 @@ from .._util.schema import (
     infer_freq,
 )
 from .._util.times import to_epoch_us
-from ..io._load import LoadSummary
+from ..io._load import LoadSummary, load_mentions
 from ._baselines import add_baselines
-from ._duckdb import aggregate_counts
+from ._duckdb import DEFAULT_MEMORY_LIMIT, aggregate_counts
 from ._grid import (
+    CARRIED_ATTR,
     check_grid,
     check_influencer_threshold,
     empty_measures,
@@ -46,7 +48,8 @@ from ._grid import (
     window_length,
 )
 from ._pandas import aggregate_mentions
-from ._segments import merge_plan_measures, plan_measures_frame
+from ._segments import check_engine, merge_plan_measures, plan_measures_frame
+from ._spark import aggregate_counts_spark
 
 
 @dataclass(frozen=True)
@@ -311,6 +314,33 @@ def features_from_series(
 
 # --- out of core -----------------------------------------------------------------------------
 
+#: The aggregation engines; ``auto`` picks one (see :func:`choose_engine`).
+ENGINES = ("auto", "duckdb", "pandas", "spark")
+
+
+def choose_engine(
+    engine: str = "auto",
+    source: Any = None,
+    *,
+    spark: Any = None,
+    spark_master: str | None = None,
+    spark_remote: str | None = None,
+) -> str:
+    """The engine that aggregates ``source``: ``engine`` itself unless it is ``"auto"``, which
+    picks Spark when a Spark session, master or remote is given (or the ``SPARK_REMOTE``
+    environment variable is set), pandas for a DataFrame, DuckDB (out of core) for files."""
+    if engine not in ENGINES:
+        raise DataLoadError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    if engine != "auto":
+        return engine
+    if spark is not None or spark_master or spark_remote or os.environ.get("SPARK_REMOTE"):
+        return "spark"
+    if isinstance(source, pd.DataFrame) or (
+        isinstance(source, list | tuple) and any(isinstance(s, pd.DataFrame) for s in source)
+    ):
+        return "pandas"
+    return "duckdb"
+
 
 def aggregate_files(
     paths: Any,
@@ -323,23 +353,75 @@ def aggregate_files(
     topic: str | None = None,
     glob: bool = False,
     measures: Any = None,
+    engine: str = "auto",
+    spark: Any = None,
+    spark_master: str | None = None,
+    spark_remote: str | None = None,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    quarantine_path: str | None = None,
 ) -> AggregateResult:
-    """Aggregate mention files (CSV, CSV.gz, Parquet) out of core with DuckDB → features.
+    """Aggregate mention files (CSV, CSV.gz, Parquet, JSON lines) → features, on one engine.
 
     Same rows accepted/quarantined and the same numbers as ``load_mentions`` followed by
-    :func:`build_features`; the text column never enters pandas. File names are read as
-    written (``mentions[1].csv`` is that file); ``glob=True`` expands each as a pattern.
+    :func:`build_features`, whatever the engine (see :func:`choose_engine`): ``"duckdb"``
+    out of core (DuckDB's memory capped at ``memory_limit``, spilling to disk beyond it),
+    ``"pandas"`` in memory (also takes DataFrames), ``"spark"`` on a Spark cluster or in local
+    mode (``spark``: your SparkSession, else one is started on ``spark_master`` or the Spark
+    Connect ``spark_remote``; paths are any Spark can read, ``s3a://...`` included; needs the
+    ``[spark]`` extra). File names are read as written (``mentions[1].csv`` is that file);
+    ``glob=True`` expands each as a pattern. ``quarantine_path`` (Spark only): every
+    quarantined row is also written there as Parquet (the result holds a bounded sample).
     ``measures``: a Policy reading keyword or segment measures (see :func:`build_features`),
-    computed in SQL."""
-    counts, summary, quarantine = aggregate_counts(
-        paths,
-        columns=columns,
-        tz=tz,
-        freq=window_length(freq),
-        influencer_followers=check_influencer_threshold(influencer_followers),
-        topic=topic,
-        glob=glob,
-        plan=measures,
+    computed by the pandas and DuckDB engines (in SQL; the text never enters pandas)."""
+    chosen = choose_engine(
+        engine, paths, spark=spark, spark_master=spark_master, spark_remote=spark_remote
     )
-    features = add_baselines(counts, planned_events=planned_events, freq=freq)
+    step = window_length(freq)
+    threshold = check_influencer_threshold(influencer_followers)
+    if measures is not None:
+        check_engine(chosen, measures.plan_measures)
+    if chosen == "pandas":
+        loaded = load_mentions(
+            paths if isinstance(paths, pd.DataFrame) else _as_list(paths),
+            columns=columns,
+            tz=tz,
+            topic=topic,
+            glob=glob,
+        )
+        features = build_features(
+            loaded.data, freq=step, planned_events=planned_events, influencer_followers=threshold,
+            measures=measures,
+        )  # fmt: skip
+        return AggregateResult(
+            features=features, summary=loaded.summary, quarantine=loaded.quarantine
+        )
+    options = {
+        "columns": columns,
+        "tz": tz,
+        "freq": step,
+        "influencer_followers": threshold,
+        "topic": topic,
+        "glob": glob,
+    }
+    if chosen == "spark":
+        counts, summary, quarantine = aggregate_counts_spark(
+            paths,
+            spark=spark,
+            master=spark_master,
+            remote=spark_remote,
+            quarantine_path=quarantine_path,
+            **options,
+        )
+    else:
+        counts, summary, quarantine = aggregate_counts(
+            paths, memory_limit=memory_limit, plan=measures, **options
+        )
+    carried = counts.attrs.pop(CARRIED_ATTR, None)
+    features = add_baselines(counts, planned_events=planned_events, freq=step)
+    if carried is not None:
+        mark_absent_features(features, carried, "mentions")
     return AggregateResult(features=features, summary=summary, quarantine=quarantine)
+
+
+def _as_list(paths: Any) -> Any:
+    return list(paths) if isinstance(paths, tuple) else paths

@@ -1,9 +1,16 @@
-"""Out-of-core aggregation of mention files with DuckDB (CSV, CSV.gz, Parquet).
+"""Out-of-core aggregation of mention files with DuckDB (CSV, CSV.gz, Parquet, JSON lines).
 
 Private engine of :func:`esc_analytics.aggregate_files`. The files are scanned in SQL; only the
 per-(topic, window) counts, the counts of quarantined rows by reason and a bounded sample of the
 quarantined rows come back to Python. The text column is read only when sentiment has to be
-scored from it, and then in Arrow batches (never as one pandas column).
+scored from it, and then in Arrow batches (never as one pandas column). DuckDB's memory is
+capped (``memory_limit``, default ``DEFAULT_MEMORY_LIMIT``) and it spills to a temporary
+directory beyond it, so peak memory does not grow with the input.
+
+JSON lines are streamed line by line into a DuckDB table (``line``, text, whether it is a JSON
+object); lines that are not a JSON object are quarantined as ``malformed_row`` with their line
+number, blank lines are skipped, nested objects become ``parent.child`` columns: the loader's
+rules.
 
 Validation follows the in-memory loader's rules for the columns the measures use: a row is
 quarantined, with the first reason that applies, for a missing or unparseable time, a
@@ -14,8 +21,11 @@ first row (file order, files in the order given) and quarantines the others.
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,21 +62,47 @@ from ..io._load import (
     resolve_columns,
     score_sentiment,
 )
-from ._grid import check_grid, empty_measures, measures_frame
+from ._grid import CARRIED_ATTR, check_grid, empty_measures, measures_frame
 from ._segments import merge_plan_measures, plan_measures_duckdb
 
-__all__ = ["QUARANTINE_FETCH_LIMIT", "aggregate_counts"]
+__all__ = [
+    "DEFAULT_MEMORY_LIMIT",
+    "QUARANTINE_FETCH_LIMIT",
+    "RECHECK_REASON",
+    "aggregate_counts",
+    "column_types",
+    "comma_decision_sql",
+    "dense_measures",
+    "file_kind",
+    "id_columns_of",
+    "json_lines_sql",
+    "make_summary",
+    "normalized_rows_sql",
+]
+
+#: DuckDB's memory cap during an aggregation (it spills to a temporary directory beyond it).
+DEFAULT_MEMORY_LIMIT = "500MB"
+#: Above this many input bytes, repeated ids are found by a (spilling) SQL aggregate instead
+#: of sorting every id hash in numpy (faster, but its memory grows with the rows).
+_NUMPY_ID_BYTES = 256 * 1024 * 1024
 
 #: At most this many quarantined rows are fetched for the quarantine file (all are counted).
 QUARANTINE_FETCH_LIMIT = 1_000_000
 _SCORE_BATCH = 100_000
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".txt", ".csv.zst", ".gz")
 _PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+_JSON_SUFFIXES = tuple(
+    s + z for s in (".jsonl", ".ndjson", ".json") for z in ("", ".gz")
+)
+_JSON_LINES = "esc_json_"  # + file index: table (line, j, object) of a JSON lines file
+_JSON_BATCH = 100_000  # lines per Arrow batch inserted
+_JSON_DEPTH = 8  # levels of nested objects flattened into parent.child columns
 _COUNT_COLUMNS = ("author_followers", "engagement")
 _TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0", "verified")  # as the loader's _parse_bool
 _REJECTS = "esc_rejects_"  # + file index: CSV lines DuckDB could not split (store_rejects)
 _REJECT_SCANS = "esc_reject_scans_"
 _NEWLINES = "chr(13) || chr(10)"
+_SPACES = " || ".join(f"chr({c})" for c in (32, 9, 10, 11, 12, 13))  # Python's str.strip()
 #: DuckDB's reject error types that make a row malformed whatever columns a scan reads (the
 #: others, e.g. a byte that is not UTF-8, are found only in the columns read, so they raise)
 _MALFORMED_ERRORS = (
@@ -75,6 +111,7 @@ _MALFORMED_ERRORS = (
     "UNQUOTED VALUE",
     "LINE SIZE OVER MAXIMUM",
 )
+_HIDDEN = "__esc_"  # prefix of columns another engine adds to a file's own (see _file_view)
 _RAW_LIMIT = 500  # characters of a malformed line kept in the quarantine (as the loader)
 _NOT_UTF8 = (
     "is not UTF-8 text (perhaps cp1252 / latin-1); the DuckDB engine reads UTF-8 and UTF-16 "
@@ -90,19 +127,36 @@ def _quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _first_bytes(path: Path, n: int = 64) -> bytes:
+    """The first ``n`` bytes of the file's content (gzip decompressed), b"" if unreadable."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(n)
+            if head[:2] == b"\x1f\x8b":
+                with gzip.open(path, "rb") as unzipped:
+                    head = unzipped.read(n)
+    except (OSError, EOFError):
+        return b""
+    return head
+
+
 def _file_kind(path: Path) -> str:
+    """"parquet", "csv" or "json" (JSON lines) from the name, else from the content."""
     name = path.name.lower()
+    if name.endswith(_JSON_SUFFIXES):
+        return "json"
     if name.endswith(_PARQUET_SUFFIXES):
         return "parquet"
+    head = _first_bytes(path)
+    if head[:4] == b"PAR1":
+        return "parquet"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":  # as the loader: a JSON object
+        return "json"
     if name.endswith(_CSV_SUFFIXES):
         return "csv"
-    with path.open("rb") as handle:
-        magic = handle.read(4)
-    if magic == b"PAR1":
-        return "parquet"
     raise DataLoadError(
-        "the DuckDB engine reads CSV (.csv, .csv.gz) and Parquet files; "
-        "use --engine pandas for JSON lines",
+        "the DuckDB engine reads CSV (.csv, .csv.gz), Parquet and JSON lines (.jsonl) files; "
+        "use --engine pandas for other formats",
         source=str(path),
     )
 
@@ -165,6 +219,8 @@ def _scan_sql(path: Path, kind: str, index: int, skip: int = 0) -> str:
     literal = _path_literal(path)
     if kind == "parquet":
         return f"read_parquet({literal}, file_row_number = true)"
+    if kind == "json":  # created by _load_json_lines
+        return f"{_JSON_LINES}view_{index}"
     encoding = ", encoding = 'utf-16'" if _is_utf16(path) else ""
     skipped = f", skip = {int(skip)}" if skip else ""
     return (
@@ -172,6 +228,120 @@ def _scan_sql(path: Path, kind: str, index: int, skip: int = 0) -> str:
         f" store_rejects = true, rejects_table = '{_REJECTS}{index}',"
         f" rejects_scan = '{_REJECT_SCANS}{index}')"
     )
+
+
+def _json_path(keys: Sequence[str]) -> str:
+    """A DuckDB JSON path literal for nested ``keys`` (each quoted: any character allowed)."""
+    parts = "".join('."' + k.replace("\\", "\\\\").replace('"', '\\"') + '"' for k in keys)
+    return _quote_literal("$" + parts)
+
+
+def _iter_lines(path: Path) -> Any:
+    """The file's physical lines (split on LF only, as the loader does), as bytes."""
+    with path.open("rb") as handle:
+        zipped = handle.read(2) == b"\x1f\x8b"
+    opener = gzip.open if zipped else open
+    with opener(path, "rb") as handle:
+        yield from handle
+
+
+def _load_json_lines(con: Any, path: Path, index: int) -> None:
+    """Stream a JSON lines file into ``esc_json_<index>(line, j, object)`` (DuckDB spills it
+    to disk beyond its memory limit) and create the view ``esc_json_view_<index>`` of its
+    objects' fields as text, one column per key (nested objects as ``parent.child``, as the
+    loader's ``json_normalize``), with ``file_row_number`` = line - 1. Blank lines are not
+    rows; a file with no JSON object line raises, as in the loader."""
+    import pyarrow as pa
+
+    table = f"{_JSON_LINES}{index}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (line BIGINT, j VARCHAR)")
+    numbers: list[int] = []
+    texts: list[bytes] = []
+
+    def flush() -> None:
+        if not texts:
+            return
+        try:
+            column = pa.array(texts, type=pa.binary()).cast(pa.string())
+        except pa.ArrowInvalid as exc:
+            raise DataLoadError(_NOT_UTF8, source=str(path)) from exc
+        batch = pa.table({"line": pa.array(numbers, type=pa.int64()), "j": column})
+        con.register("esc_json_batch", batch)
+        con.execute(f"INSERT INTO {table} SELECT line, j FROM esc_json_batch")
+        con.unregister("esc_json_batch")
+        numbers.clear()
+        texts.clear()
+
+    for number, raw in enumerate(_iter_lines(path), start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if not raw.strip():
+            continue
+        numbers.append(number)
+        texts.append(raw.rstrip(b"\r\n"))
+        if len(texts) >= _JSON_BATCH:
+            flush()
+    flush()
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT line, j, object,"
+        " CASE WHEN object THEN CAST(j AS JSON) END AS o FROM (SELECT line, j,"
+        " coalesce(CASE WHEN json_valid(j) THEN json_type(j) = 'OBJECT' END, false) AS object"
+        f" FROM {table})"
+    )
+    first = con.execute(
+        f"SELECT bool_or(object), (SELECT ltrim(j) FROM {table} ORDER BY line LIMIT 1)"
+        f" FROM {table}"
+    ).fetchone()
+    if not first[0]:
+        lines = [
+            r[0] for r in con.execute(f"SELECT line FROM {table} ORDER BY line LIMIT 20").fetchall()
+        ]
+        if first[1] is not None and first[1].startswith("["):
+            message = "is one JSON array, not JSON lines: use --engine pandas for it"
+        else:
+            message = "no line is a JSON object"
+        raise DataLoadError(message, source=str(path), lines=lines)
+    columns = _json_columns(con, table, ())
+    selects = ["line - 1 AS file_row_number"] + [
+        f"json_extract_string(o, {_json_path(keys)}) AS {_quote_ident('.'.join(keys))}"
+        for keys in columns
+    ]
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {table.replace(_JSON_LINES, _JSON_LINES + 'view_')} AS"
+        f" SELECT {', '.join(selects)} FROM {table} WHERE object"
+    )
+
+
+def _json_columns(con: Any, table: str, parent: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The keys of the objects at ``parent`` (in order of first appearance), each expanded
+    into its own keys when its first non-null value is an object (as the loader does)."""
+    where = "object" if not parent else f"json_type(o, {_json_path(parent)}) = 'OBJECT'"
+    source = "o" if not parent else f"json_extract(o, {_json_path(parent)})"
+    keys = [
+        str(r[0])
+        for r in con.execute(
+            f"SELECT k FROM (SELECT line, unnest(json_keys({source})) AS k,"
+            f" unnest(range(len(json_keys({source})))) AS i FROM {table} WHERE {where})"
+            " GROUP BY k ORDER BY min(line * 100000 + i), k"
+        ).fetchall()
+    ]
+    if not keys:
+        return []
+    paths = [(*parent, k) for k in keys]
+    firsts = ", ".join(
+        f"arg_min(json_type(o, {_json_path(p)}), line) FILTER (WHERE json_type(o,"
+        f" {_json_path(p)}) <> 'NULL')"
+        for p in paths
+    )
+    types = con.execute(f"SELECT {firsts} FROM {table} WHERE {where}").fetchone()
+    out: list[tuple[str, ...]] = []
+    for keys_path, kind in zip(paths, types, strict=True):
+        if kind == "OBJECT" and len(keys_path) < _JSON_DEPTH:
+            inner = _json_columns(con, table, keys_path)
+            out.extend(inner or [keys_path])
+        else:
+            out.append(keys_path)
+    return out
 
 
 def _is_utf16(path: Path) -> bool:
@@ -192,6 +362,8 @@ def _describe(con: Any, scan: str, source: str) -> list[tuple[str, str]]:
         message = str(exc).splitlines()[0]
         if "not utf-8" in str(exc).lower():
             raise DataLoadError(_NOT_UTF8, source=source) from exc
+        if "gzip" in message.lower():
+            message += "; the pandas engine (--engine pandas) reads what a cut gzip holds"
         raise DataLoadError(f"cannot be read: {message}", source=source) from exc
     return [(str(r[0]), str(r[1]).upper()) for r in rows]
 
@@ -405,18 +577,30 @@ def _file_view(
     skips: dict[int, int] | None = None,
     commas: dict[int, dict[str, bool]] | None = None,
     decide: Collection[int] = (),
+    *,
+    scan: str | None = None,
+    keep: Mapping[str, str] | None = None,
 ) -> tuple[str, dict[str, str], bool, bool]:
     """SQL of one file as normalised rows: src, line, id, topic, t_us, measures' inputs, reason,
     bad_column, raw, recheck; plus the resolved mapping, whether the time column is text and
     whether some number column's comma convention is undecided. Lines skipped above the header
     (an export's metadata) are recorded in ``skips[index]``; the comma convention of the text
     number columns (decimal comma or not) in ``commas[index]``, decided by one aggregate query
-    when ``index`` is in ``decide`` (else undecided: see :func:`_number_text_sql`)."""
+    when ``index`` is in ``decide`` (else undecided: see :func:`_number_text_sql`).
+
+    ``scan``: read this table instead of the file (another engine's batch of the file's rows,
+    with ``file_row_number`` = line - 1); ``keep``: its columns passed through as they are,
+    ``{column: output name}`` (columns named ``__esc_...`` are not the file's own)."""
+    keep = dict(keep or {})
     source = str(path)
-    kind = _file_kind(path)
-    scan = _scan_sql(path, kind, index)
+    kind = "parquet" if scan is not None else _file_kind(path)
+    scan = scan if scan is not None else _scan_sql(path, kind, index)
     described = _describe(con, scan, source)
-    types = {name: dtype for name, dtype in described if name != "file_row_number"}
+    types = {
+        name: dtype
+        for name, dtype in described
+        if name != "file_row_number" and not name.startswith(_HIDDEN)
+    }
     resolved = _resolve(list(types), columns, source)
     skip = _metadata_lines(con, path) if kind == "csv" and "created_at" not in resolved else 0
     if skip:  # the header is below metadata lines ("Report:,...", a blank line)
@@ -552,10 +736,11 @@ def _file_view(
     selects.append(f"CASE {reason_case} END AS reason")
     selects.append(f"CASE {raw_case} END AS raw" if raw_case else "CAST(NULL AS VARCHAR) AS raw")
     selects.append(f"CASE {column_case} END AS bad_column")
-    if kind == "parquet":
+    if kind in ("parquet", "json"):
         selects.append("file_row_number + 1 AS line")
     else:  # header = line skip + 1; rows DuckDB rejected not counted (see _fetch_quarantine)
         selects.append(f"row_number() OVER () + {skip + 1} AS line")
+    selects.extend(f"{_quote_ident(name)} AS {_quote_ident(alias)}" for name, alias in keep.items())
     inner = prepared.wrap(scan)
     sql = f"SELECT {', '.join(selects)} FROM ({inner})"
     return sql, resolved, not time_type.startswith(("TIMESTAMP", "DATE")), bool(rechecks)
@@ -583,21 +768,33 @@ def aggregate_counts(
     score_sentiment: bool = True,
     glob: bool = False,
     plan: Any = None,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
 ) -> tuple[pd.DataFrame, Any, pd.DataFrame]:
     """Scan the files in DuckDB → (measures per topic × window, LoadSummary, quarantine).
 
     Usually two scans: the ids (hashed, for the duplicate check) and one pass computing the
     measures and the quarantine reason counts together. Extra scans only when needed: repeated
-    id hashes, times DuckDB cannot parse, sentiment to score from text, quarantined rows."""
+    id hashes, times DuckDB cannot parse, sentiment to score from text, quarantined rows.
+    DuckDB uses at most ``memory_limit`` (e.g. ``"500MB"``) and spills to a temporary
+    directory, removed afterwards."""
     import duckdb
-
 
     files = _check_paths(paths, glob)
     step_us = int(freq.value // 1000)
+    spill = tempfile.mkdtemp(prefix="esc-duckdb-")
     con = duckdb.connect()
     try:
-        for path in files:
+        try:
+            con.execute(f"SET memory_limit = {_quote_literal(str(memory_limit))}")
+        except duckdb.Error as exc:
+            raise DataLoadError(
+                f"memory limit {memory_limit!r} not understood; write it like '500MB' or '2GB'"
+            ) from exc
+        con.execute(f"SET temp_directory = {_quote_literal(spill)}")
+        for index, path in enumerate(files):
             _check_exact(con, path)
+            if _file_kind(path) == "json":
+                _load_json_lines(con, path, index)
         try:
             con.execute(f"SET TimeZone = {_quote_literal(tz or 'UTC')}")
         except duckdb.Error as exc:
@@ -617,7 +814,8 @@ def aggregate_counts(
 
         # 1. duplicate ids among valid rows: 64-bit hashes of every id sorted in numpy (much
         # cheaper than a 10-M-group hash aggregate); only repeated hashes are checked exactly
-        repeated = _repeated_id_hashes(con) if has_ids else np.empty(0, dtype="uint64")
+        in_numpy = sum(p.stat().st_size for p in files) <= _NUMPY_ID_BYTES
+        repeated = _repeated_id_hashes(con, in_numpy) if has_ids else np.empty(0, dtype="uint64")
         fallback_tried = False
         if len(repeated) and undecided:  # validity must be final before duplicates are known
             recheck = con.execute("SELECT DISTINCT src FROM rows_all WHERE recheck").fetchall()
@@ -685,6 +883,7 @@ def aggregate_counts(
                 accepted_filter,
                 malformed=bool(n_malformed),
                 others=sum(reason_counts.values()) > n_malformed,
+                id_columns=id_columns_of(mappings),
             )
             if sum(reason_counts.values())
             else pd.DataFrame({c: pd.Series(dtype="str") for c in QUARANTINE_COLUMNS}).astype(
@@ -699,10 +898,12 @@ def aggregate_counts(
         ) from exc
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
     counts = _dense_grid(agg, step_us)
     if plan_rows is not None:
         counts = merge_plan_measures(counts, plan_rows, plan)
+    counts.attrs[CARRIED_ATTR] = sorted({c for m in mappings for c in m})
     summary = _make_summary(
         files,
         rows_read=rows_read,
@@ -769,8 +970,16 @@ def _create_rows_view(
     return mappings, text_time, undecided
 
 
-def _repeated_id_hashes(con: Any) -> np.ndarray:
-    """Hashes that occur more than once among the non-missing ids (sorted, unique)."""
+def _repeated_id_hashes(con: Any, in_numpy: bool = True) -> np.ndarray:
+    """Hashes that occur more than once among the non-missing ids (sorted, unique): every
+    hash sorted in numpy (fast, memory grows with the rows), or with ``in_numpy=False`` a
+    DuckDB aggregate that spills to disk beyond its memory limit."""
+    if not in_numpy:
+        found = con.execute(
+            "SELECT h FROM (SELECT hash(mention_id) AS h FROM rows_all"
+            " WHERE mention_id IS NOT NULL) GROUP BY h HAVING count(*) > 1 ORDER BY h"
+        ).fetchnumpy()["h"]
+        return np.asarray(found, dtype="uint64")
     table = con.sql(
         "SELECT CASE WHEN mention_id IS NULL THEN NULL ELSE hash(mention_id) END AS h"
         " FROM rows_all"
@@ -956,7 +1165,11 @@ def _score_missing_sentiment(
         if "text" not in resolved:
             continue
         kind, skip = _file_kind(path), skips.get(index, 0)
-        line = "file_row_number + 1" if kind == "parquet" else f"row_number() OVER () + {skip + 1}"
+        line = (
+            "file_row_number + 1"
+            if kind in ("parquet", "json")
+            else f"row_number() OVER () + {skip + 1}"
+        )
         parts.append(
             f"SELECT {index} AS src, {line} AS line, CAST({_quote_ident(resolved['text'])}"
             f" AS VARCHAR) AS text FROM {_scan_sql(path, kind, index, skip)}"
@@ -997,8 +1210,9 @@ def _collect_malformed(con: Any, files: list[Path], skips: Mapping[int, int]) ->
     tables = {
         str(r[0])
         for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, ?)",
-            [_REJECTS],
+            "SELECT table_name FROM duckdb_tables() WHERE temporary AND"
+            " (starts_with(table_name, ?) OR starts_with(table_name, ?))",
+            [_REJECTS, _JSON_LINES],
         ).fetchall()
     }
     structural = ", ".join(_quote_literal(t) for t in _MALFORMED_ERRORS)
@@ -1006,9 +1220,18 @@ def _collect_malformed(con: Any, files: list[Path], skips: Mapping[int, int]) ->
         f"SELECT {index} AS src, line, rtrim(ltrim(any_value(csv_line), {_NEWLINES}), {_NEWLINES})"
         f" AS raw, bool_and(error_type IN ({structural})) AS structural,"
         " any_value(error_type) FILTER (WHERE error_type NOT IN"
-        f" ({structural})) AS other_error FROM {_REJECTS}{index} GROUP BY line"
+        f" ({structural})) AS other_error, false AS exact FROM {_REJECTS}{index} GROUP BY line"
         for index in range(len(files))
         if f"{_REJECTS}{index}" in tables
+    ]
+    # JSON lines that are not an object: their line numbers are the file's (exact)
+    parts += [
+        f"SELECT {index} AS src, line, left(trim(j, {_SPACES}), {_RAW_LIMIT}) AS raw,"
+        " true AS structural,"
+        f" CAST(NULL AS VARCHAR) AS other_error, true AS exact FROM {_JSON_LINES}{index}"
+        " WHERE NOT object"
+        for index in range(len(files))
+        if f"{_JSON_LINES}{index}" in tables
     ]
     if not parts:
         return 0
@@ -1029,6 +1252,8 @@ def _collect_malformed(con: Any, files: list[Path], skips: Mapping[int, int]) ->
         )
         raise DataLoadError(message, source=str(files[index]), lines=[line])
     for index in sorted(per_file):
+        if _file_kind(files[index]) != "csv":
+            continue
         scan = _scan_sql(files[index], "csv", index, skips.get(index, 0))
         if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {scan} LIMIT 1)").fetchone()[0]:
             continue
@@ -1047,12 +1272,27 @@ def _collect_malformed(con: Any, files: list[Path], skips: Mapping[int, int]) ->
     return int(sum(per_file.values()))
 
 
+def _id_column_sql(id_columns: Sequence[str]) -> str:
+    """SQL naming, per file (``src``), the id column a duplicate is reported under: the
+    file's own name for it, as the loader reports it."""
+    if not id_columns:
+        return "'mention_id'"
+    names = ", ".join(_quote_literal(n) for n in id_columns)
+    return f"list_value({names})[src + 1]"
+
+
+def id_columns_of(mappings: Sequence[Mapping[str, str]]) -> list[str]:
+    """Each file's own name of its id column (``mention_id`` when it has none)."""
+    return [m.get("mention_id", "mention_id") for m in mappings]
+
+
 def _fetch_quarantine(
     con: Any,
     files: list[Path],
     accepted_filter: str,
     malformed: bool = False,
     others: bool = True,
+    id_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Quarantined rows in file order (at most QUARANTINE_FETCH_LIMIT); ``others=False`` when
     all are malformed rows, which then come from the small ``malformed`` table alone (no scan).
@@ -1063,7 +1303,8 @@ def _fetch_quarantine(
     sources = ", ".join(_quote_literal(str(p)) for p in files)
     rows = (
         f"SELECT src, line, coalesce(reason, {_quote_literal(REASON_DUPLICATE_ID)}) AS reason,"
-        " CASE WHEN reason IS NULL THEN 'mention_id' ELSE bad_column END AS \"column\","
+        f" CASE WHEN reason IS NULL THEN {_id_column_sql(id_columns)} ELSE bad_column END"
+        ' AS "column",'
         " CASE WHEN reason IS NULL THEN mention_id ELSE coalesce(raw, '') END AS raw"
         f" FROM rows_all r WHERE NOT ({accepted_filter})"
     )
@@ -1075,7 +1316,8 @@ def _fetch_quarantine(
     elif malformed:
         shifts = (
             "SELECT src, line - 1 - j AS kept_before, max(j) AS shift FROM (SELECT src, line,"
-            " row_number() OVER (PARTITION BY src ORDER BY line) AS j FROM malformed)"
+            " row_number() OVER (PARTITION BY src ORDER BY line) AS j FROM malformed"
+            " WHERE NOT exact)"
             " GROUP BY ALL"
         )
         rows = (
@@ -1158,3 +1400,100 @@ def _make_summary(
         "sentiment_estimated": bool(estimated),
     }
     return LoadSummary(**fields)
+
+
+# --- shared with the Spark engine (which runs this SQL on each batch of rows) ---------------
+
+
+def normalized_rows_sql(
+    con: Any,
+    index: int,
+    source: str,
+    scan: str,
+    columns: Mapping[str, str] | None,
+    topic: str | None,
+    *,
+    time_fallback: bool = False,
+    decimal_comma: Mapping[str, bool] | None = None,
+    keep: Mapping[str, str] | None = None,
+) -> tuple[str, dict[str, str], bool]:
+    """SQL turning the rows of table ``scan`` (one file's columns, ``file_row_number`` = its
+    line - 1) into this engine's normalised rows (validation and quarantine reasons included):
+    (SQL, resolved mapping, whether the time column is text). ``decimal_comma``: per text
+    number column, whether its file writes decimal commas (None: undecided, rows needing the
+    decision get the reason ``RECHECK_REASON``); ``time_fallback``: the SQL reads times it
+    cannot parse from a ``time_fallback(raw, us)`` table."""
+    commas = {index: dict(decimal_comma)} if decimal_comma is not None else {}
+    sql, resolved, text_time, _ = _file_view(
+        con, index, Path(source), columns, topic, time_fallback, None, commas, (),
+        scan=scan, keep=keep,
+    )
+    return sql, resolved, text_time
+
+
+def comma_decision_sql(
+    scan: str, types: Mapping[str, str], resolved: Mapping[str, str]
+) -> tuple[list[str], str]:
+    """(canonical number columns written as text, SQL of one row with each one's comma
+    decision over ``scan``: false = some value has a decimal comma, true = all commas group
+    thousands, NULL = no comma)."""
+    names = [
+        c
+        for c in (*_COUNT_COLUMNS, "sentiment")
+        if c in resolved and not _is_numeric(types[resolved[c]])
+    ]
+    if not names:
+        return [], ""
+    aggregates = ", ".join(
+        _comma_decision_sql(_quote_ident(resolved[c]), types[resolved[c]]) for c in names
+    )
+    return names, f"SELECT {aggregates} FROM {scan}"
+
+
+def column_types(con: Any, scan: str, source: str) -> dict[str, str]:
+    """DuckDB's type of each column of ``scan``."""
+    return dict(_describe(con, scan, source))
+
+
+#: Reason of rows whose number columns' comma convention must be decided first (never shown).
+RECHECK_REASON = _RECHECK
+
+
+def dense_measures(agg: pd.DataFrame, step_us: int) -> pd.DataFrame:
+    """Per (topic, window ``w`` in epoch µs) measures → the full topic × window grid."""
+    return _dense_grid(agg, step_us)
+
+
+def make_summary(sources: Sequence[str], **fields: Any) -> Any:
+    """The LoadSummary of an aggregation (as this engine words it) over ``sources``."""
+    return _make_summary([Path(s) for s in sources], **fields)
+
+
+def json_lines_sql(
+    columns: Sequence[tuple[str, ...]], lines: str, keep: Sequence[str] = ()
+) -> tuple[str, str]:
+    """(SQL of the objects of table ``lines(line, j, *keep)`` as text columns, one per key
+    path, with ``file_row_number`` and ``keep``; SQL of its lines that are not a JSON object,
+    ``*keep, line, raw``): the JSON-lines rules of :func:`_load_json_lines` for another
+    engine's batch."""
+    kept = "".join(f"{_quote_ident(k)}, " for k in keep)
+    parsed = (
+        f"SELECT {kept}line, j, object, CASE WHEN object THEN CAST(j AS JSON) END AS o FROM"
+        f" (SELECT {kept}line, j, coalesce(CASE WHEN json_valid(j) THEN json_type(j) ="
+        f" 'OBJECT' END, false) AS object FROM {lines} WHERE trim(j, {_SPACES}) <> '')"
+    )
+    selects = [f"{kept}line - 1 AS file_row_number"] + [
+        f"json_extract_string(o, {_json_path(keys)}) AS {_quote_ident('.'.join(keys))}"
+        for keys in columns
+    ]
+    rows = f"SELECT {', '.join(selects)} FROM ({parsed}) WHERE object"
+    bad = (
+        f"SELECT {kept}line, left(trim(j, {_SPACES}), {_RAW_LIMIT}) AS raw FROM ({parsed})"
+        " WHERE NOT object"
+    )
+    return rows, bad
+
+
+def file_kind(path: Path) -> str:
+    """"parquet", "csv" or "json" (JSON lines) of a local file, as this engine reads it."""
+    return _file_kind(path)

@@ -20,6 +20,11 @@ MAX_GRID_CELLS = 50_000_000
 WINDOW_DTYPE = "datetime64[us, UTC]"
 
 
+#: Key of an engine's counts ``attrs``: the canonical mention columns its files carried (so
+#: that the features say which measures the input could not provide).
+CARRIED_ATTR = "carried_columns"
+
+
 def window_length(freq: str | pd.Timedelta | Any) -> pd.Timedelta:
     """Validate a window length (``"1h"``, ``"5min"``, ``pd.Timedelta(...)``) and return it.
 

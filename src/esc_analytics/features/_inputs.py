@@ -9,7 +9,7 @@ returns them together as :class:`Inputs`, whose ``summary()`` says what was read
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from ._build import (
     features_from_series,
     mark_absent_features,
 )
+from ._files import FREQ_ATTR, read_features
 from ._grid import window_length
 
 #: The file names a data folder holds (those of the bundled sample, ``esc-analytics sample``).
@@ -72,6 +73,8 @@ class Inputs:
                 s = loaded.summary
                 headline = f"{s.kind + ':':<11}{s}  ({s.source})"
                 lines.extend(load_summary_lines(s, headline=headline))
+        if "features" in self.sources:
+            lines.append(f"{'features:':<11}read from {self.sources['features']}")
         if self.planned_events is not None:
             lines.append(
                 f"planned events: {len(self.planned_events)}, kept out of the baselines"
@@ -199,6 +202,7 @@ def load_inputs(
     project: str | Path | Project | None = None,
     incident_columns: Mapping[str, str] | None = None,
     severity_map: Mapping[str, int] | None = None,
+    features_path: str | Path | None = None,
 ) -> Inputs:
     """Load a data folder's inputs and build its features.
 
@@ -223,6 +227,11 @@ def load_inputs(
     for in the project's folder (by the names above); a plan it does not name is the bundled
     starter plan (said in ``summary()``). None: no project (:func:`find_project` finds one
     from the working directory or ``$ESC_ANALYTICS_PROJECT``).
+
+    ``features_path``: a features file written by ``esc-analytics aggregate`` (on any
+    engine, e.g. a Spark job over the data lake; see :func:`read_features`) replaces the
+    aggregation: its features are used as they are, its window length is the file's; the
+    mentions are then loaded only when ``mentions`` is given (to show posts and texts).
 
     Raises :class:`~esc_analytics.DataLoadError` when no mention (or volume row) is usable,
     with the load's summary and notes in the message."""
@@ -254,6 +263,13 @@ def load_inputs(
         freq = freq if freq is not None else proj.freq
     folder = _Folder(data_dir)
     mapping = dict(columns) if columns else None
+    if features_path is not None:
+        inputs = _from_features_file(
+            features_path, folder, incidents=incidents, policy=policy, tz=tz, freq=freq,
+            mentions=mentions, columns=mapping, incident_columns=incident_columns,
+            severity_map=severity_map,
+        )  # fmt: skip
+        return replace(inputs, sources={**sources, **inputs.sources})
     if series is not None:
         mentions_load = None
         series_load = load_series(_many(series), columns=mapping, tz=tz)
@@ -315,6 +331,62 @@ def load_inputs(
         series=series_load,
         incidents=incidents_load,
         planned_events=planned,
+        policy=plan,
+        features=features,
+        freq=step,
+        sources=sources,
+    )
+
+
+def _from_features_file(
+    path: str | Path,
+    folder: _Folder,
+    *,
+    incidents: Source | bool | None,
+    policy: str | Path | Policy | bool | None,
+    tz: str | None,
+    freq: str | pd.Timedelta | None,
+    mentions: Source | None = None,
+    columns: Mapping[str, str] | None = None,
+    incident_columns: Mapping[str, str] | None = None,
+    severity_map: Mapping[str, int] | None = None,
+) -> Inputs:
+    """:class:`Inputs` of a features file (planned events are already in its baselines), with
+    the incident log and the plan as :func:`load_inputs` reads them, and the mentions only
+    when given."""
+    features = read_features(path)
+    step = features.attrs[FREQ_ATTR]
+    if freq is not None and window_length(freq) != step:
+        raise DataLoadError(
+            f"the features file has windows of {step}, not {window_length(freq)}: leave freq "
+            "unset or aggregate again with that window length",
+            source=str(path),
+        )
+    incidents_load = None
+    if incidents is not False:
+        incidents_load = load_incidents(
+            folder.path("incidents") if incidents is None else incidents,
+            tz=tz,
+            columns=dict(incident_columns) if incident_columns else None,
+            severity_map=dict(severity_map) if severity_map else None,
+        )
+    sources = {"features": str(path)}
+    plan = None
+    if policy is not False:
+        given = folder.optional("policy") if policy is None else policy
+        if isinstance(given, Policy):
+            plan = given
+        elif given is not None:
+            plan = load_policy(given)
+            sources["policy"] = str(given)
+    mentions_load = (
+        load_mentions(_many(mentions), columns=columns, tz=tz) if mentions is not None else None
+    )
+    return Inputs(
+        mentions=mentions_load,
+        series=None,
+        incidents=incidents_load,
+        planned_events=None,
         policy=plan,
         features=features,
         freq=step,
