@@ -75,6 +75,7 @@ bench: $(VENV)/.stamp-all
 	$(BIN)/python benchmarks/calibrate.py
 	$(BIN)/python benchmarks/widgets.py
 	$(BIN)/python benchmarks/export.py
+	$(BIN)/python benchmarks/report.py
 	$(BIN)/python benchmarks/nab_realtweets.py
 
 sample: $(VENV)/.stamp-core

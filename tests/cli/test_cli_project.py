@@ -163,8 +163,8 @@ def test_explicit_options_win_over_the_project(
     assert f"looked for {other / 'gone.csv'}" in err or str(other / "gone.csv") in err
     code, _, err = _run(capsys, "check", "--no-project")
     assert code == 2
-    assert "no input: give --mentions FILE... or --series FILE..." in _one_error_line(
-        err, "check")
+    expected = "no input: give --mentions FILE..., --series FILE... or --features FILE"
+    assert expected in _one_error_line(err, "check")
 
 
 def test_project_paths_are_read_against_its_folder_not_the_working_directory(

@@ -285,10 +285,14 @@ def apply_project(args: argparse.Namespace) -> None:
         _fill_from(args, project)
     if getattr(args, "files", None) == [] or (
         hasattr(args, "mentions") and not args.mentions and not args.series
+        and not getattr(args, "features", None)
     ):
         where = (f"the project {project.path} names none" if project is not None
                  else f"no project file ({Path.cwd() / PROJECT_FILE} not found)")
-        option = "FILE..." if hasattr(args, "files") else "--mentions FILE... or --series FILE..."
+        option = "FILE..." if hasattr(args, "files") else (
+            "--mentions FILE..., --series FILE... or --features FILE"
+            if hasattr(args, "features") else "--mentions FILE... or --series FILE..."
+        )
         raise EscAnalyticsError(
             f"no input: give {option}, or name your data in a project file ({where}; "
             "'esc-analytics init' writes one)"
@@ -564,6 +568,7 @@ def _features_file(args: argparse.Namespace) -> Any:
         f"features {args.features}: {len(features)} windows over {topics} topic(s)",
         {"source": args.features, "kind": "features", "windows": len(features)},
     )
+    _report_features(args, features, None)
     return features
 
 

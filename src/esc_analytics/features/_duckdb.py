@@ -1384,7 +1384,8 @@ def _make_summary(
         parts.append("offsets converted to UTC")
     if accepted - with_offset > 0 or not parts:
         parts.append(
-            f"naive times taken as {tz} and converted to UTC" if tz else "naive times taken as UTC"
+            f"naive times taken as {tz} and converted to UTC" if tz and tz != "UTC"
+            else "naive times taken as UTC"
         )
     note = "; ".join(parts)
     reasons = {k: int(v) for k, v in sorted(reasons.items()) if v}
