@@ -286,14 +286,7 @@ def load_inputs(
             f"no usable {what} ({'; '.join([str(summary), *summary.notes])})",
             source=summary.source,
         )
-    incidents_load = None
-    if incidents is not False:
-        incidents_load = load_incidents(
-            folder.path("incidents") if incidents is None else incidents,
-            tz=tz,
-            columns=dict(incident_columns) if incident_columns else None,
-            severity_map=dict(severity_map) if severity_map else None,
-        )
+    incidents_load = _incident_log(folder, incidents, tz, incident_columns, severity_map)
     planned = None
     if planned_events is not False:
         given = folder.optional("planned_events") if planned_events is None else planned_events
@@ -301,14 +294,7 @@ def load_inputs(
             planned = load_planned_events(given, tz=tz)
             if not isinstance(given, pd.DataFrame):
                 sources["planned_events"] = str(given)
-    plan = None
-    if policy is not False:
-        given = folder.optional("policy") if policy is None else policy
-        if isinstance(given, Policy):
-            plan = given
-        elif given is not None:
-            plan = load_policy(given)
-            sources.setdefault("policy", str(given))
+    plan = _plan(folder, policy, sources)
     if series_load is not None:
         step = window_length(freq) if freq is not None else None
         parts = [
@@ -362,23 +348,9 @@ def _from_features_file(
             "unset or aggregate again with that window length",
             source=str(path),
         )
-    incidents_load = None
-    if incidents is not False:
-        incidents_load = load_incidents(
-            folder.path("incidents") if incidents is None else incidents,
-            tz=tz,
-            columns=dict(incident_columns) if incident_columns else None,
-            severity_map=dict(severity_map) if severity_map else None,
-        )
+    incidents_load = _incident_log(folder, incidents, tz, incident_columns, severity_map)
     sources = {"features": str(path)}
-    plan = None
-    if policy is not False:
-        given = folder.optional("policy") if policy is None else policy
-        if isinstance(given, Policy):
-            plan = given
-        elif given is not None:
-            plan = load_policy(given)
-            sources["policy"] = str(given)
+    plan = _plan(folder, policy, sources)
     mentions_load = (
         load_mentions(_many(mentions), columns=columns, tz=tz) if mentions is not None else None
     )
@@ -392,6 +364,36 @@ def _from_features_file(
         freq=step,
         sources=sources,
     )
+
+
+def _incident_log(
+    folder: _Folder,
+    incidents: Source | bool | None,
+    tz: str | None,
+    columns: Mapping[str, str] | None,
+    severity_map: Mapping[str, int] | None,
+) -> LoadResult | None:
+    """The incident log (the folder's when None; not read when False)."""
+    if incidents is False:
+        return None
+    return load_incidents(
+        folder.path("incidents") if incidents is None else incidents,
+        tz=tz,
+        columns=dict(columns) if columns else None,
+        severity_map=dict(severity_map) if severity_map else None,
+    )
+
+
+def _plan(folder: _Folder, policy: Any, sources: dict[str, str]) -> Policy | None:
+    """The escalation plan (the folder's policy.yaml when None; none when False); where it
+    came from goes in ``sources`` unless already said (the project's starter plan)."""
+    if policy is False:
+        return None
+    given = folder.optional("policy") if policy is None else policy
+    if isinstance(given, Policy) or given is None:
+        return given
+    sources.setdefault("policy", str(given))
+    return load_policy(given)
 
 
 def _many(source: Any) -> Any:

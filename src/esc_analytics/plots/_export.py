@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .._util.atomic import atomic_write_bytes
-from .._util.chromium import find_chromium
+from .._util.chromium import use_chromium
 from .._util.errors import EscAnalyticsError
 
 FORMATS = ("png", "svg", "pdf", "jpeg", "webp")
@@ -94,13 +94,7 @@ def export_figures(
         raise EscAnalyticsError(f"{out_dir}: not a folder (figures are written into a folder)")
     if not named:
         return []
-    browser = find_chromium()
-    if browser is None:
-        raise EscAnalyticsError(
-            "exporting figures needs Chromium: install it with 'sudo apt-get install -y chromium'"
-            " (or set BROWSER_PATH to a Chrome/Chromium executable)"
-        )
-    os.environ["BROWSER_PATH"] = browser
+    browser = use_chromium()
     opts = {
         k: v
         for k, v in {"format": fmt, "width": width, "height": height, "scale": scale}.items()

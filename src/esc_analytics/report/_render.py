@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .._util.atomic import atomic_write_bytes
-from .._util.chromium import find_chromium
+from .._util.chromium import find_chromium, use_chromium
 from .._util.errors import EscAnalyticsError
 from .._util.html import script_json
 from .._util.progress import PROGRESS_ENV, Quiet
@@ -649,13 +649,7 @@ def export_figure(
         )
     if not hasattr(fig, "to_image"):
         raise EscAnalyticsError(f"expected a plotly Figure, got {type(fig).__name__}")
-    browser = find_chromium()
-    if browser is None:
-        raise EscAnalyticsError(
-            "exporting figures needs Chromium: install it with 'sudo apt-get install -y chromium'"
-            " (or set BROWSER_PATH to a Chrome/Chromium executable)"
-        )
-    os.environ["BROWSER_PATH"] = browser
+    browser = use_chromium()
     try:
         data = fig.to_image(format=fmt, width=width, height=height, scale=scale)
     except Exception as exc:  # kaleido/choreographer raise their own types
