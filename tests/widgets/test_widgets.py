@@ -215,3 +215,26 @@ def test_tuner_sends_only_what_changed_and_decimates_long_traces(tmp_path):
     tuner.sliders["tier1__volume_ratio"].value = 3.5  # the threshold line moves: its y only
     traces = dict(zip(sent[0][1], [sent[0][0]] * len(sent[0][1]), strict=True))
     assert 2 in traces and 0 not in traces and 1 not in traces
+
+
+def _buttons(widget):
+    """Every ipywidgets Button under ``widget`` (walking children)."""
+    import ipywidgets as W
+
+    found = [widget] if isinstance(widget, W.Button) else []
+    for child in getattr(widget, "children", ()):
+        found.extend(_buttons(child))
+    return found
+
+
+def test_buttons_carry_no_icon_font(tmp_path):
+    # icon fonts are not in a rendered report: an icon there is an empty box before the text
+    feats, inc = _features(), _incidents()
+    controllers = [
+        ThresholdTuner(feats, inc, POLICY, _Calibration(POLICY, feats, inc), save_dir=tmp_path),
+        RetroReviewer(feats, inc, POLICY, notes_dir=tmp_path / "notes"),
+    ]
+    for controller in controllers:
+        buttons = _buttons(controller.widget)
+        assert buttons, type(controller).__name__
+        assert [b.description for b in buttons if b.icon] == []

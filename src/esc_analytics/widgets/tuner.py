@@ -258,10 +258,10 @@ class ThresholdTuner(DisplayMixin):
         self.tier_picker.add_class("esc-tier-picker")
         self.tier_picker.observe(self._on_topic, names="value")
 
-        def button(text: str, icon: str, css: str, tip: str, **kw: Any) -> W.Button:
+        # text only: icon fonts are not in a rendered report (empty boxes there)
+        def button(text: str, css: str, tip: str, **kw: Any) -> W.Button:
             b = W.Button(
                 description=text,
-                icon=icon,
                 tooltip=tip,
                 layout=W.Layout(width="auto", min_width="max-content", flex="0 0 auto"),
                 **kw,
@@ -270,16 +270,15 @@ class ThresholdTuner(DisplayMixin):
             return b
 
         self.plan_button = button(
-            "team's plan", "undo", "esc-plan", "back to the plan the tuner started from"
+            "team's plan", "esc-plan", "back to the plan the tuner started from"
         )
         self.plan_button.on_click(lambda _b: self.reset_to_plan())
         self.reset_button = button(
-            "calibrated", "magic", "esc-reset", "set every slider to its calibrated value"
+            "calibrated", "esc-reset", "set every slider to its calibrated value"
         )
         self.reset_button.on_click(lambda _b: self.reset())
         self.save_button = button(
             "save policy",
-            "save",
             "esc-save",
             "write policy-vNNN.yaml and its backtest summary",
             button_style="primary",
