@@ -174,6 +174,20 @@ def _no_progress(message: str) -> None:
 # --- parameters -----------------------------------------------------------------------------
 
 
+def _encrypt_kernel_transport(client: Any) -> None:
+    """Ask for CurveZMQ between the render and its kernel where pyzmq and the kernel support
+    it: ipykernel warns on every start over plain TCP ("Kernel is running over TCP without
+    encryption"), a line that would otherwise open every render's and demo's output."""
+    import zmq
+
+    if not zmq.has("curve"):
+        return
+    manager = client.create_kernel_manager()
+    if hasattr(manager, "transport_encryption"):
+        manager.transport_encryption = "auto"  # only when the kernelspec declares support
+    client.km = manager
+
+
 def _read_notebook(path: str | os.PathLike[str]) -> Any:
     """Read a notebook file (nbformat v4), with a clear error when it is missing or invalid."""
     import nbformat
@@ -396,6 +410,7 @@ def execute_notebook(
         resources={"metadata": {"path": str(workdir)}},
         on_cell_start=on_cell_start,
     )
+    _encrypt_kernel_transport(client)
     started = time.perf_counter()
     report(f"executing {path} ({code_cells} code cells, cwd {workdir})")
     # a bar over the cells on a terminal (after the message above: never on its line); the
