@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,17 +22,10 @@ from pathlib import Path
 from esc_analytics.report import render_notebook
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "04_retrospective.ipynb"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from browser_utils import CHROMIUM_ARGS as ARGS  # noqa: E402  (the tests' chromium flags)
+
 CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-dev-shm-usage",
-]
 DRAWN = """() => {
   const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
   return document.readyState === 'complete' && plots.length >= %d

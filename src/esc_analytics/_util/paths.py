@@ -48,6 +48,19 @@ def notebooks_dir() -> Path:
 GLOB_CHARACTERS = "*?["
 
 
+def path_names(items: Any, *, what: str = "expected") -> list[str]:
+    """The names of ``items`` (a path or a list of paths) as strings, in order; a
+    DataLoadError for anything else (``what`` opens the message)."""
+    if isinstance(items, str | os.PathLike):
+        items = [items]
+    try:
+        return [os.fspath(item) for item in items]
+    except TypeError as exc:
+        raise DataLoadError(
+            f"{what} a path or a list of paths, got {type(items).__name__}"
+        ) from exc
+
+
 def input_paths(items: Any, *, glob: bool = False) -> list[Path]:
     """The files named by ``items`` (a path or a list of paths), exactly as given.
 
@@ -55,14 +68,7 @@ def input_paths(items: Any, *, glob: bool = False) -> list[Path]:
     their neighbours. Only with ``glob=True`` (the CLI's ``--glob``) is each item a pattern,
     expanded in sorted order; a pattern matching nothing is an error. A name that does not
     exist and looks like a pattern says how to ask for the expansion."""
-    if isinstance(items, str | os.PathLike):
-        items = [items]
-    try:
-        names = [os.fspath(item) for item in items]
-    except TypeError as exc:
-        raise DataLoadError(
-            f"expected a path or a list of paths, got {type(items).__name__}"
-        ) from exc
+    names = path_names(items)
     out: list[Path] = []
     for name in names:
         if glob:

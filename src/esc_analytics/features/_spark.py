@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .._util.errors import DataLoadError
+from .._util.paths import path_names
 from .._util.schema import (
     NEGATIVE_SENTIMENT_BAR,
     QUARANTINE_COLUMNS,
@@ -817,14 +818,7 @@ def aggregate_counts_spark(
 
 
 def _names(paths: Any) -> list[str]:
-    if isinstance(paths, str | os.PathLike):
-        paths = [paths]
-    try:
-        names = [os.fspath(p) for p in paths]
-    except TypeError as exc:
-        raise DataLoadError(
-            f"the Spark engine reads paths (a path or a list of paths), got {type(paths).__name__}"
-        ) from exc
+    names = path_names(paths, what="the Spark engine reads paths:")
     if not names:
         raise DataLoadError("no input files given")
     return names

@@ -219,3 +219,8 @@ def notes_file_stem(incident_id: object) -> str:
     prefix = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-")[:40] or "incident"
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return f"{prefix}~{digest}"
+
+
+def bullet_list(items: list[str]) -> str:
+    """A drafted section's Markdown bullets (one per item), or a placeholder when empty."""
+    return "\n".join(f"- {s}" for s in items) if items else "- (nothing stands out)"

@@ -22,7 +22,7 @@ from .._util.format import format_hours, format_time
 from .._util.html import markdown_text
 from .._util.times import to_utc, utc_timestamp
 from ..escalations._escalations import Escalations
-from ._notes import notes_to_markdown
+from ._notes import bullet_list, notes_to_markdown
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -434,13 +434,10 @@ def _draft_period_sections(
         questions.append("No incident was logged in the period: was nothing missed from the log?")
     questions.append("Who owns follow-up on each improvement, and by when?")
 
-    def bullets(items: list[str]) -> str:
-        return "\n".join(f"- {s}" for s in items) if items else "- (nothing stands out)"
-
     return {
         "scope": "\n".join(scope_lines),
-        "went_well": bullets(well),
-        "did_not_go_well": bullets(notwell),
-        "improvements": bullets(improve),
-        "open_questions": bullets(questions),
+        "went_well": bullet_list(well),
+        "did_not_go_well": bullet_list(notwell),
+        "improvements": bullet_list(improve),
+        "open_questions": bullet_list(questions),
     }

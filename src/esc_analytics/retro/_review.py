@@ -25,7 +25,7 @@ from .._util.times import UTC_DTYPE, to_utc, to_utc_ns, utc_timestamp
 from ..backtesting._matching import DEFAULT_MAX_EARLY, MatchRules, in_match_interval
 from ..escalations._escalations import Escalations
 from ..escalations._evaluate import evaluate
-from ._notes import SECTION_TITLES, SECTIONS, notes_to_markdown
+from ._notes import SECTION_TITLES, SECTIONS, bullet_list, notes_to_markdown
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -987,15 +987,12 @@ def _draft_sections(
         )
     questions.append("Who owns follow-up on each improvement, and by when?")
 
-    def bullets(items: list[str]) -> str:
-        return "\n".join(f"- {s}" for s in items) if items else "- (nothing stands out)"
-
     return {
         "scope": "\n".join(scope),
-        "went_well": bullets(well),
-        "did_not_go_well": bullets(notwell),
-        "improvements": bullets(imp_lines),
-        "open_questions": bullets(questions),
+        "went_well": bullet_list(well),
+        "did_not_go_well": bullet_list(notwell),
+        "improvements": bullet_list(imp_lines),
+        "open_questions": bullet_list(questions),
         "_outcome": outcome,
     }
 
