@@ -8,8 +8,10 @@ Screenshots go to test-artifacts/ (git-ignored).
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -92,6 +94,20 @@ def _open(page, lab, notebook: Path) -> None:
     run_all_cells(page, timeout_ms=400_000)
 
 
+@contextlib.contextmanager
+def _notebook_in_lab(tmp_path: Path, name: str) -> Iterator:
+    """A copy of notebook ``name`` open in JupyterLab (file browser open) at ``VIEWPORT``,
+    all cells run: the page."""
+    copy = tmp_path / name
+    shutil.copy(NOTEBOOKS / copy.name, copy)
+    with (
+        jupyter_lab(tmp_path) as lab,
+        browser_page(allow_local_http=True, viewport=VIEWPORT) as (page, _log),
+    ):
+        _open(page, lab, copy)
+        yield page
+
+
 def _wait_data_changed(page, selector: str, before: list, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while plotly_traces(page, selector) == before:
@@ -101,16 +117,7 @@ def _wait_data_changed(page, selector: str, before: list, timeout_s: float = 60)
 
 def test_tuner_fits_1400x900_with_the_sidebar_and_a_mouse_drag_redraws(tmp_path: Path) -> None:
     require_browser()
-    copy = tmp_path / "02_tune_thresholds.ipynb"
-    shutil.copy(NOTEBOOKS / copy.name, copy)
-    with (
-        jupyter_lab(tmp_path) as lab,
-        browser_page(allow_local_http=True, viewport=VIEWPORT) as (
-            page,
-            _log,
-        ),
-    ):
-        _open(page, lab, copy)
+    with _notebook_in_lab(tmp_path, "02_tune_thresholds.ipynb") as page:
         page.locator(".esc-tuner .esc-threshold-slider").first.wait_for(timeout=90_000)
         page.wait_for_function(
             "() => document.querySelectorAll('.esc-tuner .js-plotly-plot .main-svg').length >= 2",
@@ -199,16 +206,7 @@ def test_tuner_fits_1400x900_with_the_sidebar_and_a_mouse_drag_redraws(tmp_path:
 
 def test_whatif_tables_fit_their_box_at_1400x900(tmp_path: Path) -> None:
     require_browser()
-    copy = tmp_path / "05_policy_what_if.ipynb"
-    shutil.copy(NOTEBOOKS / copy.name, copy)
-    with (
-        jupyter_lab(tmp_path) as lab,
-        browser_page(allow_local_http=True, viewport=VIEWPORT) as (
-            page,
-            _log,
-        ),
-    ):
-        _open(page, lab, copy)
+    with _notebook_in_lab(tmp_path, "05_policy_what_if.ipynb") as page:
         page.locator(".esc-whatif-box .esc-table").first.wait_for(timeout=90_000)
         page.wait_for_timeout(1500)
         _viewport_shots(page, ".esc-whatif-box", "whatif-1400x900")
