@@ -66,9 +66,11 @@ from ._grid import CARRIED_ATTR, check_grid, empty_measures, measures_frame
 from ._segments import merge_plan_measures, plan_measures_duckdb
 
 __all__ = [
+    "COUNT_COLUMNS",
     "DEFAULT_MEMORY_LIMIT",
     "QUARANTINE_FETCH_LIMIT",
     "RECHECK_REASON",
+    "TRUE_WORDS",
     "aggregate_counts",
     "column_types",
     "comma_decision_sql",
@@ -99,6 +101,8 @@ _JSON_BATCH = 100_000  # lines per Arrow batch inserted
 _JSON_DEPTH = 8  # levels of nested objects flattened into parent.child columns
 _COUNT_COLUMNS = ("author_followers", "engagement")
 _TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0", "verified")  # as the loader's _parse_bool
+#: The count columns and the words read as true, for the Spark engine's native rows.
+COUNT_COLUMNS, TRUE_WORDS = _COUNT_COLUMNS, _TRUE_WORDS
 _REJECTS = "esc_rejects_"  # + file index: CSV lines DuckDB could not split (store_rejects)
 _REJECT_SCANS = "esc_reject_scans_"
 _NEWLINES = "chr(13) || chr(10)"

@@ -59,6 +59,7 @@ from ._duckdb import (
     normalized_rows_sql,
 )
 from ._grid import CARRIED_ATTR
+from ._spark_rows import native_rows, native_supported
 
 __all__ = ["INSTALL_HINT", "QUARANTINE_SAMPLE", "aggregate_counts_spark", "spark_session"]
 
@@ -69,6 +70,10 @@ INSTALL_HINT = (
 #: Quarantined rows brought back to the driver (all are counted; all are written to
 #: ``quarantine_path`` when given).
 QUARANTINE_SAMPLE = 10_000
+#: The JVM heap of a local-mode session this engine starts (driver and executors in one).
+_LOCAL_HEAP = "2g"
+#: Repeated id hashes handled by broadcast (beyond, one window over every row decides).
+_REPEATED_LIMIT = 200_000
 _BATCH = "esc_batch"
 _FILE = "__esc_file"  # the physical file a row comes from (a part file of a folder)
 _CORRUPT = "__esc_corrupt"  # Spark's raw text of a CSV record that does not split right
@@ -127,6 +132,12 @@ def spark_session(
             builder = builder.config("spark.sql.shuffle.partitions", str(max(2 * n, 2)))
             # smaller input splits: every core validates a part of a file of a few 100 MB
             builder = builder.config("spark.sql.files.maxPartitionBytes", "32m")
+            # the driver is the executor: a heap for both (Spark's default is 1 GB, where the
+            # aggregation spends a third of its time collecting garbage) and the throughput
+            # collector (the aggregation is a batch job: no pause matters)
+            builder = builder.config("spark.driver.memory", _LOCAL_HEAP).config(
+                "spark.driver.extraJavaOptions", "-XX:+UseParallelGC"
+            )
         session = (
             builder.config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
@@ -526,6 +537,10 @@ class _File:
             self.text_numbers = comma_decision_sql(_BATCH, self.types, self.resolved)[0]
         finally:
             con.close()
+        #: whether Spark's own expressions normalise this file (typed Parquet)
+        self.native = self.kind == "parquet" and native_supported(
+            self.types, self.resolved, options["tz"], _session_zone(spark)
+        )
         if self.kind != "json":  # Spark reads only the columns the rules use
             used = {*self.resolved.values(), "file_row_number", _FILE, _CORRUPT}
             self.frame = self.frame.select(
@@ -588,12 +603,15 @@ class _File:
         )
 
 
-def _decide(inputs: list[_File], tz: str | None) -> tuple[list[dict[str, bool]], Any]:
-    """Comma conventions per file and column, and the fallback table of times the SQL
-    cannot read (parsed with the loader's rules), from one Spark job over the rows."""
+def _decide(
+    inputs: list[_File], tz: str | None, count: int
+) -> tuple[list[dict[str, bool]], Any]:
+    """Comma conventions per file (of ``count`` inputs) and column, and the fallback table
+    of times the SQL cannot read (parsed with the loader's rules), from one Spark job over
+    the rows of ``inputs`` (the files normalised by the DuckDB rules)."""
     from pyspark.sql import functions as F
 
-    decimal: list[dict[str, bool]] = [{} for _ in inputs]
+    decimal: list[dict[str, bool]] = [{} for _ in range(count)]
     if not any(item.needs_decision for item in inputs):  # typed Parquet: nothing to decide
         return decimal, None
     frames = []
@@ -664,82 +682,43 @@ def aggregate_counts_spark(
     names = _names(paths)
     _check_tz(tz)
     session = spark_session(spark, master=master, remote=remote)
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     options = {"columns": columns, "topic": topic, "tz": tz}
     cached: list[Any] = []
     try:
         inputs = [_File(session, i, name, glob, options) for i, name in enumerate(names)]
-        decimal, fallback = _decide(inputs, tz)
+        decimal, fallback = _decide([i for i in inputs if not i.native], tz, len(inputs))
         parts = []
         for item in inputs:
+            if item.native:  # typed Parquet: Spark's own expressions (see _spark_rows)
+                parts.append(
+                    native_rows(item.frame, item.index, item.types, item.resolved, topic, _FILE)
+                )
+                continue
             plan = item.plan(decimal[item.index], fallback)
-            parts.append(
-                item.frame.mapInArrow(lambda it, plan=plan: _normalise(plan, it), _ROWS_SCHEMA)
+            slow = item.frame.mapInArrow(
+                lambda it, plan=plan: _normalise(plan, it), _ROWS_SCHEMA
+            ).select(
+                *_ROW_COLUMNS,
+                F.lit(None).cast("string").alias("text"),
+                F.lit(False).alias("pending_score"),
             )
+            # computed once (Python on the executors) for the few jobs that read the rows
+            slow = slow.persist()
+            cached.append(slow)
+            parts.append(slow)
         rows = parts[0]
         for part in parts[1:]:
             rows = rows.unionByName(part)
-        # duplicate ids among valid rows: the first in file order (files as given) is kept
-        valid_id = F.col("reason").isNull() & F.col("mention_id").isNotNull()
-        # one window over every row (the normalised rows are computed once): a valid id is
-        # its own group; any other row is alone in its group (its file and line)
-        ordered = Window.partitionBy(
-            valid_id.alias("__v"),
-            F.when(valid_id, F.col("mention_id")).alias("__id"),
-            F.when(~valid_id, F.col("src")).alias("__src"),
-            F.when(~valid_id, F.col("file")).alias("__file"),
-            F.when(~valid_id, F.col("line")).alias("__line"),
-        ).orderBy("src", "file", "line")
-        with_ids = rows.withColumn(
-            "__dup", valid_id & (F.row_number().over(ordered) > F.lit(1))
-        )
-        duplicate = F.col("__dup")  # decided before the reason column changes
-        id_column = F.element_at(
-            F.array(*[F.lit(n) for n in id_columns_of([i.resolved for i in inputs])]),
-            F.col("src") + F.lit(1),
-        )
-        with_ids = (
-            with_ids.withColumn(
-                "reason", F.when(duplicate, F.lit(REASON_DUPLICATE_ID)).otherwise(F.col("reason"))
-            )
-            .withColumn("bad_column", F.when(duplicate, id_column).otherwise(F.col("bad_column")))
-            .withColumn("raw", F.when(duplicate, F.col("mention_id")).otherwise(F.col("raw")))
-            .drop("__dup")
-        )
-        rows = with_ids.persist()
-        cached.append(rows)
+        rows = _mark_duplicates(session, rows, id_columns_of([i.resolved for i in inputs]))
         step_us = int(freq.value // 1000)
         ok = F.col("reason").isNull()
         window = F.col("t_us") - F.pmod(F.col("t_us"), F.lit(step_us))
-        negative = F.coalesce(F.col("sentiment") <= F.lit(NEGATIVE_SENTIMENT_BAR), F.lit(False))
-        # one job, as the DuckDB engine's main query: accepted rows per (topic, window) and
-        # quarantined rows per (file, reason)
-        grouped = (
-            rows.groupBy(
-                F.when(~ok, F.col("src")).alias("src"),
-                "reason",
-                F.when(ok, F.col("topic")).alias("topic"),
-                F.when(ok, window).alias("w"),
-            )
-            .agg(
-                F.count(F.lit(1)).alias("volume"),
-                F.sum((negative | F.col("scored_negative")).cast("long")).alias("negative_volume"),
-                F.countDistinct("author").alias("unique_authors"),
-                F.sum("author_followers").alias("reach"),
-                F.sum("engagement").alias("engagement"),
-                F.sum(
-                    ((F.col("author_followers") >= F.lit(float(influencer_followers)))
-                     | F.col("is_verified")).cast("long")
-                ).alias("influencer_mentions"),
-                F.sum(
-                    (F.col("sentiment").isNull() & F.col("has_text")).cast("long")
-                ).alias("scored"),
-                F.sum(F.col("has_offset").cast("long")).alias("with_offset"),
-            )
-            .toPandas()
-        )
+        grouped = _measures(rows, window, influencer_followers)
+        if int(grouped["pending"].fillna(0).sum()):  # rows whose sentiment is scored here
+            grouped = _add_scored(session, rows.where(ok & F.col("pending_score")), window,
+                                  grouped)
         accepted_rows = grouped["reason"].isna().to_numpy()
         agg = grouped[accepted_rows].drop(columns=["src", "reason"]).reset_index(drop=True)
         per_reason = grouped.loc[~accepted_rows, ["src", "reason", "volume"]].rename(
@@ -815,6 +794,186 @@ def aggregate_counts_spark(
     for name in ("source", "reason", "column", "raw"):
         quarantine[name] = quarantine[name].astype("str")
     return counts, summary, quarantine[list(QUARANTINE_COLUMNS)].reset_index(drop=True)
+
+
+
+def _mark_duplicates(session: Any, rows: Any, id_columns: Sequence[str]) -> Any:
+    """``rows`` with the repeats of a valid id quarantined as duplicates: the first row in
+    file order (files as given) is kept.
+
+    Repeated ids are found in two small jobs: the 64-bit hashes of the valid ids that occur
+    more than once (a shuffle of one number per row, partitioned once, no partial
+    aggregation over unique keys), then, among the rows with such a hash only, the ids that
+    repeat and where each is first. Those few are joined back by broadcast. With more
+    repeated hashes than ``_REPEATED_LIMIT``, one window over every row decides instead."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    valid_id = F.col("reason").isNull() & F.col("mention_id").isNotNull()
+    # the hashes of every present id (a superset of the valid ones' repeats): Spark then
+    # reads the id column only, the rules' columns are read again for the few candidates
+    hashed = rows.where(F.col("mention_id").isNotNull()).select(
+        F.xxhash64("mention_id").alias("__h")
+    )
+    repeated = (
+        hashed.repartition("__h").groupBy("__h").count().where(F.col("count") > F.lit(1))
+        .select("__h").limit(_REPEATED_LIMIT + 1).toPandas()
+    )
+    if repeated.empty:
+        return rows
+    id_column = F.element_at(
+        F.array(*[F.lit(n) for n in id_columns]), F.col("src") + F.lit(1)
+    )
+    if len(repeated) <= _REPEATED_LIMIT:
+        candidates = F.broadcast(session.createDataFrame(repeated.astype("int64")))
+        firsts = (
+            rows.where(valid_id)
+            .join(candidates, F.xxhash64("mention_id") == candidates["__h"], "left_semi")
+            .groupBy("mention_id")
+            .agg(F.count(F.lit(1)).alias("__n"), F.min(F.struct("src", "file", "line")).alias("f"))
+            .where(F.col("__n") > F.lit(1))
+            .select(
+                F.col("mention_id").alias("__id"),
+                F.col("f.src").alias("__src"),
+                F.col("f.file").alias("__file"),
+                F.col("f.line").alias("__line"),
+            )
+            .toPandas()
+        )
+        first = F.broadcast(
+            session.createDataFrame(firsts, "__id STRING, __src INT, __file STRING, __line BIGINT")
+        )
+        joined = rows.join(first, rows["mention_id"] == first["__id"], "left")
+        duplicate = (
+            valid_id
+            & F.col("__id").isNotNull()
+            & ~((F.col("src") == F.col("__src")) & (F.col("file") == F.col("__file"))
+                & (F.col("line") == F.col("__line")))
+        )
+        marked = joined.withColumn("__dup", duplicate).drop("__id", "__src", "__file", "__line")
+    else:  # very many repeats: one window over every row (a valid id is its own group)
+        ordered = Window.partitionBy(
+            valid_id.alias("__v"),
+            F.when(valid_id, F.col("mention_id")).alias("__id"),
+            F.when(~valid_id, F.col("src")).alias("__src"),
+            F.when(~valid_id, F.col("file")).alias("__file"),
+            F.when(~valid_id, F.col("line")).alias("__line"),
+        ).orderBy("src", "file", "line")
+        marked = rows.withColumn("__dup", valid_id & (F.row_number().over(ordered) > F.lit(1)))
+    duplicate = F.col("__dup")  # decided before the reason column changes
+    return (
+        marked.withColumn(
+            "reason", F.when(duplicate, F.lit(REASON_DUPLICATE_ID)).otherwise(F.col("reason"))
+        )
+        .withColumn("bad_column", F.when(duplicate, id_column).otherwise(F.col("bad_column")))
+        .withColumn("raw", F.when(duplicate, F.col("mention_id")).otherwise(F.col("raw")))
+        .drop("__dup")
+    )
+
+
+def _measures(rows: Any, window: Any, influencer_followers: float) -> pd.DataFrame:
+    """Accepted rows per (topic, window) and quarantined rows per (file, reason), as the
+    DuckDB engine's main query, with exact distinct authors.
+
+    Two jobs: the sums (partial aggregation, a few rows per group shuffled) and the distinct
+    authors of the accepted rows, partitioned once by group and then grouped by (group,
+    author) and by group on the same partitions (one shuffle of one author per row; Spark's
+    ``countDistinct`` beside other sums shuffles every row twice)."""
+    from pyspark.sql import functions as F
+
+    ok = F.col("reason").isNull()
+    negative = F.coalesce(F.col("sentiment") <= F.lit(NEGATIVE_SENTIMENT_BAR), F.lit(False))
+    influencer = (
+        (F.col("author_followers") >= F.lit(float(influencer_followers))) | F.col("is_verified")
+    )
+    sums = (
+        rows.groupBy(
+            F.when(~ok, F.col("src")).alias("src"),
+            "reason",
+            F.when(ok, F.col("topic")).alias("topic"),
+            F.when(ok, window).alias("w"),
+        )
+        .agg(
+            F.count(F.lit(1)).alias("volume"),
+            F.sum((negative | F.col("scored_negative")).cast("long")).alias("negative_volume"),
+            F.sum("author_followers").alias("reach"),
+            F.sum("engagement").alias("engagement"),
+            F.sum(influencer.cast("long")).alias("influencer_mentions"),
+            F.sum((F.col("sentiment").isNull() & F.col("has_text")).cast("long")).alias("scored"),
+            F.sum(F.col("has_offset").cast("long")).alias("with_offset"),
+            F.sum(F.col("pending_score").cast("long")).alias("pending"),
+        )
+        .toPandas()
+    )
+    authors = (
+        rows.where(ok & F.col("author").isNotNull())
+        .select("topic", window.alias("w"), "author")
+        .repartition("topic", "w")
+        .distinct()
+        .groupBy("topic", "w")
+        .agg(F.count(F.lit(1)).alias("unique_authors"))
+        .toPandas()
+    )
+    accepted = sums["reason"].isna().to_numpy()
+    keys = pd.MultiIndex.from_arrays(
+        [sums["topic"].astype("str"), sums["w"].fillna(-1).astype("int64")]
+    )
+    found = authors.set_index(
+        pd.MultiIndex.from_arrays([authors["topic"].astype("str"), authors["w"].astype("int64")])
+    )["unique_authors"]
+    sums["unique_authors"] = found.reindex(keys).fillna(0).to_numpy().astype("int64") * accepted
+    return sums
+
+
+def _score_batches(batches: Iterator[Any]) -> Iterator[Any]:
+    """(topic, w, text) batches → (topic, w, negative) with the loader's sentiment scorer."""
+    import pyarrow as pa
+
+    for batch in batches:
+        texts = batch.column(2).to_pylist()
+        scores = np.asarray(score_sentiment(texts), dtype="float64") if texts else np.zeros(0)
+        yield pa.RecordBatch.from_pydict(
+            {
+                "topic": batch.column(0),
+                "w": batch.column(1),
+                "negative": pa.array((scores <= NEGATIVE_SENTIMENT_BAR).astype("int64")),
+            }
+        )
+
+
+def _add_scored(session: Any, pending: Any, window: Any, grouped: pd.DataFrame) -> pd.DataFrame:
+    """``grouped`` with the negatives of the accepted rows that had text and no sentiment,
+    scored on the executors (only the per topic × window counts come back)."""
+    from pyspark.sql import functions as F
+
+    scored = (
+        pending.select("topic", window.alias("w"), "text")
+        .mapInArrow(_score_batches, "topic STRING, w BIGINT, negative BIGINT")
+        .groupBy("topic", "w")
+        .agg(F.sum("negative").alias("extra"))
+        .toPandas()
+    )
+    if scored.empty:
+        return grouped
+    accepted = grouped["reason"].isna().to_numpy()
+    keys = pd.MultiIndex.from_arrays(
+        [grouped["topic"].astype("str"), grouped["w"].fillna(-1).astype("int64")]
+    )
+    extra = scored.set_index(
+        pd.MultiIndex.from_arrays([scored["topic"].astype("str"), scored["w"].astype("int64")])
+    )["extra"]
+    added = extra.reindex(keys).fillna(0).to_numpy() * accepted
+    out = grouped.copy()
+    out["negative_volume"] = out["negative_volume"].fillna(0) + added
+    return out
+
+
+def _session_zone(spark: Any) -> str:
+    """The session time zone Spark casts naive times in."""
+    try:
+        return str(spark.conf.get("spark.sql.session.timeZone"))
+    except Exception:  # a Connect server that does not say: treat as not UTC
+        return ""
 
 
 def _names(paths: Any) -> list[str]:
