@@ -286,3 +286,22 @@ def test_random_typed_frames(tmp_path: Path, engine: dict, data: list, freq: str
             aggregate_files(path, freq=freq, **engine)
         return
     _same_as_loader([path], engine, freq=freq)
+
+
+def test_very_many_repeated_ids_are_decided_by_one_window(
+    tmp_path: Path, spark, monkeypatch
+) -> None:
+    """Beyond the repeats a broadcast can hold, one window over every row decides which
+    row of an id is first: the same duplicates as the loader's, on typed and text files."""
+    from esc_analytics.features import _spark
+
+    monkeypatch.setattr(_spark, "_REPEATED_LIMIT", 1)
+    frame = _typed_frame()
+    frame["id"] = pd.array([i % 5 for i in range(len(frame))], dtype="Int64")
+    typed = _write(frame, tmp_path / "typed.parquet")
+    text = _write(
+        "id,created_at,topic\n1,2024-01-01 00:10,t\n2,2024-01-01 00:20,t\n1,2024-01-01 00:30,t\n"
+        "2,2024-01-01 00:40,u\n3,2024-01-01 00:50,u\n",
+        tmp_path / "text.csv",
+    )
+    _same_as_loader([typed, text], {"engine": "spark", "spark": spark})
