@@ -27,6 +27,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -984,16 +985,26 @@ def _repeated_id_hashes(con: Any, in_numpy: bool = True) -> np.ndarray:
             " WHERE mention_id IS NOT NULL) GROUP BY h HAVING count(*) > 1 ORDER BY h"
         ).fetchnumpy()["h"]
         return np.asarray(found, dtype="uint64")
-    table = con.sql(
-        "SELECT CASE WHEN mention_id IS NULL THEN NULL ELSE hash(mention_id) END AS h"
-        " FROM rows_all"
-    ).to_arrow_table()
-    import pyarrow.compute as pc
+    hashes = np.asarray(
+        con.execute(
+            "SELECT hash(mention_id) AS h FROM rows_all WHERE mention_id IS NOT NULL"
+        ).fetchnumpy()["h"],
+        dtype="uint64",
+    )
+    # equal hashes share their top bit: each half is sorted on its own core (numpy's sort
+    # releases the GIL), ≈ 0.3 s of the 1.1 s a single sort of 10 M hashes takes
+    top = hashes >= np.uint64(1 << 63)
+    halves = [hashes[top], hashes[~top]]
+    del hashes, top
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        repeated = list(pool.map(_repeats_of, halves))
+    return np.unique(np.concatenate(repeated))
 
-    hashes = pc.drop_null(table.column("h")).to_numpy()
-    del table
-    hashes = np.sort(np.asarray(hashes, dtype="uint64"))
-    return np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+
+def _repeats_of(hashes: np.ndarray) -> np.ndarray:
+    """The values of ``hashes`` that occur more than once (with repeats)."""
+    hashes.sort()
+    return hashes[1:][hashes[1:] == hashes[:-1]]
 
 
 def _mark_duplicates(con: Any, repeated: np.ndarray) -> int:
