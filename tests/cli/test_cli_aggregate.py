@@ -133,3 +133,31 @@ def test_missing_file_in_a_real_process(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     assert str(missing) in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_command_builds_only_its_own_parser(capsys) -> None:
+    """``esc-analytics aggregate`` registers its own parser alone (it starts without what the
+    other commands import); the top-level help and an unknown command still list them all."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\nfrom esc_analytics.cli import main\ntry:\n"
+        "    main(['--debug', 'aggregate', '--help'])\nexcept SystemExit as done:\n"
+        "    print(done.code, [m for m in sys.modules if m.startswith('esc_analytics.cli._')])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert "--engine" in out
+    code, loaded = out.strip().splitlines()[-1].split(" ", 1)
+    assert code == "0"
+    assert "_aggregate" in loaded and "_calibrate" not in loaded and "_render" not in loaded
+    with pytest.raises(SystemExit) as done:
+        main(["nonsense"])
+    assert done.value.code == 2
+    error = capsys.readouterr().err
+    assert "invalid choice" in error and "calibrate" in error and "fit-model" in error
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "backtest" in capsys.readouterr().out

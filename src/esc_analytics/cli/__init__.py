@@ -36,8 +36,9 @@ class _ArgumentParser(argparse.ArgumentParser):
     """argparse that exits with status 2 and a short message (its default) on bad options."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the top-level parser with every available sub-command."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Build the top-level parser with every available sub-command (``only``: that one
+    alone, so a command starts without importing what the others need)."""
     parser = _ArgumentParser(
         prog="esc-analytics",
         description=(
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         pkg_version = "unknown"
     parser.add_argument("--version", action="version", version=f"esc-analytics {pkg_version}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _COMMANDS:
+    for name in _COMMANDS if only is None else (only,):
         module_name = f"{__name__}._{name}"
         try:
             module = importlib.import_module(module_name)
@@ -69,8 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``esc-analytics`` console script; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((w for w in words if not w.startswith("-")), None)
+    known = chosen is not None and chosen.replace("-", "_") in _COMMANDS
+    parser = build_parser(chosen.replace("-", "_") if known else None)
+    args = parser.parse_args(words)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
