@@ -49,6 +49,25 @@ def _same_as_loader(paths: list[Path], engine: dict, freq: str = "1h", columns=N
     _assert_same_features(result.features, build_features(loaded.data, freq=freq))
 
 
+#: Hypothesis settings of the generated-frame tests (three engines each: a few examples).
+FEW_EXAMPLES = settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+def _same_as_loader_or_both_refuse(path: Path, engine: dict, freq: str) -> None:
+    """A generated file: the loader's numbers, or refused by the engine as by the loader."""
+    try:
+        _io.load_mentions(path)
+    except DataLoadError:
+        with pytest.raises(DataLoadError):
+            aggregate_files(path, freq=freq, **engine)
+        return
+    _same_as_loader([path], engine, freq=freq)
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".parquet"])
 def test_messy_export(tmp_path: Path, engine: dict, suffix: str) -> None:
     path = _write(MESSY_CSV, tmp_path / f"export{suffix}")
@@ -98,11 +117,7 @@ def test_distinct_authors_exact_on_many_authors(tmp_path: Path, engine: dict) ->
     _same_as_loader([_write(frame, tmp_path / "m.parquet")], engine, freq="1D")
 
 
-@settings(
-    max_examples=6,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@FEW_EXAMPLES
 @given(data=rows, freq=st.sampled_from(["30min", "6h"]))
 def test_random_messy_frames(tmp_path: Path, engine: dict, data: list, freq: str) -> None:
     frame = pd.DataFrame(
@@ -111,13 +126,7 @@ def test_random_messy_frames(tmp_path: Path, engine: dict, data: list, freq: str
     )
     path = tmp_path / "random.csv"
     frame.to_csv(path, index=False)
-    try:
-        _io.load_mentions(path)
-    except DataLoadError:
-        with pytest.raises(DataLoadError):
-            aggregate_files(path, freq=freq, **engine)
-        return
-    _same_as_loader([path], engine, freq=freq)
+    _same_as_loader_or_both_refuse(path, engine, freq)
 
 
 def test_a_file_rewritten_under_the_same_name_is_read_again(tmp_path: Path, spark) -> None:
@@ -263,11 +272,7 @@ typed_rows = st.lists(
 )
 
 
-@settings(
-    max_examples=6,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@FEW_EXAMPLES
 @given(data=typed_rows, freq=st.sampled_from(["30min", "6h"]))
 def test_random_typed_frames(tmp_path: Path, engine: dict, data: list, freq: str) -> None:
     """Typed Parquet (the Spark engine's native path) with random NaN, ±inf, negatives,
@@ -279,13 +284,7 @@ def test_random_typed_frames(tmp_path: Path, engine: dict, data: list, freq: str
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     path = tmp_path / "random.parquet"
     frame.to_parquet(path, index=False)
-    try:
-        _io.load_mentions(path)
-    except DataLoadError:
-        with pytest.raises(DataLoadError):
-            aggregate_files(path, freq=freq, **engine)
-        return
-    _same_as_loader([path], engine, freq=freq)
+    _same_as_loader_or_both_refuse(path, engine, freq)
 
 
 def test_very_many_repeated_ids_are_decided_by_one_window(

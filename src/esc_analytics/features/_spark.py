@@ -74,8 +74,6 @@ INSTALL_HINT = (
 QUARANTINE_SAMPLE = 10_000
 #: The JVM heap of a local-mode session this engine starts (driver and executors in one).
 _LOCAL_HEAP = "2g"
-#: The JVM heap of a local-mode session this engine starts (driver and executors in one).
-_LOCAL_HEAP = "2g"
 #: Repeated id hashes handled by broadcast (beyond, one window over every row decides).
 _REPEATED_LIMIT = 200_000
 _BATCH = "esc_batch"
@@ -139,12 +137,6 @@ def spark_session(
             # the driver is the executor here: a heap for both (with Spark's default 1 GB the
             # aggregation of 10 M rows took 27 s instead of 18 s, mostly collecting garbage)
             # and the throughput collector (a batch job: no pause matters)
-            builder = builder.config("spark.driver.memory", _LOCAL_HEAP).config(
-                "spark.driver.extraJavaOptions", "-XX:+UseParallelGC"
-            )
-            # the driver is the executor: a heap for both (Spark's default is 1 GB, where the
-            # aggregation spends a third of its time collecting garbage) and the throughput
-            # collector (the aggregation is a batch job: no pause matters)
             builder = builder.config("spark.driver.memory", _LOCAL_HEAP).config(
                 "spark.driver.extraJavaOptions", "-XX:+UseParallelGC"
             )
@@ -727,8 +719,7 @@ def aggregate_counts_spark(
         window = F.col("t_us") - F.pmod(F.col("t_us"), F.lit(step_us))
         grouped = _measures(rows, window, influencer_followers)
         if int(grouped["pending"].fillna(0).sum()):  # rows whose sentiment is scored here
-            grouped = _add_scored(session, rows.where(ok & F.col("pending_score")), window,
-                                  grouped)
+            grouped = _add_scored(rows.where(ok & F.col("pending_score")), window, grouped)
         accepted_rows = grouped["reason"].isna().to_numpy()
         agg = grouped[accepted_rows].drop(columns=["src", "reason"]).reset_index(drop=True)
         per_reason = grouped.loc[~accepted_rows, ["src", "reason", "volume"]].rename(
@@ -924,15 +915,20 @@ def _measures(rows: Any, window: Any, influencer_followers: float) -> pd.DataFra
         .agg(F.count(F.lit(1)).alias("unique_authors"))
         .toPandas()
     )
-    accepted = sums["reason"].isna().to_numpy()
-    keys = pd.MultiIndex.from_arrays(
-        [sums["topic"].astype("str"), sums["w"].fillna(-1).astype("int64")]
-    )
-    found = authors.set_index(
-        pd.MultiIndex.from_arrays([authors["topic"].astype("str"), authors["w"].astype("int64")])
-    )["unique_authors"]
-    sums["unique_authors"] = found.reindex(keys).fillna(0).to_numpy().astype("int64") * accepted
+    sums["unique_authors"] = _per_accepted_group(sums, authors, "unique_authors").astype("int64")
     return sums
+
+
+def _per_accepted_group(grouped: pd.DataFrame, found: pd.DataFrame, column: str) -> np.ndarray:
+    """``found[column]`` (rows per topic and window ``w``) lined up with the rows of
+    ``grouped``: 0 where a group has none, and on the quarantine's rows (no topic)."""
+    def key(frame: pd.DataFrame) -> pd.MultiIndex:
+        return pd.MultiIndex.from_arrays(
+            [frame["topic"].astype("str"), frame["w"].fillna(-1).astype("int64")]
+        )
+
+    values = found.set_index(key(found))[column].reindex(key(grouped)).fillna(0).to_numpy()
+    return values * grouped["reason"].isna().to_numpy()
 
 
 def _score_batches(batches: Iterator[Any]) -> Iterator[Any]:
@@ -951,7 +947,7 @@ def _score_batches(batches: Iterator[Any]) -> Iterator[Any]:
         )
 
 
-def _add_scored(session: Any, pending: Any, window: Any, grouped: pd.DataFrame) -> pd.DataFrame:
+def _add_scored(pending: Any, window: Any, grouped: pd.DataFrame) -> pd.DataFrame:
     """``grouped`` with the negatives of the accepted rows that had text and no sentiment,
     scored on the executors (only the per topic × window counts come back)."""
     from pyspark.sql import functions as F
@@ -965,16 +961,10 @@ def _add_scored(session: Any, pending: Any, window: Any, grouped: pd.DataFrame) 
     )
     if scored.empty:
         return grouped
-    accepted = grouped["reason"].isna().to_numpy()
-    keys = pd.MultiIndex.from_arrays(
-        [grouped["topic"].astype("str"), grouped["w"].fillna(-1).astype("int64")]
-    )
-    extra = scored.set_index(
-        pd.MultiIndex.from_arrays([scored["topic"].astype("str"), scored["w"].astype("int64")])
-    )["extra"]
-    added = extra.reindex(keys).fillna(0).to_numpy() * accepted
     out = grouped.copy()
-    out["negative_volume"] = out["negative_volume"].fillna(0) + added
+    out["negative_volume"] = out["negative_volume"].fillna(0) + _per_accepted_group(
+        grouped, scored, "extra"
+    )
     return out
 
 
