@@ -27,7 +27,6 @@ import re
 import shutil
 import tempfile
 from collections.abc import Collection, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -423,6 +422,7 @@ _NUMERIC_TYPES = (
 #: grouping: its file's comma convention must then be decided over the whole column (one
 #: aggregate query) and the rows view rebuilt. Never reported.
 _RECHECK = "esc_recheck_numbers"
+_FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")  # the numeric types that hold NaN and ±inf
 
 
 def _is_numeric(dtype: str) -> bool:
@@ -539,6 +539,8 @@ def _number_sql(
     convention'). Typed columns: NaN is missing and ±inf bad, as in the loader."""
     if _is_numeric(dtype):
         value = f"CAST({expr} AS DOUBLE)"
+        if not dtype.startswith(_FLOAT_TYPES):  # integers, decimals, booleans: always finite
+            return value, "false", "false"
         return f"(CASE WHEN isfinite({value}) THEN {value} END)", f"isinf({value})", "false"
     number, recheck = prepared.text_number(canonical, expr, dtype, decimal_comma)
     valid = f"(CASE WHEN isfinite({number}) THEN {number} END)"
@@ -726,6 +728,7 @@ def _file_view(
     selects.append(f"{recheck} AS recheck")
     if rechecks:  # first: the comma convention decides the other reasons
         reasons.insert(0, (recheck, _RECHECK, "author_followers"))
+    reasons = [r for r in reasons if r[0] != "false"]  # checks a column's type already passes
     reason_case = " ".join(
         f"WHEN {cond} THEN {_quote_literal(reason)}" for cond, reason, _ in reasons
     )
@@ -985,26 +988,19 @@ def _repeated_id_hashes(con: Any, in_numpy: bool = True) -> np.ndarray:
             " WHERE mention_id IS NOT NULL) GROUP BY h HAVING count(*) > 1 ORDER BY h"
         ).fetchnumpy()["h"]
         return np.asarray(found, dtype="uint64")
+    # missing ids become NULL hashes, dropped here: a WHERE would be pushed into the scan as
+    # a filter and the id's trimming computed twice (≈ 0.2 s of 0.7 s at 10 M rows)
     hashes = np.asarray(
-        con.execute(
-            "SELECT hash(mention_id) AS h FROM rows_all WHERE mention_id IS NOT NULL"
-        ).fetchnumpy()["h"],
+        np.ma.compressed(
+            con.execute(
+                "SELECT CASE WHEN mention_id IS NOT NULL THEN hash(mention_id) END AS h"
+                " FROM rows_all"
+            ).fetchnumpy()["h"]
+        ),
         dtype="uint64",
     )
-    # equal hashes share their top bit: each half is sorted on its own core (numpy's sort
-    # releases the GIL), ≈ 0.3 s of the 1.1 s a single sort of 10 M hashes takes
-    top = hashes >= np.uint64(1 << 63)
-    halves = [hashes[top], hashes[~top]]
-    del hashes, top
-    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-        repeated = list(pool.map(_repeats_of, halves))
-    return np.unique(np.concatenate(repeated))
-
-
-def _repeats_of(hashes: np.ndarray) -> np.ndarray:
-    """The values of ``hashes`` that occur more than once (with repeats)."""
-    hashes.sort()
-    return hashes[1:][hashes[1:] == hashes[:-1]]
+    hashes.sort()  # numpy's SIMD sort: ≈ 0.12 s for 10 M hashes
+    return np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
 
 
 def _mark_duplicates(con: Any, repeated: np.ndarray) -> int:
