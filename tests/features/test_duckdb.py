@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from esc_analytics import DataLoadError, aggregate_files, build_features
 from esc_analytics._util.schema import FEATURE_BASELINES, FEATURE_MEASURES, QUARANTINE_COLUMNS
+from esc_analytics.features import _duckdb
 from esc_analytics.io import _load as _io
 
 MESSY_CSV = """\
@@ -131,6 +132,23 @@ def test_several_files_keep_the_first_duplicate_in_file_order(tmp_path: Path) ->
     assert result.quarantine["source"].tolist() == [str(second)]
 
 
+@pytest.mark.parametrize("in_numpy", [True, False], ids=["numpy-sort", "duckdb-aggregate"])
+def test_duplicate_ids_found_alike_by_both_id_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_numpy: bool
+) -> None:
+    """Small files sort the id hashes in numpy, large ones (here: every file) group them in
+    DuckDB; both find the same duplicates, padded ids included, missing ids never."""
+    if not in_numpy:
+        monkeypatch.setattr(_duckdb, "_NUMPY_ID_BYTES", 0)
+    rows = ["a", " a", "", "", "b", "b", "c"]
+    lines = "".join(f"{r},2024-01-01 0{i}:00,t\n" for i, r in enumerate(rows))
+    path = _write("id,created_at,topic\n" + lines, tmp_path / "ids.csv")
+    result = aggregate_files(path)
+    assert result.summary.reasons == {"duplicate_id": 2}
+    assert sorted(result.quarantine["line"].tolist()) == [3, 7]
+    _assert_same_as_loader([path])
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -210,7 +228,6 @@ def test_distinct_authors_exact_when_hash_check_runs(
 ) -> None:
     """Force the collision check (and, with collide, the recount from the author text): the
     unique-author counts stay those of the in-memory path."""
-    from esc_analytics.features import _duckdb as _duckdb
 
     monkeypatch.setattr(_duckdb, "_HASH_COLLISION_BOUND", -1.0)
     calls: list[bool] = []
